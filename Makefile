@@ -1,0 +1,26 @@
+# DriftLock. Quick start: `make run` (everything on an embedded broker), `make test`.
+GO      ?= go
+BIN     := bin/driftlock
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.PHONY: build run test bench eval e2e fmt vet lint clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/driftlock
+
+run: build
+	./$(BIN) dev
+
+test:
+	$(GO) test -race ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,307 @@
+// Package config assembles DriftLock's configuration from a YAML file, the
+// DRIFTLOCK_* environment and command-line flags (later wins). Each component
+// owns one struct with its defaults and Validate; this package only gathers them.
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config is the whole configuration of every DriftLock service.
+type Config struct {
+	Kafka    Kafka    `mapstructure:"kafka"`
+	Ingest   Ingest   `mapstructure:"ingest"`
+	Detector Detector `mapstructure:"detector"`
+	Console  Console  `mapstructure:"console"`
+}
+
+// Kafka configures the connection to the brokers, shared by every service.
+type Kafka struct {
+	// Brokers to bootstrap from. Default ["127.0.0.1:9092"].
+	Brokers []string `mapstructure:"brokers"`
+	// ClientID sent to the brokers. Default "driftlock".
+	ClientID string `mapstructure:"client_id"`
+	// EventsTopic receives one record per log record, metric and span. Default "otlp-events".
+	EventsTopic string `mapstructure:"events_topic"`
+	// AnomaliesTopic receives one record per anomaly. Default "anomaly-events".
+	AnomaliesTopic string `mapstructure:"anomalies_topic"`
+	// DeadLetterTopic, when set, receives records the detector cannot decode. Default "" (off).
+	DeadLetterTopic string `mapstructure:"dead_letter_topic"`
+	// TopicPartitions is used when a service creates a missing topic. Default 3.
+	TopicPartitions int `mapstructure:"topic_partitions"`
+	// ReplicationFactor is used when a service creates a missing topic. Default 1.
+	ReplicationFactor int `mapstructure:"replication_factor"`
+	// BatchSize is the most records a producer sends in one request. Default 100.
+	BatchSize int `mapstructure:"batch_size"`
+	// BatchTimeoutMS is how long a producer waits to fill a batch. Default 5.
+	BatchTimeoutMS int `mapstructure:"batch_timeout_ms"`
+	// Compression of produced batches: none, gzip, snappy, lz4 or zstd. Default none.
+	Compression string `mapstructure:"compression"`
+	// TLSEnabled turns on TLS to the brokers. Default false.
+	TLSEnabled bool `mapstructure:"tls_enabled"`
+	// CAFile verifies the brokers' certificates; empty uses the system pool.
+	CAFile string `mapstructure:"ca_file"`
+	// CertFile and KeyFile hold a client certificate for mutual TLS.
+	CertFile string `mapstructure:"cert_file"`
+	KeyFile  string `mapstructure:"key_file"`
+	// InsecureSkipVerify skips verification of the brokers' certificates. Default false.
+	InsecureSkipVerify bool `mapstructure:"insecure_skip_verify"`
+	// SASL authentication; empty mechanism means none.
+	SASL SASL `mapstructure:"sasl"`
+}
+
+// SASL configures broker authentication.
+type SASL struct {
+	// Mechanism is "", PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. Default "".
+	Mechanism string `mapstructure:"mechanism"`
+	Username  string `mapstructure:"username"`
+	Password  string `mapstructure:"password"`
+}
+
+// Ingest configures the OTLP ingest service.
+type Ingest struct {
+	// GRPCEndpoint serves OTLP/gRPC. Default "0.0.0.0:4317".
+	GRPCEndpoint string `mapstructure:"grpc_endpoint"`
+	// HTTPEndpoint serves OTLP/HTTP. Default "0.0.0.0:4318".
+	HTTPEndpoint string `mapstructure:"http_endpoint"`
+	// AdminEndpoint serves /metrics, /healthz and /readyz. Default "0.0.0.0:8888".
+	AdminEndpoint string `mapstructure:"admin_endpoint"`
+	// MaxRequestBytes bounds a request body after decompression. Default 8 MiB.
+	MaxRequestBytes int `mapstructure:"max_request_bytes"`
+	// MaxRecordBytes bounds one encoded event; larger ones are rejected with a
+	// partial success. Default 1000000 (Kafka's default message.max.bytes, less headroom).
+	MaxRecordBytes int `mapstructure:"max_record_bytes"`
+	// MaxInflightBytes bounds the bytes of events waiting for Kafka; beyond it
+	// clients are told to retry. Default 64 MiB.
+	MaxInflightBytes int `mapstructure:"max_inflight_bytes"`
+	// MaxAttributes bounds the attributes of one record. Default 128.
+	MaxAttributes int `mapstructure:"max_attributes"`
+	// MaxAttributeDepth bounds the nesting of attribute values. Default 8.
+	MaxAttributeDepth int `mapstructure:"max_attribute_depth"`
+	// WriteTimeoutMS bounds the wait for Kafka's acknowledgement of a request. Default 10000.
+	WriteTimeoutMS int `mapstructure:"write_timeout_ms"`
+}
+
+// Detector configures a detector replica.
+type Detector struct {
+	// GroupID is the consumer group all replicas join. Default "driftlock-detector".
+	GroupID string `mapstructure:"group_id"`
+	// WindowSize is the number of events in the window being judged. Default 1024.
+	WindowSize int `mapstructure:"window_size"`
+	// HopSize is the number of events between two judgements of a stream. Default 256.
+	HopSize int `mapstructure:"hop_size"`
+	// Threshold is the confidence (1 - p-value) needed to raise an anomaly. Default 0.9.
+	Threshold float64 `mapstructure:"threshold"`
+	// Determinism makes the same input give the same anomalies byte for byte. Default true.
+	Determinism bool `mapstructure:"determinism"`
+	// Seed seeds the permutation test. Default 42.
+	Seed int64 `mapstructure:"seed"`
+	// Compressor is zstd, gzip or lz4. Default zstd.
+	Compressor string `mapstructure:"compressor"`
+	// Permutations is the most permutations of one significance test. Default 200.
+	Permutations int `mapstructure:"permutations"`
+	// MaxStreams bounds the streams tracked by one replica; the idlest is evicted. Default 10000.
+	MaxStreams int `mapstructure:"max_streams"`
+	// AdminEndpoint serves /metrics, /healthz and /readyz. Default "0.0.0.0:8889".
+	AdminEndpoint string `mapstructure:"admin_endpoint"`
+}
+
+// Console configures the anomaly console.
+type Console struct {
+	// HTTPEndpoint serves the UI, /api/v1, /metrics, /healthz and /readyz. Default "0.0.0.0:8080".
+	HTTPEndpoint string `mapstructure:"http_endpoint"`
+	// GroupID is the console's consumer group. Default "driftlock-console".
+	GroupID string `mapstructure:"group_id"`
+	// MaxAnomalies is how many of the newest anomalies are kept in memory. Default 10000.
+	MaxAnomalies int `mapstructure:"max_anomalies"`
+	// MaxSSEClients caps concurrent live-stream clients. Default 100.
+	MaxSSEClients int `mapstructure:"max_sse_clients"`
+	// AuthToken, when set, is required as a bearer token by the API and UI. Default "".
+	AuthToken string `mapstructure:"auth_token"`
+	// AlertmanagerURL, when set, receives each anomaly as an alert (v2 API). Default "".
+	AlertmanagerURL string `mapstructure:"alertmanager_url"`
+	// WebhookURLs each receive each anomaly as JSON. Default none.
+	WebhookURLs []string `mapstructure:"webhook_urls"`
+}
+
+// Default returns the documented defaults.
+func Default() Config {
+	return Config{
+		Kafka: Kafka{
+			Brokers:           []string{"127.0.0.1:9092"},
+			ClientID:          "driftlock",
+			EventsTopic:       "otlp-events",
+			AnomaliesTopic:    "anomaly-events",
+			TopicPartitions:   3,
+			ReplicationFactor: 1,
+			BatchSize:         100,
+			BatchTimeoutMS:    5,
+			Compression:       "none",
+		},
+		Ingest: Ingest{
+			GRPCEndpoint:      "0.0.0.0:4317",
+			HTTPEndpoint:      "0.0.0.0:4318",
+			AdminEndpoint:     "0.0.0.0:8888",
+			MaxRequestBytes:   8 << 20,
+			MaxRecordBytes:    1_000_000,
+			MaxInflightBytes:  64 << 20,
+			MaxAttributes:     128,
+			MaxAttributeDepth: 8,
+			WriteTimeoutMS:    10_000,
+		},
+		Detector: Detector{
+			GroupID:       "driftlock-detector",
+			WindowSize:    1024,
+			HopSize:       256,
+			Threshold:     0.9,
+			Determinism:   true,
+			Seed:          42,
+			Compressor:    "zstd",
+			Permutations:  200,
+			MaxStreams:    10_000,
+			AdminEndpoint: "0.0.0.0:8889",
+		},
+		Console: Console{
+			HTTPEndpoint:  "0.0.0.0:8080",
+			GroupID:       "driftlock-console",
+			MaxAnomalies:  10_000,
+			MaxSSEClients: 100,
+		},
+	}
+}
+
+// Validate checks every section and returns the first problem as one line
+// naming the key, the value and what is allowed.
+func (c Config) Validate() error {
+	for _, err := range []error{c.Kafka.Validate(), c.Ingest.Validate(), c.Detector.Validate(), c.Console.Validate()} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func invalid(key string, value any, allowed string) error {
+	return fmt.Errorf("invalid value %v for %s: %s", fmtValue(value), key, allowed)
+}
+
+func fmtValue(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
+func oneOf(key, value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return invalid(key, value, "must be one of "+strings.Join(allowed, ", "))
+}
+
+func positive(key string, value int) error {
+	if value <= 0 {
+		return invalid(key, value, "must be a positive integer")
+	}
+	return nil
+}
+
+// Validate checks the Kafka section.
+func (k Kafka) Validate() error {
+	if len(k.Brokers) == 0 {
+		return invalid("kafka.brokers", "[]", "must list at least one host:port")
+	}
+	for _, b := range k.Brokers {
+		if !strings.Contains(b, ":") {
+			return invalid("kafka.brokers", b, "each broker must be host:port")
+		}
+	}
+	if k.EventsTopic == "" {
+		return invalid("kafka.events_topic", k.EventsTopic, "must be a topic name")
+	}
+	if k.AnomaliesTopic == "" {
+		return invalid("kafka.anomalies_topic", k.AnomaliesTopic, "must be a topic name")
+	}
+	if err := positive("kafka.topic_partitions", k.TopicPartitions); err != nil {
+		return err
+	}
+	if err := positive("kafka.replication_factor", k.ReplicationFactor); err != nil {
+		return err
+	}
+	if err := positive("kafka.batch_size", k.BatchSize); err != nil {
+		return err
+	}
+	if k.BatchTimeoutMS < 0 {
+		return invalid("kafka.batch_timeout_ms", k.BatchTimeoutMS, "must be 0 or more")
+	}
+	if err := oneOf("kafka.compression", k.Compression, "none", "gzip", "snappy", "lz4", "zstd"); err != nil {
+		return err
+	}
+	if err := oneOf("kafka.sasl.mechanism", k.SASL.Mechanism, "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"); err != nil {
+		return err
+	}
+	if (k.CertFile == "") != (k.KeyFile == "") {
+		return invalid("kafka.cert_file", k.CertFile, "cert_file and key_file must be set together")
+	}
+	return nil
+}
+
+// Validate checks the ingest section.
+func (i Ingest) Validate() error {
+	for _, f := range []struct {
+		key   string
+		value int
+	}{
+		{"ingest.max_request_bytes", i.MaxRequestBytes},
+		{"ingest.max_record_bytes", i.MaxRecordBytes},
+		{"ingest.max_inflight_bytes", i.MaxInflightBytes},
+		{"ingest.max_attributes", i.MaxAttributes},
+		{"ingest.max_attribute_depth", i.MaxAttributeDepth},
+		{"ingest.write_timeout_ms", i.WriteTimeoutMS},
+	} {
+		if err := positive(f.key, f.value); err != nil {
+			return err
+		}
+	}
+	if i.MaxInflightBytes < i.MaxRequestBytes {
+		return invalid("ingest.max_inflight_bytes", i.MaxInflightBytes, "must be at least ingest.max_request_bytes")
+	}
+	return nil
+}
+
+// Validate checks the detector section.
+func (d Detector) Validate() error {
+	if d.GroupID == "" {
+		return invalid("detector.group_id", d.GroupID, "must be a consumer group name")
+	}
+	if d.WindowSize < 8 || d.WindowSize > 1<<20 {
+		return invalid("detector.window_size", d.WindowSize, "must be between 8 and 1048576")
+	}
+	if d.HopSize < 1 || d.HopSize > d.WindowSize {
+		return invalid("detector.hop_size", d.HopSize, "must be between 1 and detector.window_size")
+	}
+	if !(d.Threshold > 0 && d.Threshold < 1) {
+		return invalid("detector.threshold", d.Threshold, "must be greater than 0 and less than 1")
+	}
+	if err := oneOf("detector.compressor", d.Compressor, "zstd", "gzip", "lz4"); err != nil {
+		return err
+	}
+	if d.Permutations < 19 || d.Permutations > 100_000 {
+		return invalid("detector.permutations", d.Permutations, "must be between 19 and 100000")
+	}
+	return positive("detector.max_streams", d.MaxStreams)
+}
+
+// Validate checks the console section.
+func (c Console) Validate() error {
+	if c.GroupID == "" {
+		return invalid("console.group_id", c.GroupID, "must be a consumer group name")
+	}
+	if err := positive("console.max_anomalies", c.MaxAnomalies); err != nil {
+		return err
+	}
+	return positive("console.max_sse_clients", c.MaxSSEClients)
+}

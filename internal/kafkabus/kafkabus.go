@@ -1,0 +1,243 @@
+// Package kafkabus builds the kafka-go clients every DriftLock service uses
+// from one configuration: TLS, SASL, compression, client id, topic creation
+// and a readiness probe.
+package kafkabus
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"os"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/driftlock/driftlock/internal/config"
+)
+
+// Bus holds the connection settings shared by a service's readers and writers.
+type Bus struct {
+	cfg       config.Kafka
+	tls       *tls.Config
+	mechanism sasl.Mechanism
+	transport *kafka.Transport
+	dialer    *kafka.Dialer
+}
+
+// New prepares TLS and SASL from cfg. It does not connect.
+func New(cfg config.Kafka) (*Bus, error) {
+	b := &Bus{cfg: cfg}
+	var err error
+	if b.tls, err = tlsConfig(cfg); err != nil {
+		return nil, err
+	}
+	if b.mechanism, err = saslMechanism(cfg.SASL); err != nil {
+		return nil, err
+	}
+	b.transport = &kafka.Transport{
+		ClientID:    cfg.ClientID,
+		TLS:         b.tls,
+		SASL:        b.mechanism,
+		DialTimeout: 5 * time.Second,
+		IdleTimeout: 30 * time.Second,
+		MetadataTTL: 10 * time.Second,
+	}
+	b.dialer = &kafka.Dialer{
+		ClientID:      cfg.ClientID,
+		Timeout:       10 * time.Second,
+		DualStack:     true,
+		TLS:           b.tls,
+		SASLMechanism: b.mechanism,
+	}
+	return b, nil
+}
+
+// Config returns the Kafka configuration the bus was built from.
+func (b *Bus) Config() config.Kafka { return b.cfg }
+
+// Transport returns the transport shared by writers and the admin client.
+func (b *Bus) Transport() *kafka.Transport { return b.transport }
+
+// Dialer returns the dialer for readers and consumer groups.
+func (b *Bus) Dialer() *kafka.Dialer { return b.dialer }
+
+// Client returns an admin client for the configured brokers.
+func (b *Bus) Client() *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(b.cfg.Brokers...), Transport: b.transport, Timeout: 10 * time.Second}
+}
+
+// Close releases idle connections.
+func (b *Bus) Close() { b.transport.CloseIdleConnections() }
+
+// WriterOptions tunes one writer.
+type WriterOptions struct {
+	// Async makes WriteMessages return at once; errors go to Completion.
+	Async bool
+	// Completion is called after each batch with the messages and the error.
+	Completion func(messages []kafka.Message, err error)
+}
+
+// NewWriter returns a producer for topic: keyed records go to one partition
+// by murmur2 (as the Java client does), acks from all in-sync replicas.
+func (b *Bus) NewWriter(topic string, opt WriterOptions) (*kafka.Writer, error) {
+	codec, err := compression(b.cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	return &kafka.Writer{
+		Addr:                   kafka.TCP(b.cfg.Brokers...),
+		Topic:                  topic,
+		Balancer:               kafka.Murmur2Balancer{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchSize:              b.cfg.BatchSize,
+		BatchBytes:             16 << 20,
+		BatchTimeout:           time.Duration(b.cfg.BatchTimeoutMS) * time.Millisecond,
+		Compression:            codec,
+		Transport:              b.transport,
+		Async:                  opt.Async,
+		Completion:             opt.Completion,
+		MaxAttempts:            3,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        time.Second,
+		AllowAutoTopicCreation: false,
+	}, nil
+}
+
+// EnsureTopics creates the topics that do not exist yet with the configured
+// partitions and replication factor. Existing topics are left alone.
+func (b *Bus) EnsureTopics(ctx context.Context, topics ...string) error {
+	req := &kafka.CreateTopicsRequest{Addr: kafka.TCP(b.cfg.Brokers...)}
+	for _, t := range topics {
+		req.Topics = append(req.Topics, kafka.TopicConfig{
+			Topic:             t,
+			NumPartitions:     b.cfg.TopicPartitions,
+			ReplicationFactor: b.cfg.ReplicationFactor,
+		})
+	}
+	resp, err := b.Client().CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("create topics: %w", err)
+	}
+	for topic, terr := range resp.Errors {
+		if terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", topic, terr)
+		}
+	}
+	return nil
+}
+
+// WaitTopics creates the topics, retrying until ctx ends while the brokers
+// are unreachable.
+func (b *Bus) WaitTopics(ctx context.Context, topics ...string) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := b.EnsureTopics(ctx, topics...)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+// Ping reports whether the brokers answer a metadata request for topics.
+func (b *Bus) Ping(ctx context.Context, topics ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := b.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return fmt.Errorf("kafka metadata: %w", err)
+	}
+	return nil
+}
+
+// PartitionCount returns the number of partitions of topic.
+func (b *Bus) PartitionCount(ctx context.Context, topic string) (int, error) {
+	resp, err := b.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("kafka metadata: %w", err)
+	}
+	for _, t := range resp.Topics {
+		if t.Name == topic {
+			if t.Error != nil {
+				return 0, fmt.Errorf("topic %s: %w", topic, t.Error)
+			}
+			return len(t.Partitions), nil
+		}
+	}
+	return 0, fmt.Errorf("topic %s: not found", topic)
+}
+
+func compression(name string) (kafka.Compression, error) {
+	switch name {
+	case "", "none":
+		return 0, nil
+	case "gzip":
+		return kafka.Gzip, nil
+	case "snappy":
+		return kafka.Snappy, nil
+	case "lz4":
+		return kafka.Lz4, nil
+	case "zstd":
+		return kafka.Zstd, nil
+	}
+	return 0, fmt.Errorf("invalid value %q for kafka.compression: must be one of none, gzip, snappy, lz4, zstd", name)
+}
+
+func tlsConfig(cfg config.Kafka) (*tls.Config, error) {
+	if !cfg.TLSEnabled {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in by config
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("kafka.ca_file %s: no PEM certificate found", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if cfg.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.cert_file/key_file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+func saslMechanism(s config.SASL) (sasl.Mechanism, error) {
+	switch s.Mechanism {
+	case "":
+		return nil, nil
+	case "PLAIN":
+		return plain.Mechanism{Username: s.Username, Password: s.Password}, nil
+	case "SCRAM-SHA-256":
+		m, err := scram.Mechanism(scram.SHA256, s.Username, s.Password)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.sasl: %w", err)
+		}
+		return m, nil
+	case "SCRAM-SHA-512":
+		m, err := scram.Mechanism(scram.SHA512, s.Username, s.Password)
+		if err != nil {
+			return nil, fmt.Errorf("kafka.sasl: %w", err)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("invalid value %q for kafka.sasl.mechanism: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512", s.Mechanism)
+}
