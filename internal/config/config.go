@@ -240,8 +240,8 @@ func (k Kafka) Validate() error {
 	if err := oneOf("kafka.compression", k.Compression, "none", "gzip", "snappy", "lz4", "zstd"); err != nil {
 		return err
 	}
-	if err := oneOf("kafka.sasl.mechanism", k.SASL.Mechanism, "", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"); err != nil {
-		return err
+	if k.SASL.Mechanism != "" && oneOf("kafka.sasl.mechanism", k.SASL.Mechanism, "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512") != nil {
+		return invalid("kafka.sasl.mechanism", k.SASL.Mechanism, "must be empty (no SASL) or one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512")
 	}
 	if (k.CertFile == "") != (k.KeyFile == "") {
 		return invalid("kafka.cert_file", k.CertFile, "cert_file and key_file must be set together")

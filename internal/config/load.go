@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/cast"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
@@ -90,6 +91,9 @@ func Load(path string, fs *pflag.FlagSet) (Config, error) {
 			}
 		})
 	}
+	if err := checkTypes(v); err != nil {
+		return Config{}, err
+	}
 	var cfg Config
 	err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.WeaklyTypedInput = true
@@ -102,6 +106,37 @@ func Load(path string, fs *pflag.FlagSet) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// checkTypes reports the first key whose value cannot be read as the type of
+// its default, in the same one-line form as Validate.
+func checkTypes(v *viper.Viper) error {
+	var err error
+	walkValues(reflect.ValueOf(Default()), "", func(key string, def reflect.Value) {
+		if err != nil || !v.IsSet(key) {
+			return
+		}
+		raw := v.Get(key)
+		switch def.Kind() {
+		case reflect.Int, reflect.Int64:
+			if _, cerr := cast.ToInt64E(raw); cerr != nil {
+				err = invalid(key, raw, "must be an integer")
+			}
+		case reflect.Float64:
+			if _, cerr := cast.ToFloat64E(raw); cerr != nil {
+				err = invalid(key, raw, "must be a number")
+			}
+		case reflect.Bool:
+			if _, cerr := cast.ToBoolE(raw); cerr != nil {
+				err = invalid(key, raw, "must be true or false")
+			}
+		case reflect.Slice:
+			if _, cerr := cast.ToStringSliceE(raw); cerr != nil {
+				err = invalid(key, raw, "must be a list of strings")
+			}
+		}
+	})
+	return err
 }
 
 func isKey(name string) bool {
@@ -132,7 +167,8 @@ func walkValues(val reflect.Value, prefix string, fn func(string, reflect.Value)
 }
 
 // applyLegacy copies the seed's processors.driftlock_cbad keys onto their
-// DriftLock keys, unless the file also sets the DriftLock key itself.
+// DriftLock keys, unless the file also sets the DriftLock key itself. They
+// join the file layer, so the environment and flags still win over them.
 func applyLegacy(v *viper.Viper) error {
 	if !v.IsSet(legacyKey) {
 		return nil
@@ -142,13 +178,27 @@ func applyLegacy(v *viper.Viper) error {
 			return fmt.Errorf("invalid value %v for %s.kafka.enabled: must be true or false", v.Get(legacyKey+".kafka.enabled"), legacyKey)
 		}
 	}
+	merged := map[string]any{}
 	for from, to := range legacyMapping {
 		key := legacyKey + "." + from
 		if v.IsSet(key) && !v.InConfig(to) {
-			v.Set(to, v.Get(key))
+			setNested(merged, strings.Split(to, "."), v.Get(key))
 		}
 	}
-	return nil
+	return v.MergeConfigMap(merged)
+}
+
+// setNested stores value at path in a tree of maps.
+func setNested(m map[string]any, path []string, value any) {
+	for _, p := range path[:len(path)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = value
 }
 
 // oneLine keeps the first line of a decoder error, which names the key.
