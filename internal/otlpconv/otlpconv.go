@@ -1,23 +1,49 @@
 // Package otlpconv turns OTLP export requests into otlp-events records: one
 // JSON event per log record, per metric (with all its data points) and per
 // span, keyed by stream. It knows nothing of Kafka or transports.
+//
+// Records are written by an append-style encoder whose output is
+// byte-identical to encoding/json marshalling the typed structs of package
+// event (struct fields in declaration order, map keys sorted byte-wise).
+//
+// Decisions where JSON cannot say what OTLP says:
+//   - A gauge or sum point whose value is NaN or ±Inf, or that has no value,
+//     and a summary point whose sum or a quantile is non-finite, is left out
+//     of its metric; unless it carries the no-recorded-value flag (a
+//     staleness marker) it is also reported as a Rejection with reason
+//     "invalid". A metric left with no points produces no record.
+//   - Non-finite optional fields (sum, min, max of histograms) are omitted;
+//     non-finite explicit bounds make the point invalid as above.
+//   - Non-finite doubles inside attributes and log bodies are written as the
+//     strings "NaN", "Infinity" and "-Infinity", their OTLP/JSON spelling.
+//   - Invalid UTF-8 in strings is replaced by U+FFFD, as encoding/json does.
+//     Requests decoded from protobuf or JSON cannot carry it (both decoders
+//     reject it); only requests built in code can.
 package otlpconv
 
 import (
+	"fmt"
+	"sync"
+
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// Limits bound what one record may carry.
+// Limits bound what one record may carry. A zero or negative field means no
+// limit, except that values never nest deeper than 128 levels.
 type Limits struct {
 	// MaxRecordBytes bounds the encoded JSON value of one record.
 	MaxRecordBytes int
-	// MaxAttributes bounds the merged attributes of one record.
+	// MaxAttributes bounds the merged attributes of one record (of each data
+	// point for metrics, and of each span event).
 	MaxAttributes int
-	// MaxAttributeDepth bounds the nesting of attribute values (arrays, maps).
+	// MaxAttributeDepth bounds the nesting of attribute values (arrays, maps)
+	// and log bodies: a scalar has depth 0, a list of scalars depth 1.
 	MaxAttributeDepth int
 }
 
@@ -25,7 +51,8 @@ type Limits struct {
 type Record struct {
 	// Key is the stream key (service|signal[|metric]).
 	Key string
-	// Value is the event's JSON.
+	// Value is the event's JSON. Values of one call may share a backing
+	// array; each is capped to its own length, so appending to it copies.
 	Value []byte
 	// Type, Service and Source fill the record headers.
 	Type    event.Type
@@ -41,29 +68,196 @@ type Rejection struct {
 	Reason string
 	// Message names the item and the limit it broke.
 	Message string
+	// Items is the number of OTLP items the rejection covers: log records,
+	// spans, or metric data points (a rejected metric counts all its points).
+	Items int
 }
 
 // Converter converts export requests under fixed limits. It is safe for
 // concurrent use.
 type Converter struct {
 	limits Limits
+	pool   sync.Pool
 }
 
 // New returns a converter enforcing l.
-func New(l Limits) *Converter { return &Converter{limits: l} }
+func New(l Limits) *Converter {
+	c := &Converter{limits: l}
+	depth := l.MaxAttributeDepth
+	if depth <= 0 || depth > hardMaxDepth {
+		depth = hardMaxDepth
+	}
+	c.pool.New = func() any { return &scratch{w: valueWriter{maxDepth: depth}} }
+	return c
+}
 
 // Logs converts every log record of req. source names the receiving
 // transport ("otlp-grpc", "otlp-http").
 func (c *Converter) Logs(req *collogspb.ExportLogsServiceRequest, source string) ([]Record, []Rejection) {
-	return nil, nil
+	b := c.begin(event.TypeLog, source, countLogs(req))
+	defer c.end(b)
+	b.logs(req)
+	return b.finish()
 }
 
 // Metrics converts every metric of req.
 func (c *Converter) Metrics(req *colmetricspb.ExportMetricsServiceRequest, source string) ([]Record, []Rejection) {
-	return nil, nil
+	b := c.begin(event.TypeMetric, source, countMetrics(req))
+	defer c.end(b)
+	b.metrics(req)
+	return b.finish()
 }
 
 // Traces converts every span of req.
 func (c *Converter) Traces(req *coltracepb.ExportTraceServiceRequest, source string) ([]Record, []Rejection) {
-	return nil, nil
+	b := c.begin(event.TypeSpan, source, countSpans(req))
+	defer c.end(b)
+	b.traces(req)
+	return b.finish()
+}
+
+// scratch is the reusable state of one conversion.
+type scratch struct {
+	w                  valueWriter
+	res, attrs, merged []kv
+}
+
+// batch collects the records of one request. All values are appended to one
+// buffer; their bounds are kept in ends and sliced out by finish.
+type batch struct {
+	*scratch
+	limits  Limits
+	typ     event.Type
+	source  string
+	buf     []byte
+	recs    []Record
+	ends    []int
+	rejects []Rejection
+	index   int    // index of the current item within the request
+	service string // service of the current resource
+	metric  string // name of the current metric
+	start   int    // start of the current record in buf
+}
+
+// bytesPerItem is a first guess at the encoded size of one record.
+const bytesPerItem = 512
+
+func (c *Converter) begin(t event.Type, source string, items int) *batch {
+	return &batch{
+		scratch: c.pool.Get().(*scratch),
+		limits:  c.limits,
+		typ:     t,
+		source:  source,
+		buf:     make([]byte, 0, items*bytesPerItem),
+		recs:    make([]Record, 0, items),
+		ends:    make([]int, 0, items),
+	}
+}
+
+// end returns the scratch state to the pool without references into the
+// request.
+func (c *Converter) end(b *batch) {
+	s := b.scratch
+	clear(s.res[:cap(s.res)])
+	clear(s.attrs[:cap(s.attrs)])
+	clear(s.merged[:cap(s.merged)])
+	for i := range s.w.scratch {
+		clear(s.w.scratch[i][:cap(s.w.scratch[i])])
+	}
+	b.scratch = nil
+	c.pool.Put(s)
+}
+
+func (b *batch) finish() ([]Record, []Rejection) {
+	start := 0
+	for i, end := range b.ends {
+		b.recs[i].Value = b.buf[start:end:end]
+		start = end
+	}
+	return b.recs, b.rejects
+}
+
+// setResource sorts the resource attributes and finds the service name.
+func (b *batch) setResource(attrs []kv) {
+	b.res = attrs
+	b.service = event.UnknownService
+	for _, a := range attrs {
+		if a.key == "service.name" {
+			if s := a.val.GetStringValue(); s != "" {
+				b.service = s
+			}
+			break
+		}
+	}
+}
+
+// open starts a record: {"type":...,"data":
+func (b *batch) open() {
+	b.start = len(b.buf)
+	b.buf = append(b.buf, `{"type":"`...)
+	b.buf = append(b.buf, b.typ...)
+	b.buf = append(b.buf, `","data":`...)
+}
+
+// close ends the record opened last with its event timestamp and source and
+// keeps it, or rejects it when it is too large.
+func (b *batch) close(key string, ts uint64, items int) {
+	b.buf = append(b.buf, `,"timestamp":"`...)
+	b.buf = unixNanos(ts).AppendFormat(b.buf, event.TimestampLayout)
+	b.buf = append(b.buf, `","source":`...)
+	b.buf = appendString(b.buf, b.source)
+	b.buf = append(b.buf, '}')
+	if size := len(b.buf) - b.start; b.limits.MaxRecordBytes > 0 && size > b.limits.MaxRecordBytes {
+		b.fail(&limitError{"too_large", fmt.Sprintf("encoded size %d bytes exceeds the limit of %d bytes", size, b.limits.MaxRecordBytes)}, items)
+		return
+	}
+	b.recs = append(b.recs, Record{Key: key, Type: b.typ, Service: b.service, Source: b.source})
+	b.ends = append(b.ends, len(b.buf))
+}
+
+// fail drops the record opened last and reports why.
+func (b *batch) fail(err error, items int) {
+	b.buf = b.buf[:b.start]
+	b.reject(err, items)
+}
+
+// reject reports items that produced no record.
+func (b *batch) reject(err error, items int) {
+	reason, detail := "invalid", err.Error()
+	if le, ok := err.(*limitError); ok {
+		reason, detail = le.reason, le.detail
+	}
+	b.rejects = append(b.rejects, Rejection{Reason: reason, Message: b.describe() + ": " + detail, Items: items})
+}
+
+// describe names the current item in rejection messages, e.g.
+// `log record 3 (service "checkout")`; the index counts from 0 over the
+// items of the request.
+func (b *batch) describe() string {
+	noun := map[event.Type]string{event.TypeLog: "log record", event.TypeMetric: "metric", event.TypeSpan: "span"}[b.typ]
+	if b.typ == event.TypeMetric {
+		return fmt.Sprintf("%s %d (service %q, metric %q)", noun, b.index, b.service, b.metric)
+	}
+	return fmt.Sprintf("%s %d (service %q)", noun, b.index, b.service)
+}
+
+// checkCount rejects an attribute set larger than the limit.
+func (b *batch) checkCount(n int, of string) error {
+	if b.limits.MaxAttributes > 0 && n > b.limits.MaxAttributes {
+		return &limitError{"too_many_attributes", fmt.Sprintf("%d %s exceed the limit of %d", n, of, b.limits.MaxAttributes)}
+	}
+	return nil
+}
+
+// appendMerged appends the resource attributes merged with own (own win),
+// after checking their number.
+func (b *batch) appendMerged(own []*commonpb.KeyValue) error {
+	b.attrs = sortedAttrs(b.attrs, own)
+	b.merged = mergeAttrs(b.merged, b.res, b.attrs)
+	if err := b.checkCount(len(b.merged), "attributes"); err != nil {
+		return err
+	}
+	var err error
+	b.buf, err = b.w.appendAttrs(b.buf, b.merged)
+	return err
 }

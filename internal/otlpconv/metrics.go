@@ -1,0 +1,216 @@
+package otlpconv
+
+import (
+	"fmt"
+	"strconv"
+
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+func countMetrics(req *colmetricspb.ExportMetricsServiceRequest) int {
+	n := 0
+	for _, rm := range req.GetResourceMetrics() {
+		for _, sm := range rm.GetScopeMetrics() {
+			n += len(sm.GetMetrics())
+		}
+	}
+	return n
+}
+
+func (b *batch) metrics(req *colmetricspb.ExportMetricsServiceRequest) {
+	for _, rm := range req.GetResourceMetrics() {
+		b.setResource(sortedAttrs(b.res, rm.GetResource().GetAttributes()))
+		for _, sm := range rm.GetScopeMetrics() {
+			for _, m := range sm.GetMetrics() {
+				b.metric = m.GetName()
+				b.oneMetric(m)
+				b.index++
+			}
+		}
+	}
+}
+
+// temporalityNames spells AggregationTemporality; unspecified is left out.
+var temporalityNames = map[metricspb.AggregationTemporality]string{
+	metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA:      "delta",
+	metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE: "cumulative",
+}
+
+// oneMetric encodes one metric as event.MetricData with all its valid points.
+func (b *batch) oneMetric(m *metricspb.Metric) {
+	b.open()
+	b.buf = append(b.buf, `{"name":`...)
+	b.buf = appendString(b.buf, m.GetName())
+	b.buf = append(b.buf, `,"description":`...)
+	b.buf = appendString(b.buf, m.GetDescription())
+	b.buf = append(b.buf, `,"unit":`...)
+	b.buf = appendString(b.buf, m.GetUnit())
+	var p points
+	switch d := m.GetData().(type) {
+	case *metricspb.Metric_Gauge:
+		b.header("gauge", 0, nil)
+		p = writePoints(b, d.Gauge.GetDataPoints(), b.numberPoint)
+	case *metricspb.Metric_Sum:
+		mono := d.Sum.GetIsMonotonic()
+		b.header("sum", d.Sum.GetAggregationTemporality(), &mono)
+		p = writePoints(b, d.Sum.GetDataPoints(), b.numberPoint)
+	case *metricspb.Metric_Histogram:
+		b.header("histogram", d.Histogram.GetAggregationTemporality(), nil)
+		p = writePoints(b, d.Histogram.GetDataPoints(), b.histogramPoint)
+	case *metricspb.Metric_ExponentialHistogram:
+		b.header("exponential_histogram", d.ExponentialHistogram.GetAggregationTemporality(), nil)
+		p = writePoints(b, d.ExponentialHistogram.GetDataPoints(), b.expHistogramPoint)
+	case *metricspb.Metric_Summary:
+		b.header("summary", 0, nil)
+		p = writePoints(b, d.Summary.GetDataPoints(), b.summaryPoint)
+	default:
+		b.fail(&limitError{"invalid", "metric has no data"}, 0)
+		return
+	}
+	switch {
+	case p.err != nil:
+		b.fail(p.err, p.total)
+	case p.kept == 0:
+		b.buf = b.buf[:b.start] // nothing to say: no record
+	default:
+		b.buf = append(b.buf, "]}"...)
+		b.close(event.StreamKey(b.service, event.TypeMetric, m.GetName()), p.latest, p.total)
+	}
+}
+
+// header writes the type, the sum's temporality and monotonicity, and opens
+// the list of points.
+func (b *batch) header(typ string, t metricspb.AggregationTemporality, mono *bool) {
+	b.buf = append(b.buf, `,"type":"`...)
+	b.buf = append(b.buf, typ...)
+	b.buf = append(b.buf, '"')
+	if name, ok := temporalityNames[t]; ok {
+		b.buf = append(b.buf, `,"aggregation_temporality":"`...)
+		b.buf = append(b.buf, name...)
+		b.buf = append(b.buf, '"')
+	}
+	if mono != nil {
+		b.buf = append(b.buf, `,"is_monotonic":`...)
+		b.buf = strconv.AppendBool(b.buf, *mono)
+	}
+	b.buf = append(b.buf, `,"`...)
+	b.buf = append(b.buf, typ...)
+	b.buf = append(b.buf, `":[`...)
+}
+
+// points sums up the writing of a metric's points.
+type points struct {
+	total, kept int
+	latest      uint64 // latest time of a kept point
+	err         error  // a limit broken: the whole metric is rejected
+}
+
+// pointWriter writes one point, or says why it cannot be written (skip) or
+// why the whole metric cannot (err). It writes nothing when skip is set.
+type pointWriter[P any] func(pt P) (ts uint64, skip *skipped, err error)
+
+// skipped is a point left out of its metric.
+type skipped struct {
+	why   string
+	quiet bool // a staleness marker: left out without a rejection
+}
+
+func writePoints[P any](b *batch, pts []P, write pointWriter[P]) points {
+	p := points{total: len(pts)}
+	for i, pt := range pts {
+		mark := len(b.buf)
+		if p.kept > 0 {
+			b.buf = append(b.buf, ',')
+		}
+		ts, skip, err := write(pt)
+		if err != nil {
+			p.err = err
+			return p
+		}
+		if skip != nil {
+			b.buf = b.buf[:mark]
+			if !skip.quiet {
+				b.reject(&limitError{"invalid", fmt.Sprintf("point %d %s, which JSON cannot carry; point dropped", i, skip.why)}, 1)
+			}
+			continue
+		}
+		p.kept++
+		p.latest = max(p.latest, ts)
+	}
+	return p
+}
+
+// noRecordedValue is DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK.
+const noRecordedValue = uint32(metricspb.DataPointFlags_DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
+
+func (b *batch) numberPoint(dp *metricspb.NumberDataPoint) (uint64, *skipped, error) {
+	quiet := dp.GetFlags()&noRecordedValue != 0
+	switch v := dp.GetValue().(type) {
+	case *metricspb.NumberDataPoint_AsInt:
+		b.pointStart(dp.GetTimeUnixNano())
+		b.buf = append(b.buf, `,"value":`...)
+		b.buf = strconv.AppendInt(b.buf, v.AsInt, 10)
+	case *metricspb.NumberDataPoint_AsDouble:
+		if !finite(v.AsDouble) {
+			return 0, &skipped{"has value " + nonFiniteName(v.AsDouble), quiet}, nil
+		}
+		b.pointStart(dp.GetTimeUnixNano())
+		b.buf = append(b.buf, `,"value":`...)
+		b.buf = appendFloat(b.buf, v.AsDouble)
+	default:
+		return 0, &skipped{"has no value", quiet}, nil
+	}
+	return dp.GetTimeUnixNano(), nil, b.pointEnd(dp.GetAttributes())
+}
+
+// pointStart writes {"timestamp":...
+func (b *batch) pointStart(ts uint64) {
+	b.buf = append(b.buf, `{"timestamp":`...)
+	b.buf = appendNanoTime(b.buf, ts)
+}
+
+// pointEnd writes the point's merged attributes and closes it.
+func (b *batch) pointEnd(attrs []*commonpb.KeyValue) error {
+	b.buf = append(b.buf, `,"attributes":`...)
+	if err := b.appendMerged(attrs); err != nil {
+		return err
+	}
+	b.buf = append(b.buf, '}')
+	return nil
+}
+
+// appendOptFloat writes ,"name":f when f is set and finite.
+func (b *batch) appendOptFloat(name string, f *float64) {
+	if f != nil && finite(*f) {
+		b.buf = append(b.buf, ',', '"')
+		b.buf = append(b.buf, name...)
+		b.buf = append(b.buf, '"', ':')
+		b.buf = appendFloat(b.buf, *f)
+	}
+}
+
+func appendUints(dst []byte, vs []uint64) []byte {
+	dst = append(dst, '[')
+	for i, v := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendUint(dst, v, 10)
+	}
+	return append(dst, ']')
+}
+
+func appendFloats(dst []byte, vs []float64) []byte {
+	dst = append(dst, '[')
+	for i, v := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendFloat(dst, v)
+	}
+	return append(dst, ']')
+}
