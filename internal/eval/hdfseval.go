@@ -1,0 +1,74 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/eval/loghub"
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+// HDFSService is the service name HDFS sessions are sent as.
+const HDFSService = "hdfs"
+
+// hdfsEpoch is the made-up time of the first HDFS event; the sessions carry
+// no timestamps, so events are one millisecond apart from it.
+var hdfsEpoch = time.Date(2008, 11, 9, 20, 0, 0, 0, time.UTC)
+
+// HDFSReport is the outcome of an HDFS evaluation.
+type HDFSReport struct {
+	Train, Test, TestAnomalous int
+	Metrics                    loghub.PRF
+	// Pred are the test sessions' predictions, in order.
+	Pred []bool
+}
+
+// EvalHDFS builds the stream's baseline from the train sessions (their
+// labels unread), then streams the test sessions' events and flags a
+// session by the HDFS rule; predictions are compared with the test labels.
+func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup HDFSSetup, progress func(done, total int)) (HDFSReport, error) {
+	st, err := cbad.NewStream(event.StreamKey(HDFSService, event.TypeLog, ""), setup.Core)
+	if err != nil {
+		return HDFSReport{}, err
+	}
+	r := HDFSReport{Train: len(train), Test: len(test), Pred: make([]bool, len(test))}
+	var offset int64
+	total := len(train) + len(test)
+	for i, s := range append(train[:len(train):len(train)], test...) {
+		if err := ctx.Err(); err != nil {
+			return HDFSReport{}, err
+		}
+		hits := 0
+		for _, tmpl := range s.Templates {
+			ev, err := loghub.LogEvent(HDFSService, hdfsEpoch.Add(time.Duration(offset)*time.Millisecond), "", tmpl, nil)
+			if err != nil {
+				return HDFSReport{}, err
+			}
+			res, err := st.Push(ev, offset)
+			if err != nil {
+				return HDFSReport{}, fmt.Errorf("session %s: %w", s.BlockID, err)
+			}
+			offset++
+			if res.Score >= setup.Threshold {
+				hits++
+			}
+		}
+		if i >= len(train) {
+			r.Pred[i-len(train)] = hits >= setup.MinEvents
+		}
+		if progress != nil && ((i+1)%200 == 0 || i+1 == total) {
+			progress(i+1, total)
+		}
+	}
+	truth := make([]bool, len(test))
+	for i, s := range test {
+		truth[i] = s.Anomalous()
+		if truth[i] {
+			r.TestAnomalous++
+		}
+	}
+	r.Metrics = loghub.Binary(r.Pred, truth)
+	return r, nil
+}

@@ -1,0 +1,100 @@
+// Package eval runs DriftLock's scoring core offline over labelled data
+// (NAB metrics, loghub BGL/Thunderbird logs, HDFS sessions) and measures
+// detection quality. Labels are read only for scoring, never by the core.
+//
+// One setup per data family lives in this file: the scoring-core
+// configuration and the decision rule that turns per-event results into
+// predictions. The same setup is used for every file of a family.
+package eval
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/driftlock/driftlock/internal/cbad"
+)
+
+// Seed is the seed of every evaluation run.
+const Seed = 42
+
+// NABSetup is the configuration used on NAB.
+type NABSetup struct {
+	Core cbad.Config
+	// Hold keeps a row's score at least the peak of the previous Hold rows'
+	// scores, decayed by Decay per row, so that one strong event marks the
+	// rows that follow it.
+	Hold  int
+	Decay float64
+}
+
+// LogSetup is the configuration used on BGL and Thunderbird lines.
+type LogSetup struct {
+	Core cbad.Config
+	// Threshold flags a line whose event score is at least this.
+	Threshold float64
+	// Evidence also flags the lines an anomalous judgement names as evidence.
+	Evidence bool
+}
+
+// HDFSSetup is the configuration used on HDFS sessions.
+type HDFSSetup struct {
+	Core cbad.Config
+	// Threshold flags a session when at least MinEvents of its events score
+	// at least Threshold.
+	Threshold float64
+	MinEvents int
+}
+
+// NAB returns the NAB setup.
+func NAB() NABSetup {
+	c := cbad.DefaultConfig()
+	c.Seed = Seed
+	c.ScoreEvents = true
+	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 256, 4
+	return NABSetup{Core: c, Hold: 0, Decay: 1}
+}
+
+// BGL returns the setup used on BGL and Thunderbird.
+func BGL() LogSetup {
+	c := cbad.DefaultConfig()
+	c.Seed = Seed
+	c.ScoreEvents = true
+	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 256, 4
+	return LogSetup{Core: c, Threshold: 0.5, Evidence: false}
+}
+
+// HDFS returns the HDFS setup.
+func HDFS() HDFSSetup {
+	c := cbad.DefaultConfig()
+	c.Seed = Seed
+	c.ScoreEvents = true
+	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 256, 64, 1024, 16
+	return HDFSSetup{Core: c, Threshold: 0.5, MinEvents: 1}
+}
+
+// Describe renders a core configuration on one line.
+func Describe(c cbad.Config) string {
+	return fmt.Sprintf("window_size=%d hop_size=%d baseline_size=%d block_size=%d threshold=%g "+
+		"permutations=%d stop_after=%d min_effect=%g adapt_after=%d compressor=%s levels=%d "+
+		"max_attr_values=%d score_events=%t seed=%d",
+		c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize, c.Threshold,
+		c.Permutations, c.StopAfter, c.MinEffect, c.AdaptAfter, c.Compressor, c.Levels,
+		c.MaxAttrValues, c.ScoreEvents, c.Seed)
+}
+
+// String renders the NAB setup.
+func (s NABSetup) String() string {
+	return lines(Describe(s.Core), fmt.Sprintf("row score: event score, held for %d rows with decay %g", s.Hold, s.Decay))
+}
+
+// String renders the log setup.
+func (s LogSetup) String() string {
+	return lines(Describe(s.Core), fmt.Sprintf("line flagged: event score >= %g, or named as evidence of an anomalous judgement: %t", s.Threshold, s.Evidence))
+}
+
+// String renders the HDFS setup.
+func (s HDFSSetup) String() string {
+	return lines(Describe(s.Core), fmt.Sprintf("session flagged: at least %d events with score >= %g", s.MinEvents, s.Threshold))
+}
+
+func lines(ls ...string) string { return "  " + strings.Join(ls, "\n  ") }
