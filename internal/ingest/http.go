@@ -1,0 +1,205 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/gzip"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// OTLP/HTTP content types.
+const (
+	contentTypeProtobuf = "application/x-protobuf"
+	contentTypeJSON     = "application/json"
+)
+
+var (
+	errTooLarge            = errors.New("request body too large")
+	errUnsupportedEncoding = errors.New("unsupported content encoding")
+)
+
+// pooledBufferCap is the largest body buffer returned to the pool, so that
+// one big request does not pin its memory.
+const pooledBufferCap = 1 << 20
+
+var (
+	bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	gzipPool   sync.Pool // *gzip.Reader
+)
+
+func newHTTPHandler(s *Service) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(logsSignal.path, httpExport(s, logsSignal))
+	mux.Handle(metricsSignal.path, httpExport(s, metricsSignal))
+	mux.Handle(tracesSignal.path, httpExport(s, tracesSignal))
+	return mux
+}
+
+// httpExport serves one OTLP/HTTP path and counts the outcome.
+func httpExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp]) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		outcome := serveExport(s, sig, w, r)
+		s.m.requests.WithLabelValues(sig.name, transportHTTP, outcome).Inc()
+	}
+}
+
+func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w http.ResponseWriter, r *http.Request) string {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeStatus(w, false, http.StatusMethodNotAllowed, codes.Unimplemented, "only POST is allowed")
+		return outcomeMethodNotAllow
+	}
+	isJSON, ok := parseContentType(r.Header.Get("Content-Type"))
+	if !ok {
+		writeStatus(w, false, http.StatusUnsupportedMediaType, codes.InvalidArgument,
+			fmt.Sprintf("unsupported content type %q: use %s or %s", r.Header.Get("Content-Type"), contentTypeProtobuf, contentTypeJSON))
+		return outcomeUnsupported
+	}
+	buf := bufferPool.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	if outcome, ok := readBody(w, r, s.cfg.MaxRequestBytes, buf, isJSON); !ok {
+		return outcome
+	}
+	req, err := sig.decode(buf.Bytes(), isJSON)
+	if err != nil {
+		writeStatus(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, err.Error())
+		return outcomeBadRequest
+	}
+	res, err := export(r.Context(), s, sig, transportHTTP, sourceHTTP, req)
+	if err != nil {
+		return writeRetryable(w, isJSON, err)
+	}
+	writeMessage(w, isJSON, http.StatusOK, sig.respond(res.rejected, res.message))
+	return res.outcome()
+}
+
+// readBody reads the body into buf, decompressing gzip, and answers the
+// request itself when it cannot be read. The limit applies to the
+// decompressed bytes, which are read through a LimitReader so that a gzip
+// bomb never expands past limit+1 bytes in memory.
+func readBody(w http.ResponseWriter, r *http.Request, limit int, buf *bytes.Buffer, isJSON bool) (string, bool) {
+	err := readLimited(w, r, limit, buf)
+	switch {
+	case err == nil:
+		return "", true
+	case errors.Is(err, errTooLarge):
+		writeStatus(w, isJSON, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
+			fmt.Sprintf("request body is over the limit of %d bytes (after decompression)", limit))
+		return outcomeTooLarge, false
+	case errors.Is(err, errUnsupportedEncoding):
+		writeStatus(w, isJSON, http.StatusUnsupportedMediaType, codes.InvalidArgument, err.Error())
+		return outcomeUnsupported, false
+	}
+	writeStatus(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, "cannot read request body: "+err.Error())
+	return outcomeBadRequest, false
+}
+
+func readLimited(w http.ResponseWriter, r *http.Request, limit int, buf *bytes.Buffer) error {
+	if r.ContentLength > int64(limit) {
+		return errTooLarge
+	}
+	body := io.Reader(http.MaxBytesReader(w, r.Body, int64(limit)))
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		if r.ContentLength > 0 {
+			buf.Grow(int(r.ContentLength))
+		}
+	case "gzip":
+		zr, err := gzipReader(body)
+		if err != nil {
+			return fmt.Errorf("gzip: %w", err)
+		}
+		defer gzipPool.Put(zr)
+		body = zr
+	default:
+		return fmt.Errorf("%w %q: use gzip or none", errUnsupportedEncoding, enc)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(body, int64(limit)+1))
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) || buf.Len() > limit {
+		return errTooLarge
+	}
+	return err
+}
+
+func gzipReader(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipPool.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			gzipPool.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > pooledBufferCap {
+		return
+	}
+	buf.Reset()
+	bufferPool.Put(buf)
+}
+
+// parseContentType reports whether ct is OTLP/JSON, and whether it is an
+// OTLP content type at all.
+func parseContentType(ct string) (isJSON, ok bool) {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false, false
+	}
+	switch mt {
+	case contentTypeProtobuf:
+		return false, true
+	case contentTypeJSON:
+		return true, true
+	}
+	return false, false
+}
+
+// writeRetryable answers an overloaded (429) or unavailable (503) export
+// with Retry-After, and returns the outcome.
+func writeRetryable(w http.ResponseWriter, isJSON bool, err error) string {
+	w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Seconds())))
+	if errors.Is(err, errOverloaded) {
+		writeStatus(w, isJSON, http.StatusTooManyRequests, codes.ResourceExhausted, err.Error())
+		return outcomeOverloaded
+	}
+	writeStatus(w, isJSON, http.StatusServiceUnavailable, codes.Unavailable, err.Error())
+	return outcomeUnavailable
+}
+
+// writeStatus answers with a google.rpc.Status body, as OTLP/HTTP asks.
+func writeStatus(w http.ResponseWriter, isJSON bool, httpCode int, code codes.Code, msg string) {
+	writeMessage(w, isJSON, httpCode, &statuspb.Status{Code: int32(code), Message: msg})
+}
+
+func writeMessage(w http.ResponseWriter, isJSON bool, httpCode int, m proto.Message) {
+	var body []byte
+	var err error
+	if isJSON {
+		w.Header().Set("Content-Type", contentTypeJSON)
+		body, err = protojson.Marshal(m)
+	} else {
+		w.Header().Set("Content-Type", contentTypeProtobuf)
+		body, err = proto.Marshal(m)
+	}
+	if err != nil {
+		http.Error(w, "cannot encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(httpCode)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,71 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the ingest service's Prometheus series.
+type metrics struct {
+	received      *prometheus.CounterVec
+	accepted      *prometheus.CounterVec
+	rejected      *prometheus.CounterVec
+	requests      *prometheus.CounterVec
+	writeDuration prometheus.Histogram
+	kafkaErrors   prometheus.Counter
+	inflightBytes prometheus.Gauge
+	batchRecords  prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_received_records_total",
+			Help: "Records (log records, metrics, spans) received, by signal and transport.",
+		}, []string{"signal", "transport"}),
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_accepted_records_total",
+			Help: "Records acknowledged by Kafka, by signal.",
+		}, []string{"signal"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_rejected_records_total",
+			Help: "Records rejected permanently and reported in partial_success, by signal and reason.",
+		}, []string{"signal", "reason"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_requests_total",
+			Help: "Export requests answered, by signal, transport and outcome.",
+		}, []string{"signal", "transport", "outcome"}),
+		writeDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "driftlock_ingest_kafka_write_duration_seconds",
+			Help:    "Time from handing a request's records to the producer until Kafka acknowledged them all.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}),
+		kafkaErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "driftlock_ingest_kafka_errors_total",
+			Help: "Produce calls that failed with a broker or connection error.",
+		}),
+		inflightBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "driftlock_ingest_inflight_bytes",
+			Help: "Bytes of encoded events waiting for Kafka's acknowledgement.",
+		}),
+		batchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "driftlock_ingest_request_records",
+			Help:    "Records per export request.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
+		}),
+	}
+	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests,
+		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords)
+	return m
+}
+
+// Request outcomes of driftlock_ingest_requests_total.
+const (
+	outcomeSuccess        = "success"
+	outcomePartial        = "partial_success"
+	outcomeBadRequest     = "bad_request"
+	outcomeTooLarge       = "too_large"
+	outcomeUnsupported    = "unsupported_media_type"
+	outcomeOverloaded     = "overloaded"
+	outcomeUnavailable    = "unavailable"
+	outcomeMethodNotAllow = "method_not_allowed"
+)

@@ -1,0 +1,172 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/otlpconv"
+)
+
+// Retryable failures of an export. Both tell the client to send the same
+// data again later; neither means that nothing was written.
+var (
+	// errOverloaded: the in-flight byte budget is spent.
+	errOverloaded = errors.New("too much data waiting for kafka, retry later")
+	// errUnavailable: Kafka did not acknowledge every record in time.
+	errUnavailable = errors.New("kafka unavailable")
+)
+
+// byteSemaphore bounds the bytes of events waiting for Kafka. It never
+// blocks: a request that does not fit is turned away, so memory stays
+// bounded however many clients push.
+type byteSemaphore struct {
+	mu    sync.Mutex
+	used  int64
+	limit int64
+	gauge interface{ Set(float64) }
+}
+
+// tryAcquire takes n bytes if they fit. A request larger than the whole
+// budget is let through when nothing else is in flight, so that it is not
+// refused forever.
+func (s *byteSemaphore) tryAcquire(n int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.used+n > s.limit && s.used > 0 {
+		return false
+	}
+	s.used += n
+	s.gauge.Set(float64(s.used))
+	return true
+}
+
+func (s *byteSemaphore) release(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used -= n
+	s.gauge.Set(float64(s.used))
+}
+
+// producer writes a request's records with the shared writer and waits for
+// Kafka's acknowledgement of all of them. Concurrent requests share the
+// writer's batches.
+type producer struct {
+	w        *kafka.Writer
+	sem      *byteSemaphore
+	timeout  time.Duration
+	maxBytes int // largest record (key, value and headers) a batch can hold
+	m        *metrics
+}
+
+// produce writes recs. It returns the records Kafka refused as too large
+// (a permanent rejection); any other failure is errOverloaded or
+// errUnavailable and means the client must retry the whole request.
+func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
+	msgs, rejected := p.messages(recs)
+	if len(msgs) == 0 {
+		return rejected, nil
+	}
+	var n int64
+	for i := range msgs {
+		n += int64(len(msgs[i].Value) + len(msgs[i].Key))
+	}
+	if !p.sem.tryAcquire(n) {
+		return nil, errOverloaded
+	}
+	defer p.sem.release(n)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	start := time.Now()
+	err := p.w.WriteMessages(ctx, msgs...)
+	p.m.writeDuration.Observe(time.Since(start).Seconds())
+	if err == nil {
+		return rejected, nil
+	}
+	tooLarge, err := p.splitTooLarge(ctx, msgs, err)
+	if err != nil {
+		p.m.kafkaErrors.Inc()
+		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
+	}
+	return append(rejected, tooLarge...), nil
+}
+
+// messages turns records into Kafka messages, setting aside those that
+// cannot fit in a produce batch.
+func (p *producer) messages(recs []otlpconv.Record) ([]kafka.Message, []otlpconv.Rejection) {
+	msgs := make([]kafka.Message, 0, len(recs))
+	var rejected []otlpconv.Rejection
+	for i := range recs {
+		r := &recs[i]
+		m := kafka.Message{
+			Key:   []byte(r.Key),
+			Value: r.Value,
+			Headers: []kafka.Header{
+				{Key: event.HeaderEventType, Value: []byte(r.Type)},
+				{Key: event.HeaderSource, Value: []byte(r.Source)},
+				{Key: event.HeaderServiceName, Value: []byte(r.Service)},
+				{Key: event.HeaderContentType, Value: []byte(event.ContentTypeJSON)},
+			},
+		}
+		if size := recordSize(&m); size > p.maxBytes {
+			rejected = append(rejected, tooLargeRejection(r, size, p.maxBytes))
+			continue
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rejected
+}
+
+// splitTooLarge looks at a failed write. Records Kafka refused as too large
+// are written once more on their own (they may have shared a batch with a
+// large one); those refused again are rejected. Any other error is returned.
+func (p *producer) splitTooLarge(ctx context.Context, msgs []kafka.Message, err error) ([]otlpconv.Rejection, error) {
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) {
+		return nil, err
+	}
+	var retry []int
+	for i, e := range werrs {
+		switch {
+		case e == nil:
+		case errors.Is(e, kafka.MessageSizeTooLarge):
+			retry = append(retry, i)
+		default:
+			return nil, e
+		}
+	}
+	var rejected []otlpconv.Rejection
+	for _, i := range retry {
+		err := p.w.WriteMessages(ctx, msgs[i])
+		switch {
+		case err == nil:
+		case errors.Is(err, kafka.MessageSizeTooLarge):
+			rejected = append(rejected, otlpconv.Rejection{Reason: "too_large", Items: 1, Message: fmt.Sprintf(
+				"%s record of stream %q (%d bytes with key and headers) refused by kafka as too large; the topic's max.message.bytes is below ingest.max_record_bytes",
+				msgs[i].Headers[0].Value, msgs[i].Key, recordSize(&msgs[i]))})
+		default:
+			return nil, err
+		}
+	}
+	return rejected, nil
+}
+
+func tooLargeRejection(r *otlpconv.Record, size, limit int) otlpconv.Rejection {
+	return otlpconv.Rejection{Reason: "too_large", Items: 1, Message: fmt.Sprintf(
+		"%s record of stream %q is %d bytes with key and headers, over the limit of %d bytes", r.Type, r.Key, size, limit)}
+}
+
+// recordSize is the bytes a message takes in a produce batch, as the
+// writer counts them.
+func recordSize(m *kafka.Message) int {
+	n := 4 + 1 + 1 + 8 + 4 + len(m.Key) + 4 + len(m.Value) + 1
+	for _, h := range m.Headers {
+		n += 2 + len(h.Key) + 2 + len(h.Value)
+	}
+	return n
+}

@@ -1,0 +1,192 @@
+// Package ingest is the OTLP receiving stage: it serves OTLP/gRPC and
+// OTLP/HTTP, turns every log record, metric and span into an otlp-events
+// record (internal/otlpconv) and answers a request only once Kafka has
+// acknowledged all of its accepted records.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/driftlock/driftlock/internal/admin"
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/otlpconv"
+)
+
+// shutdownGrace is added to the Kafka write timeout to bound shutdown.
+const shutdownGrace = 5 * time.Second
+
+// Service is the OTLP ingest service.
+type Service struct {
+	cfg   config.Ingest
+	kafka config.Kafka
+	bus   *kafkabus.Bus
+	log   *slog.Logger
+	m     *metrics
+	ready atomic.Bool
+
+	grpcLn net.Listener
+	httpLn net.Listener
+	grpc   *grpc.Server
+	http   *http.Server
+	admin  *admin.Server
+
+	// conv and prod are set by Run once the events topic exists; the
+	// OTLP servers only start after that.
+	conv *otlpconv.Converter
+	prod *producer
+}
+
+// New binds the gRPC, HTTP and admin listeners. Nothing is served until Run.
+func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger) (*Service, error) {
+	if err := cfg.Ingest.Validate(); err != nil {
+		return nil, err
+	}
+	reg := admin.NewRegistry()
+	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg)}
+	var err error
+	if s.grpcLn, err = net.Listen("tcp", cfg.Ingest.GRPCEndpoint); err != nil {
+		return nil, fmt.Errorf("listen ingest.grpc_endpoint %s: %w", cfg.Ingest.GRPCEndpoint, err)
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.Ingest.HTTPEndpoint); err != nil {
+		s.grpcLn.Close()
+		return nil, fmt.Errorf("listen ingest.http_endpoint %s: %w", cfg.Ingest.HTTPEndpoint, err)
+	}
+	mux := http.NewServeMux()
+	admin.Handle(mux, reg, s.readiness)
+	if s.admin, err = admin.Listen(cfg.Ingest.AdminEndpoint, mux); err != nil {
+		s.grpcLn.Close()
+		s.httpLn.Close()
+		return nil, fmt.Errorf("ingest.admin_endpoint: %w", err)
+	}
+	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes)
+	s.http = &http.Server{Handler: newHTTPHandler(s), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// GRPCAddr is the address OTLP/gRPC is served on.
+func (s *Service) GRPCAddr() string { return s.grpcLn.Addr().String() }
+
+// HTTPAddr is the address OTLP/HTTP is served on.
+func (s *Service) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// AdminAddr is the address of /metrics, /healthz and /readyz.
+func (s *Service) AdminAddr() string { return s.admin.Addr() }
+
+func (s *Service) readiness(ctx context.Context) error {
+	if !s.ready.Load() {
+		return errors.New("events topic not ensured yet")
+	}
+	return s.bus.Ping(ctx, s.kafka.EventsTopic)
+}
+
+// Run ensures the events topic, serves OTLP until ctx ends, then shuts down:
+// it stops accepting, lets in-flight requests finish (their Kafka writes
+// complete), and closes the producer. It returns nil after a clean stop.
+func (s *Service) Run(ctx context.Context) error {
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- s.admin.Run(adminCtx) }()
+	defer func() {
+		stopAdmin()
+		if err := <-adminDone; err != nil {
+			s.log.Warn("admin server shutdown", "err", err)
+		}
+	}()
+	if err := s.start(ctx); err != nil {
+		s.grpcLn.Close()
+		s.httpLn.Close()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	return s.serve(ctx)
+}
+
+// start waits for the events topic and builds the producer.
+func (s *Service) start(ctx context.Context) error {
+	if err := s.bus.WaitTopics(ctx, s.kafka.EventsTopic); err != nil {
+		return fmt.Errorf("ensure topic %s: %w", s.kafka.EventsTopic, err)
+	}
+	maxBytes := s.recordLimit(ctx)
+	w, err := s.bus.NewWriter(s.kafka.EventsTopic, kafkabus.WriterOptions{})
+	if err != nil {
+		return err
+	}
+	w.BatchBytes = int64(maxBytes) + batchOverhead
+	s.prod = &producer{
+		w:        w,
+		sem:      &byteSemaphore{limit: int64(s.cfg.MaxInflightBytes), gauge: s.m.inflightBytes},
+		timeout:  time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond,
+		maxBytes: maxBytes,
+		m:        s.m,
+	}
+	s.conv = otlpconv.New(otlpconv.Limits{
+		MaxRecordBytes:    min(s.cfg.MaxRecordBytes, maxBytes),
+		MaxAttributes:     s.cfg.MaxAttributes,
+		MaxAttributeDepth: s.cfg.MaxAttributeDepth,
+	})
+	s.ready.Store(true)
+	return nil
+}
+
+// serve runs both OTLP servers until ctx ends or one fails, then shuts down.
+func (s *Service) serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.grpc.Serve(s.grpcLn) }()
+	go func() { errc <- s.http.Serve(s.httpLn) }()
+	s.log.Info("ingest serving", "otlp_grpc", s.GRPCAddr(), "otlp_http", s.HTTPAddr(),
+		"admin", s.AdminAddr(), "topic", s.kafka.EventsTopic, "max_record_bytes", s.prod.maxBytes)
+	var serveErr error
+	running := 2
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		running--
+		serveErr = fmt.Errorf("serve otlp: %w", err)
+	}
+	s.ready.Store(false)
+	s.shutdown()
+	for ; running > 0; running-- {
+		<-errc
+	}
+	if err := s.prod.w.Close(); err != nil && serveErr == nil {
+		serveErr = fmt.Errorf("close kafka writer: %w", err)
+	}
+	s.log.Info("ingest stopped")
+	return serveErr
+}
+
+// shutdown stops both servers, waiting for in-flight requests up to the
+// Kafka write timeout plus a grace period.
+func (s *Service) shutdown() {
+	bound := time.Duration(s.cfg.WriteTimeoutMS)*time.Millisecond + shutdownGrace
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	grpcDone := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(grpcDone)
+	}()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.log.Warn("otlp/http shutdown cut short", "err", err)
+		s.http.Close()
+	}
+	select {
+	case <-grpcDone:
+	case <-ctx.Done():
+		s.log.Warn("otlp/grpc shutdown cut short")
+		s.grpc.Stop()
+		<-grpcDone
+	}
+}
