@@ -5,7 +5,9 @@ package cbad
 
 import "time"
 
-// Config tunes the scoring core.
+// Config tunes the scoring core. DefaultConfig gives the documented defaults;
+// the fields after Permutations are tuning knobs that the service leaves at
+// their defaults and the evaluation may set per data family.
 type Config struct {
 	// WindowSize is the number of events in the window being judged. Default 1024.
 	WindowSize int
@@ -19,6 +21,31 @@ type Config struct {
 	Compressor string
 	// Permutations is the most permutations of one significance test. Default 200.
 	Permutations int
+
+	// BaselineSize is the number of events in the baseline. Default WindowSize
+	// (0 means WindowSize).
+	BaselineSize int
+	// BlockSize is the number of consecutive events the permutation test
+	// keeps together, so that local order survives a permutation. Default 16.
+	BlockSize int
+	// MinEffect is the smallest rise of the NCD over the permutations' mean
+	// that can raise an anomaly. Default 0.03.
+	MinEffect float64
+	// StopAfter ends a permutation test after this many permutations scored
+	// at least the observed NCD (Besag–Clifford). Default 10.
+	StopAfter int
+	// AdaptAfter is the number of consecutive anomalous judgements after which
+	// the baseline takes in new events anyway, so a lasting change becomes
+	// the new normal. Default 8.
+	AdaptAfter int
+	// ScoreEvents makes Push compute Result.Score for every event. Default false.
+	ScoreEvents bool
+	// MaxAttrValues is how many distinct values an attribute may show and still
+	// be kept in a log line's canonical form. Default 8.
+	MaxAttrValues int
+	// Levels is the number of level symbols a metric value is quantised into
+	// against the baseline. Default 8.
+	Levels int
 }
 
 // Judgement is the verdict on one window of a stream.
@@ -44,11 +71,21 @@ type Judgement struct {
 
 // Scores are the measurements behind a judgement.
 type Scores struct {
-	NCD             float64
-	PValue          float64
-	Confidence      float64
-	BaselineRatio   float64
-	WindowRatio     float64
+	// NCD is (C(BW) - min(C(B), C(W))) / max(C(B), C(W)) of baseline B and window W.
+	NCD float64
+	// ExpectedNCD is the mean NCD of the permuted splits: what the NCD would
+	// be if the window were like the baseline.
+	ExpectedNCD float64
+	// PValue is (1 + #{permuted NCD >= NCD}) / (1 + permutations run).
+	PValue float64
+	// Confidence is 1 - PValue.
+	Confidence float64
+	// BaselineRatio and WindowRatio are raw size / compressed size of the
+	// canonical baseline and window.
+	BaselineRatio float64
+	WindowRatio   float64
+	// BaselineEntropy and WindowEntropy are the byte entropies, in bits per
+	// byte, of the canonical baseline and window.
 	BaselineEntropy float64
 	WindowEntropy   float64
 }

@@ -1,0 +1,182 @@
+package cbad
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+// maxSummary bounds an evidence summary in bytes.
+const maxSummary = 160
+
+// maxEvidence is the most evidence events of a judgement.
+const maxEvidence = 10
+
+// maxCandidates bounds the distinct lines whose conditional compressed size
+// is measured for evidence.
+const maxCandidates = 32
+
+// explain fills the explanation and evidence of an anomalous judgement.
+func (s *Stream) explain(j *Judgement) {
+	var sentences []string
+	if s.kind == event.TypeMetric {
+		s.refresh()
+		sentences = s.metricSentences()
+		s.metricEvidence(j)
+	} else {
+		sentences = s.lineSentences()
+		s.lineEvidence(j)
+	}
+	sentences = append(sentences, fmt.Sprintf(
+		"The window compresses unlike its baseline (NCD %.3f, confidence %.3f).", j.Scores.NCD, j.Scores.Confidence))
+	j.Explanation = strings.Join(sentences, " ")
+}
+
+// lineSentences describes new message shapes and severity shifts.
+func (s *Stream) lineSentences() []string {
+	var out []string
+	novel, example := 0, ""
+	var winSev, baseSev [numSev]int
+	for i := 0; i < s.window.n; i++ {
+		it := s.window.at(i)
+		winSev[it.sev]++
+		if s.lines[it.line].base == 0 {
+			novel++
+			if example == "" {
+				example = it.line
+			}
+		}
+	}
+	for i := 0; i < s.base.n; i++ {
+		baseSev[s.base.at(i).sev]++
+	}
+	if novel > 0 {
+		out = append(out, fmt.Sprintf("%d of %d %s in this window have a message shape not seen in the baseline, e.g. '%s'.",
+			novel, s.window.n, s.noun(), truncate(example, 120)))
+	}
+	for c := sevWarn; c < numSev; c++ {
+		bw, ww := pct(baseSev[c], s.base.n), pct(winSev[c], s.window.n)
+		if ww > 2*bw && ww-bw >= 0.5 {
+			out = append(out, fmt.Sprintf("%s lines rose from %.1f%% to %.1f%%.", sevNames[c], bw, ww))
+		}
+	}
+	return out
+}
+
+func (s *Stream) noun() string {
+	if s.kind == event.TypeSpan {
+		return "spans"
+	}
+	return "log lines"
+}
+
+func pct(k, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return 100 * float64(k) / float64(n)
+}
+
+// lineEvidence scores the window's events by the conditional compressed
+// size of their canonical line given the baseline, per byte of the line.
+func (s *Stream) lineEvidence(j *Judgement) {
+	sc := &s.sc
+	cut := sc.ends[s.base.n-1]
+	baseBytes := sc.enc[:cut]
+	cBase := s.comp.size(baseBytes)
+	type cand struct {
+		line  string
+		count int32
+		first int
+	}
+	var cands []cand
+	seen := make(map[string]bool)
+	for i := 0; i < s.window.n; i++ {
+		l := s.window.at(i).line
+		if !seen[l] {
+			seen[l] = true
+			cands = append(cands, cand{l, s.lines[l].base, i})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return int(a.count - b.count) })
+	cands = cands[:min(len(cands), maxCandidates)]
+	score := make(map[string]float64, len(cands))
+	mix := append(sc.mix[:0], baseBytes...)
+	for _, c := range cands {
+		mix = append(mix[:cut], c.line...)
+		mix = append(mix, '\n')
+		cond := s.comp.size(mix) - cBase
+		score[c.line] = clamp01(float64(cond) / float64(len(c.line)+1))
+	}
+	sc.mix = mix
+	s.pickEvidence(j, func(it *item) float64 { return score[it.line] })
+}
+
+// metricEvidence scores the window's events by their novelty against the
+// baseline's distribution.
+func (s *Stream) metricEvidence(j *Judgement) {
+	s.pickEvidence(j, func(it *item) float64 { return s.valueNovelty(it.vals[0]) })
+}
+
+// pickEvidence keeps the highest-scoring window events, at least half the
+// top score, earliest first among equals.
+func (s *Stream) pickEvidence(j *Judgement, score func(*item) float64) {
+	type scored struct {
+		idx   int
+		score float64
+	}
+	all := make([]scored, 0, s.window.n)
+	for i := 0; i < s.window.n; i++ {
+		all = append(all, scored{i, score(s.window.at(i))})
+	}
+	slices.SortStableFunc(all, func(a, b scored) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return 0
+	})
+	if len(all) == 0 || all[0].score <= 0 {
+		return
+	}
+	floor := all[0].score / 2
+	for _, e := range all[:min(len(all), maxEvidence)] {
+		if e.score < floor {
+			break
+		}
+		it := s.window.at(e.idx)
+		j.Evidence = append(j.Evidence, Evidence{
+			Offset:    it.offset,
+			Timestamp: time.Unix(0, it.ts).UTC(),
+			Summary:   s.summary(it),
+			Score:     e.score,
+		})
+	}
+}
+
+// summary describes an event for people.
+func (s *Stream) summary(it *item) string {
+	if it.summary != "" {
+		return it.summary
+	}
+	if s.kind == event.TypeMetric {
+		return s.metricSummary(it)
+	}
+	return truncate(it.line, maxSummary)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

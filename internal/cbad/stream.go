@@ -1,0 +1,234 @@
+package cbad
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+	"unsafe"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+// Stream is the scoring state of one stream: its current window, its
+// baseline, and the events that left the window since the last judgement.
+//
+// Baseline policy: an event that leaves the window joins the baseline at the
+// next judgement, unless it was part of a window judged anomalous. So an
+// anomaly does not teach the baseline and stays visible for as long as it
+// lasts, up to AdaptAfter consecutive anomalous judgements; after that the
+// baseline takes every event in again and the lasting change becomes the new
+// normal. A Stream is not safe for concurrent use; distinct Streams are.
+type Stream struct {
+	key  string
+	cfg  Config
+	comp compressor
+	kind event.Type
+
+	canon   *canonicalizer
+	window  ring
+	base    ring
+	pending []item
+	// lines interns canonical lines and counts them in the baseline (base)
+	// and in the window and pending events (live).
+	lines map[string]*lineStat
+
+	sinceJudge int
+	seq        int64
+	anomRun    int
+	lastConf   float64
+	sumPrev    float64
+	sumHave    bool
+
+	ref refStats
+	sc  scratch
+}
+
+type lineStat struct {
+	line       string
+	base, live int32
+}
+
+// NewStream returns the empty state of the stream named key.
+func NewStream(key string, cfg Config) (*Stream, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new stream %q: %w", key, err)
+	}
+	return &Stream{
+		key:    key,
+		cfg:    cfg,
+		comp:   newCompressor(cfg.Compressor),
+		canon:  newCanonicalizer(cfg.MaxAttrValues),
+		window: newRing(cfg.WindowSize),
+		base:   newRing(cfg.baselineSize()),
+		lines:  make(map[string]*lineStat),
+	}, nil
+}
+
+// Key returns the stream key.
+func (s *Stream) Key() string { return s.key }
+
+// Push adds the event at the given offset to the stream. Every HopSize
+// events, once the window and the baseline are full, the result carries a
+// judgement of the window. Bad events are rejected with an error and leave
+// the stream unchanged.
+func (s *Stream) Push(ev event.Event, offset int64) (Result, error) {
+	it, err := s.itemOf(ev, offset)
+	if err != nil {
+		return Result{}, fmt.Errorf("stream %q offset %d: %w", s.key, offset, err)
+	}
+	var res Result
+	if s.cfg.ScoreEvents {
+		res.Score = s.eventScore(&it)
+	}
+	if old, evicted := s.window.push(it); evicted {
+		s.pending = append(s.pending, old)
+	}
+	s.sinceJudge++
+	if !s.base.full() {
+		s.commitPending(true)
+		return res, nil
+	}
+	if !s.window.full() || s.sinceJudge < s.cfg.HopSize {
+		return res, nil
+	}
+	j := s.judge()
+	s.sinceJudge = 0
+	s.seq++
+	s.lastConf = j.Scores.Confidence
+	if j.Anomalous {
+		s.anomRun++
+		for i := 0; i < s.window.n; i++ {
+			s.window.at(i).flagged = true
+		}
+	} else {
+		s.anomRun = 0
+	}
+	s.commitPending(s.anomRun >= s.cfg.AdaptAfter)
+	res.Judgement = j
+	return res, nil
+}
+
+// commitPending moves the events that left the window into the baseline,
+// dropping those seen in an anomalous window unless all is set.
+func (s *Stream) commitPending(all bool) {
+	if len(s.pending) == 0 {
+		return
+	}
+	for i := range s.pending {
+		it := s.pending[i]
+		s.pending[i] = item{}
+		if it.line != "" {
+			s.lines[it.line].live--
+		}
+		if it.flagged && !all {
+			s.release(it.line)
+			continue
+		}
+		it.summary, it.flagged = "", false
+		if it.line != "" {
+			s.lines[it.line].base++
+		}
+		if old, evicted := s.base.push(it); evicted && old.line != "" {
+			s.lines[old.line].base--
+			s.release(old.line)
+		}
+	}
+	s.pending = s.pending[:0]
+	s.ref.stale = true
+}
+
+// release forgets an interned line no event holds any more.
+func (s *Stream) release(line string) {
+	if line == "" {
+		return
+	}
+	if ls := s.lines[line]; ls.base <= 0 && ls.live <= 0 {
+		delete(s.lines, line)
+	}
+}
+
+// internLine returns the shared copy of a canonical line and counts it live.
+func (s *Stream) internLine(b []byte) string {
+	if ls, ok := s.lines[string(b)]; ok {
+		ls.live++
+		return ls.line
+	}
+	line := string(b)
+	s.lines[line] = &lineStat{line: line, live: 1}
+	return line
+}
+
+// SizeBytes approximates the memory the stream retains.
+func (s *Stream) SizeBytes() int {
+	n := int(unsafe.Sizeof(*s)) + len(s.key)
+	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(item{}))
+	for line := range s.lines {
+		n += len(line) + 48
+	}
+	return n + s.canon.sizeBytes() + s.ref.sizeBytes() + s.sc.sizeBytes()
+}
+
+// itemOf decodes an event into an item.
+func (s *Stream) itemOf(ev event.Event, offset int64) (item, error) {
+	ts, err := time.Parse(time.RFC3339Nano, ev.Timestamp)
+	if err != nil {
+		return item{}, fmt.Errorf("bad timestamp %q", ev.Timestamp)
+	}
+	if s.kind == "" {
+		s.kind = ev.Type
+	} else if ev.Type != s.kind {
+		return item{}, fmt.Errorf("stream holds %s events, got a %s event", s.kind, ev.Type)
+	}
+	it := item{offset: offset, ts: ts.UnixNano()}
+	switch ev.Type {
+	case event.TypeLog:
+		err = s.logItem(ev.Data, &it)
+	case event.TypeSpan:
+		err = s.spanItem(ev.Data, &it)
+	case event.TypeMetric:
+		err = s.metricItem(ev.Data, &it)
+	default:
+		err = fmt.Errorf("unknown event type %q", ev.Type)
+	}
+	return it, err
+}
+
+func (s *Stream) logItem(data json.RawMessage, it *item) error {
+	var d event.LogData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fmt.Errorf("decode log data: %w", err)
+	}
+	sev := severityName(d.Severity, d.SeverityNumber)
+	body := bodyText(d.Body)
+	it.sev = sevClass(sev, d.SeverityNumber)
+	it.line = s.internLine(s.canon.log(sev, body, d.Attributes))
+	it.summary = truncate(sev+" "+body, maxSummary)
+	return nil
+}
+
+func (s *Stream) spanItem(data json.RawMessage, it *item) error {
+	var d event.SpanData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fmt.Errorf("decode span data: %w", err)
+	}
+	it.line = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
+	if d.StatusCode == "STATUS_CODE_ERROR" || d.StatusCode == "Error" || d.StatusCode == "ERROR" {
+		it.sev = sevError
+	}
+	it.summary = truncate(fmt.Sprintf("span %s %s %s %s", d.Name, d.Kind, d.StatusCode,
+		time.Duration(d.DurationNanos)), maxSummary)
+	return nil
+}
+
+func (s *Stream) metricItem(data json.RawMessage, it *item) error {
+	var d event.MetricData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fmt.Errorf("decode metric data: %w", err)
+	}
+	vals, n, err := metricFeatures(&d, &s.sumPrev, &s.sumHave)
+	if err != nil {
+		return err
+	}
+	it.vals, it.nv = vals, uint8(n)
+	return nil
+}
