@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/driftlock/driftlock/internal/eval"
 )
@@ -26,6 +27,7 @@ func newEvalCmd() *cobra.Command {
 func newEvalNABCmd() *cobra.Command {
 	var o eval.NABOptions
 	var profile string
+	var set []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "nab --data DIR --windows FILE",
@@ -36,6 +38,9 @@ func newEvalNABCmd() *cobra.Command {
 				return err
 			}
 			o.Setup = eval.NAB()
+			if err := o.Setup.Override(set); err != nil {
+				return err
+			}
 			if o.Results == "" {
 				o.Progress = progressBar("nab files")
 			}
@@ -60,6 +65,7 @@ func newEvalNABCmd() *cobra.Command {
 	f.StringVar(&o.Profiles, "profiles", "", "config/profiles.json (default: ../config/ next to the windows file, else NAB's three profiles)")
 	f.StringVar(&o.Thresholds, "thresholds", "", "config/thresholds.json, for --results (default: ../config/ next to the windows file)")
 	f.StringVar(&profile, "profile", "standard", `profile whose per-file table is printed ("all" for every profile)`)
+	setFlag(f, &set)
 	f.IntVar(&o.Workers, "workers", 0, "files run at once (default: number of CPUs)")
 	f.BoolVar(&asJSON, "json", false, "print the normalised scores as one JSON object on the last line")
 	return cmd
@@ -89,6 +95,7 @@ func nabPaths(o *eval.NABOptions) error {
 func newEvalHDFSCmd() *cobra.Command {
 	var train, test string
 	var split float64
+	var set []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "hdfs --train FILE --test FILE",
@@ -96,6 +103,9 @@ func newEvalHDFSCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			setup := eval.HDFS()
+			if err := setup.Override(set); err != nil {
+				return err
+			}
 			rep, err := eval.RunHDFSFiles(cmd.Context(), train, test, split, setup, progressBar("hdfs sessions"))
 			if err != nil {
 				return err
@@ -112,12 +122,14 @@ func newEvalHDFSCmd() *cobra.Command {
 	f.StringVar(&train, "train", "", "JSONL sessions the baseline is built from (labels unread)")
 	f.StringVar(&test, "test", "", "JSONL sessions to score")
 	f.Float64Var(&split, "split", 0, "without --test: score the last part of --train after building the baseline from this first fraction (e.g. 0.7)")
+	setFlag(f, &set)
 	f.BoolVar(&asJSON, "json", false, "print precision, recall and F1 as one JSON object on the last line")
 	return cmd
 }
 
 func newEvalBGLCmd() *cobra.Command {
 	var path string
+	var set []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "bgl --log FILE",
@@ -128,6 +140,9 @@ func newEvalBGLCmd() *cobra.Command {
 				return fmt.Errorf("eval bgl: --log is required")
 			}
 			setup := eval.BGL()
+			if err := setup.Override(set); err != nil {
+				return err
+			}
 			rep, err := eval.EvalLog(cmd.Context(), path, setup, progressBar("log lines"))
 			if err != nil {
 				return err
@@ -141,8 +156,16 @@ func newEvalBGLCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&path, "log", "", "loghub log file (first token of a line is its label)")
+	setFlag(cmd.Flags(), &set)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on the last line")
 	return cmd
+}
+
+// setFlag adds --set key=value, which overrides one field of the family's
+// setup (a scoring-core key such as window_size, or a decision-rule key) for
+// tuning; published figures use the built-in setups.
+func setFlag(f *pflag.FlagSet, set *[]string) {
+	f.StringArrayVar(set, "set", nil, "override a setup field for tuning, key=value (repeatable)")
 }
 
 // printJSON prints v on one line when on is set.
