@@ -26,7 +26,7 @@ type Config struct {
 	// (0 means WindowSize).
 	BaselineSize int
 	// BlockSize is the number of consecutive events the permutation test
-	// keeps together, so that local order survives a permutation. Default 16.
+	// keeps together, so that local order survives a permutation. Default 1.
 	BlockSize int
 	// MinEffect is the smallest rise of the NCD over the permutations' mean
 	// that can raise an anomaly. Default 0.03.

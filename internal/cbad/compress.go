@@ -39,6 +39,7 @@ var zstdPool = sync.Pool{New: func() any {
 		zstd.WithEncoderCRC(false),
 		zstd.WithZeroFrames(true),
 		zstd.WithLowerEncoderMem(true),
+		zstd.WithAllLitEntropyCompression(true),
 		zstd.WithWindowSize(1<<22),
 	)
 	if err != nil {

@@ -12,7 +12,7 @@ func DefaultConfig() Config {
 		Compressor:    "zstd",
 		Permutations:  200,
 		BaselineSize:  1024,
-		BlockSize:     16,
+		BlockSize:     1,
 		MinEffect:     0.03,
 		StopAfter:     10,
 		AdaptAfter:    8,

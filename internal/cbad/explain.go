@@ -84,9 +84,14 @@ func pct(k, n int) float64 {
 // size of their canonical line given the baseline, per byte of the line.
 func (s *Stream) lineEvidence(j *Judgement) {
 	sc := &s.sc
-	cut := sc.ends[s.base.n-1]
-	baseBytes := sc.enc[:cut]
-	cBase := s.comp.size(baseBytes)
+	nbBlocks := (s.base.n + s.cfg.BlockSize - 1) / s.cfg.BlockSize
+	sc.ids = sc.ids[:0]
+	for i := range nbBlocks {
+		sc.ids = append(sc.ids, i)
+	}
+	mix := s.writeSide(sc.mix[:0], sc.ids)
+	cut := len(mix)
+	cBase := s.comp.size(mix)
 	type cand struct {
 		line  string
 		count int32
@@ -104,7 +109,6 @@ func (s *Stream) lineEvidence(j *Judgement) {
 	slices.SortStableFunc(cands, func(a, b cand) int { return int(a.count - b.count) })
 	cands = cands[:min(len(cands), maxCandidates)]
 	score := make(map[string]float64, len(cands))
-	mix := append(sc.mix[:0], baseBytes...)
 	for _, c := range cands {
 		mix = append(mix[:cut], c.line...)
 		mix = append(mix, '\n')

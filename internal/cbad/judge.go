@@ -3,6 +3,7 @@ package cbad
 import (
 	"hash/fnv"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -12,17 +13,23 @@ import (
 
 // scratch holds a stream's reusable judgement buffers.
 type scratch struct {
-	enc    []byte
-	ends   []int // ends[i] is the end of pool item i in enc
 	mix    []byte
 	blocks []int // block starts (item indices) of baseline then window
 	ids    []int
 	q      [maxFeatures]quantizer
 	vals   []float64
+	// itemID holds the token ids of each pool item, tokens per item; the
+	// tokens' names are in distinct; counts counts tokens of one side.
+	tokens   int
+	itemID   []int32
+	distinct []string
+	counts   []int32
+	index    map[string]int32
 }
 
 func (sc *scratch) sizeBytes() int {
-	n := cap(sc.enc) + cap(sc.mix) + 8*(cap(sc.ends)+cap(sc.blocks)+cap(sc.ids)+cap(sc.vals))
+	n := cap(sc.mix) + 8*(cap(sc.blocks)+cap(sc.ids)+cap(sc.vals))
+	n += 4*(cap(sc.itemID)+cap(sc.counts)) + 16*cap(sc.distinct) + 48*len(sc.index)
 	for i := range sc.q {
 		n += 8 * (cap(sc.q[i].cuts) + cap(sc.q[i].scratch))
 	}
@@ -37,19 +44,46 @@ func (s *Stream) poolItem(i int) *item {
 	return s.window.at(i - s.base.n)
 }
 
-// encode writes the symbols of baseline then window into sc.enc.
-func (s *Stream) encode() {
-	sc := &s.sc
-	n := s.base.n + s.window.n
-	sc.enc, sc.ends = sc.enc[:0], sc.ends[:0]
-	if s.kind != event.TypeMetric {
-		for i := 0; i < n; i++ {
-			sc.enc = append(sc.enc, s.poolItem(i).line...)
-			sc.enc = append(sc.enc, '\n')
-			sc.ends = append(sc.ends, len(sc.enc))
-		}
+// prepare readies the pool (baseline then window) for writing sides: each
+// pool item becomes tokens (sc.tokens per item) whose names are in
+// sc.distinct. A log line or span is one token, its canonical line; a metric
+// event is a value token (level and change symbols) plus a level token per
+// further feature.
+func (s *Stream) prepare() {
+	if s.kind == event.TypeMetric {
+		s.prepareMetrics()
 		return
 	}
+	sc := &s.sc
+	n := s.base.n + s.window.n
+	if sc.index == nil {
+		sc.index = make(map[string]int32)
+	}
+	clear(sc.index)
+	sc.distinct = sc.distinct[:0]
+	for i := 0; i < n; i++ {
+		l := s.poolItem(i).line
+		if _, ok := sc.index[l]; !ok {
+			sc.index[l] = 0
+			sc.distinct = append(sc.distinct, l)
+		}
+	}
+	slices.Sort(sc.distinct)
+	for id, l := range sc.distinct {
+		sc.index[l] = int32(id)
+	}
+	sc.tokens, sc.itemID = 1, sc.itemID[:0]
+	for i := 0; i < n; i++ {
+		sc.itemID = append(sc.itemID, sc.index[s.poolItem(i).line])
+	}
+	sc.counts = slices.Grow(sc.counts[:0], len(sc.distinct))[:len(sc.distinct)]
+}
+
+// prepareMetrics symbolises the pool's values against the pooled
+// distribution, so that every split of the pool is symbolised alike.
+func (s *Stream) prepareMetrics() {
+	sc := &s.sc
+	n := s.base.n + s.window.n
 	nv := int(s.poolItem(n - 1).nv)
 	for f := 0; f < nv; f++ {
 		sc.vals = sc.vals[:0]
@@ -58,24 +92,86 @@ func (s *Stream) encode() {
 		}
 		sc.q[f].fit(sc.vals, s.cfg.Levels)
 	}
+	levels := s.cfg.Levels + 2*tailSymbols + 1
+	sc.distinct = metricTokenNames(sc.distinct[:0], levels, nv)
+	sc.tokens, sc.itemID = nv, sc.itemID[:0]
 	prev := s.poolItem(0).vals[0]
 	for i := 0; i < n; i++ {
 		it := s.poolItem(i)
-		sc.enc = append(sc.enc, sc.q[0].level(it.vals[0]), 200+sc.q[0].delta(it.vals[0]-prev))
-		prev = it.vals[0]
-		for f := 1; f < min(int(it.nv), nv); f++ {
-			sc.enc = append(sc.enc, byte(70*f)+sc.q[f].level(it.vals[f]))
+		v := it.vals[0]
+		sc.itemID = append(sc.itemID, int32(sc.q[0].level(v))*numDeltas+int32(sc.q[0].delta(v-prev)))
+		prev = v
+		for f := 1; f < nv; f++ {
+			sc.itemID = append(sc.itemID, int32(levels*numDeltas+(f-1)*levels)+int32(sc.q[f].level(it.vals[f])))
 		}
-		sc.ends = append(sc.ends, len(sc.enc))
 	}
+	sc.counts = slices.Grow(sc.counts[:0], len(sc.distinct))[:len(sc.distinct)]
 }
 
-// itemStart returns where pool item i begins in sc.enc.
-func (sc *scratch) itemStart(i int) int {
-	if i == 0 {
-		return 0
+// numDeltas is the number of change symbols (see quantizer.delta).
+const numDeltas = 9
+
+// metricTokenNames appends the names of the metric tokens: value level and
+// change pairs, then the levels of each further feature. A name is a
+// readable prefix and eight letters derived from the token id, so that two
+// tokens share no run a compressor could match: a value at another level
+// costs as much as a new message shape.
+func metricTokenNames(dst []string, levels, nv int) []string {
+	n := levels*numDeltas + (nv-1)*levels
+	for id := range n {
+		x := uint64(id+1) * 0x9E3779B97F4A7C15
+		x ^= x >> 31
+		x *= 0xBF58476D1CE4E5B9
+		x ^= x >> 29
+		var w [8]byte
+		for k := range w {
+			w[k] = 'a' + byte(x%26)
+			x /= 26
+		}
+		dst = append(dst, "v"+string(w[:]))
 	}
-	return sc.ends[i-1]
+	return dst
+}
+
+// writeSide appends the canonical form of the items in the given blocks to
+// dst: a table of the distinct tokens, in a fixed order, each with a
+// logarithmic class of its count scaled to WindowSize events. The
+// compressor thus sees which message shapes (or value symbols) occur and
+// how often, not the random interleaving of a busy service; a new shape, a
+// shift in shares or in level moves the table away from the baseline's.
+func (s *Stream) writeSide(dst []byte, blocks []int) []byte {
+	sc := &s.sc
+	clear(sc.counts)
+	items := 0
+	for _, b := range blocks {
+		lo, hi := s.blockItems(b)
+		items += hi - lo
+		for _, id := range sc.itemID[lo*sc.tokens : hi*sc.tokens] {
+			sc.counts[id]++
+		}
+	}
+	scale := float64(s.cfg.WindowSize) / float64(max(items, 1))
+	for id, c := range sc.counts {
+		if c == 0 {
+			continue
+		}
+		dst = append(dst, sc.distinct[id]...)
+		dst = append(dst, ' ', byte('a'+bits.Len(uint(math.Round(float64(c)*scale)))/2), '\n')
+	}
+	return dst
+}
+
+// blockItems returns the pool items [lo, hi) of block b.
+func (s *Stream) blockItems(b int) (lo, hi int) {
+	sc := &s.sc
+	lo, hi = sc.blocks[b], s.base.n+s.window.n
+	if b+1 < len(sc.blocks) {
+		hi = sc.blocks[b+1]
+	}
+	if lo < s.base.n {
+		hi = min(hi, s.base.n)
+	}
+	return lo, hi
 }
 
 // ncd returns the normalised compression distance between buf[:cut] and
@@ -92,48 +188,87 @@ func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
 
 // judge measures the window against the baseline and tests significance.
 func (s *Stream) judge() *Judgement {
-	s.encode()
+	s.prepare()
+	nbBlocks := s.makeBlocks()
 	sc := &s.sc
-	nb := s.base.n
-	cut := sc.ends[nb-1]
-	obs, cb, cw := s.ncd(sc.enc, cut)
-	p, meanPerm := s.permutationTest(obs)
-	first, last := s.window.at(0), s.window.at(s.window.n-1)
+	sc.ids = sc.ids[:0]
+	for i := range len(sc.blocks) {
+		sc.ids = append(sc.ids, i)
+	}
+	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
+	cut := len(sc.mix)
+	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])
+	obs, cb, cw := s.ncd(sc.mix, cut)
 	j := &Judgement{
-		Seq:         s.seq,
-		Start:       time.Unix(0, first.ts).UTC(),
-		End:         time.Unix(0, last.ts).UTC(),
-		Events:      s.window.n,
-		FirstOffset: first.offset,
-		LastOffset:  last.offset,
+		Seq:    s.seq,
+		Events: s.window.n,
 		Scores: Scores{
 			NCD:             obs,
-			ExpectedNCD:     meanPerm,
-			PValue:          p,
-			Confidence:      1 - p,
 			BaselineRatio:   ratio(cut, cb),
-			WindowRatio:     ratio(len(sc.enc)-cut, cw),
-			BaselineEntropy: byteEntropy(sc.enc[:cut]),
-			WindowEntropy:   byteEntropy(sc.enc[cut:]),
+			WindowRatio:     ratio(len(sc.mix)-cut, cw),
+			BaselineEntropy: byteEntropy(sc.mix[:cut]),
+			WindowEntropy:   byteEntropy(sc.mix[cut:]),
 		},
 	}
-	j.Anomalous = j.Scores.Confidence >= s.cfg.Threshold && obs-meanPerm >= s.cfg.MinEffect
+	first, last := s.window.at(0), s.window.at(s.window.n-1)
+	j.Start, j.End = time.Unix(0, first.ts).UTC(), time.Unix(0, last.ts).UTC()
+	j.FirstOffset, j.LastOffset = first.offset, last.offset
+	p, meanPerm := s.permutationTest(obs, nbBlocks)
+	j.Scores.ExpectedNCD, j.Scores.PValue, j.Scores.Confidence = meanPerm, p, 1-p
+	matters := s.effectMatters(obs - meanPerm)
+	j.Anomalous = matters && j.Scores.Confidence >= s.cfg.Threshold
 	if j.Anomalous {
 		s.explain(j)
 	}
 	return j
 }
 
-// permutationTest compares the observed NCD with NCDs of random splits of
-// the pooled baseline and window blocks into a baseline-sized and a
-// window-sized part. It stops after StopAfter splits reached the observed
-// NCD (Besag–Clifford) or once the threshold can no longer be reached, and
-// returns p = (1 + #{permuted >= observed}) / (1 + permutations run) and the
-// mean permuted NCD.
-func (s *Stream) permutationTest(obs float64) (p, mean float64) {
+// effectHistory is the number of past effects a stream keeps to calibrate
+// what effect is large for it; minHistory must be seen before any anomaly.
+const (
+	effectHistory = 16
+	minHistory    = 4
+)
+
+// effectMatters reports whether effect (NCD above its permutation mean) is
+// large enough to matter: at least MinEffect and beyond the stream's own
+// recent effects by three median absolute deviations, so that a stream
+// whose content always churns (a window unlike the last one is its normal)
+// is judged against its own churn. It records effect in the history.
+func (s *Stream) effectMatters(effect float64) bool {
+	h := s.effects
+	enough := len(h) >= minHistory
+	need := s.cfg.MinEffect
+	if enough {
+		med, mad := medianMAD(h, &s.sc.vals)
+		need = max(need, med+3*mad)
+	}
+	if len(h) == effectHistory {
+		h = append(h[:0], h[1:]...)
+	}
+	s.effects = append(h, effect)
+	return enough && effect >= need
+}
+
+// medianMAD returns the median and the median absolute deviation of xs.
+func medianMAD(xs []float64, scratch *[]float64) (med, mad float64) {
+	buf := append((*scratch)[:0], xs...)
+	slices.Sort(buf)
+	med = quantileSorted(buf, 0.5)
+	for i, x := range xs {
+		buf[i] = math.Abs(x - med)
+	}
+	slices.Sort(buf)
+	mad = quantileSorted(buf, 0.5)
+	*scratch = buf
+	return med, mad
+}
+
+// makeBlocks splits baseline and window into blocks of BlockSize items and
+// returns the number of baseline blocks.
+func (s *Stream) makeBlocks() int {
 	sc := &s.sc
-	nb, n := s.base.n, s.base.n+s.window.n
-	bs := s.cfg.BlockSize
+	nb, n, bs := s.base.n, s.base.n+s.window.n, s.cfg.BlockSize
 	sc.blocks = sc.blocks[:0]
 	for i := 0; i < nb; i += bs {
 		sc.blocks = append(sc.blocks, i)
@@ -142,13 +277,23 @@ func (s *Stream) permutationTest(obs float64) (p, mean float64) {
 	for i := nb; i < n; i += bs {
 		sc.blocks = append(sc.blocks, i)
 	}
-	nwBlocks := len(sc.blocks) - nbBlocks
+	return nbBlocks
+}
+
+// permutationTest compares the observed NCD with NCDs of random splits of
+// the pooled baseline and window blocks into a baseline-sized and a
+// window-sized part. It stops after StopAfter splits reached the observed
+// NCD (Besag–Clifford) or once the threshold can no longer be reached, and
+// returns p = (1 + #{permuted >= observed}) / (1 + permutations run) and the
+// mean permuted NCD.
+func (s *Stream) permutationTest(obs float64, nbBlocks int) (p, mean float64) {
+	nwBlocks := len(s.sc.blocks) - nbBlocks
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed)^keyHash(s.key), uint64(s.seq)*0x9E3779B97F4A7C15+1))
 	maxK := (1-s.cfg.Threshold)*float64(1+s.cfg.Permutations) - 1
 	k, runs := 0, 0
 	var sum float64
 	for runs < s.cfg.Permutations {
-		v := s.permutedNCD(rng, nbBlocks, nwBlocks, nb)
+		v := s.permutedNCD(rng, nbBlocks, nwBlocks)
 		runs++
 		sum += v
 		if v >= obs {
@@ -163,7 +308,7 @@ func (s *Stream) permutationTest(obs float64) (p, mean float64) {
 
 // permutedNCD draws nwBlocks of the pooled blocks as the window, keeps both
 // parts in time order and returns their NCD.
-func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks, nb int) float64 {
+func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks int) float64 {
 	sc := &s.sc
 	total := nbBlocks + nwBlocks
 	sc.ids = sc.ids[:0]
@@ -174,33 +319,13 @@ func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks, nb int) float64
 		j := rng.IntN(i + 1)
 		sc.ids[i], sc.ids[j] = sc.ids[j], sc.ids[i]
 	}
-	slices.Sort(sc.ids[:total-nwBlocks])
-	slices.Sort(sc.ids[total-nwBlocks:])
-	sc.mix = sc.mix[:0]
-	cut := 0
-	for i, id := range sc.ids {
-		if i == total-nwBlocks {
-			cut = len(sc.mix)
-		}
-		lo, hi := s.blockBytes(id, nbBlocks, nb)
-		sc.mix = append(sc.mix, sc.enc[lo:hi]...)
-	}
+	slices.Sort(sc.ids[:nbBlocks])
+	slices.Sort(sc.ids[nbBlocks:])
+	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
+	cut := len(sc.mix)
+	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])
 	d, _, _ := s.ncd(sc.mix, cut)
 	return d
-}
-
-// blockBytes returns the byte range of block id in sc.enc.
-func (s *Stream) blockBytes(id, nbBlocks, nb int) (lo, hi int) {
-	sc := &s.sc
-	startItem := sc.blocks[id]
-	endItem := s.base.n + s.window.n
-	if id+1 < len(sc.blocks) {
-		endItem = sc.blocks[id+1]
-	}
-	if id == nbBlocks-1 {
-		endItem = nb
-	}
-	return sc.itemStart(startItem), sc.ends[endItem-1]
 }
 
 func keyHash(key string) uint64 {

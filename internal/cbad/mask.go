@@ -1,5 +1,7 @@
 package cbad
 
+import "strings"
+
 // maskInto appends s to dst with what always changes masked: tokens made of
 // digits and hex letters (numbers, hex ids, UUIDs, IP addresses, timestamps)
 // become <*>, quoted values become "<*>", over-long tokens become <*>, and
@@ -45,6 +47,13 @@ func maskToken(dst []byte, tok string) []byte {
 	}
 	core := tok[lo:hi]
 	dst = append(dst, tok[:lo]...)
+	if k := strings.IndexAny(core, "=,;"); k > 0 && k < len(core)-1 {
+		// key=value, a,b: mask each part on its own.
+		dst = maskToken(dst, core[:k])
+		dst = append(dst, core[k])
+		dst = maskToken(dst, core[k+1:])
+		return append(dst, tok[hi:]...)
+	}
 	switch {
 	case len(core) > maxTokenLen || isNumberLike(core):
 		dst = append(dst, '<', '*', '>')

@@ -38,6 +38,8 @@ type Stream struct {
 	lastConf   float64
 	sumPrev    float64
 	sumHave    bool
+	// effects are the effects of the latest judgements, oldest first.
+	effects []float64
 
 	ref refStats
 	sc  scratch
