@@ -1,0 +1,193 @@
+package console
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Paging limits of the list endpoints.
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+// filter selects anomalies; zero fields match everything.
+type filter struct {
+	service, signal, stream string
+	since, until            time.Time
+	minConfidence           float64
+}
+
+// page selects a slice of the newest-first result.
+type page struct {
+	limit  int
+	cursor uint64 // only sequences below it; 0 means from the newest
+	offset int
+}
+
+// paramError is a bad query parameter; the API answers it with 400.
+type paramError struct{ param, msg string }
+
+func (e *paramError) Error() string { return fmt.Sprintf("invalid query parameter %s: %s", e.param, e.msg) }
+
+func badParam(param, format string, args ...any) error {
+	return &paramError{param: param, msg: fmt.Sprintf(format, args...)}
+}
+
+var signals = map[string]bool{"log": true, "metric": true, "span": true}
+
+// parseFilter reads service, signal, stream, since, until and min_confidence.
+func parseFilter(q url.Values) (filter, error) {
+	f := filter{service: q.Get("service"), signal: q.Get("signal"), stream: q.Get("stream")}
+	if f.signal != "" && !signals[f.signal] {
+		return f, badParam("signal", "%q is not one of log, metric, span", f.signal)
+	}
+	var err error
+	if f.since, err = parseTime(q, "since"); err != nil {
+		return f, err
+	}
+	if f.until, err = parseTime(q, "until"); err != nil {
+		return f, err
+	}
+	if !f.since.IsZero() && !f.until.IsZero() && f.until.Before(f.since) {
+		return f, badParam("until", "must not be before since")
+	}
+	if v := q.Get("min_confidence"); v != "" {
+		c, err := strconv.ParseFloat(v, 64)
+		if err != nil || c < 0 || c > 1 {
+			return f, badParam("min_confidence", "%q is not a number between 0 and 1", v)
+		}
+		f.minConfidence = c
+	}
+	return f, nil
+}
+
+func parseTime(q url.Values, name string) (time.Time, error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, badParam(name, "%q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", v)
+	}
+	return t, nil
+}
+
+// parsePage reads limit and either cursor or offset.
+func parsePage(q url.Values) (page, error) {
+	p := page{limit: defaultLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			return p, badParam("limit", "%q is not an integer between 1 and %d", v, maxLimit)
+		}
+		p.limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return p, badParam("cursor", "%q is not a cursor returned as next_cursor", v)
+		}
+		p.cursor = n
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return p, badParam("offset", "%q is not a non-negative integer", v)
+		}
+		if p.cursor != 0 {
+			return p, badParam("offset", "cannot be combined with cursor")
+		}
+		p.offset = n
+	}
+	return p, nil
+}
+
+func (f filter) match(e *entry) bool {
+	return (f.service == "" || e.Stream.Service == f.service) &&
+		(f.signal == "" || e.Stream.Signal == f.signal) &&
+		(f.stream == "" || e.Stream.Key == f.stream) &&
+		(f.since.IsZero() || !e.at.Before(f.since)) &&
+		(f.until.IsZero() || e.at.Before(f.until)) &&
+		e.Scores.Confidence >= f.minConfidence
+}
+
+func (f filter) matchStream(s *StreamSummary) bool {
+	return (f.service == "" || s.Service == f.service) &&
+		(f.signal == "" || s.Signal == f.signal) &&
+		(f.stream == "" || s.Key == f.stream)
+}
+
+// result is one page of anomalies, newest first.
+type result struct {
+	items      []Item
+	total      int    // matches of the filter over everything held
+	nextCursor uint64 // 0 when this is the last page
+}
+
+// query returns the page p of the anomalies that match f, newest first.
+func (s *store) query(f filter, p page) result {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var r result
+	skip := p.offset
+	for i := s.n - 1; i >= 0; i-- {
+		e := s.at(i)
+		if !f.match(e) {
+			continue
+		}
+		r.total++
+		switch {
+		case p.cursor != 0 && e.Sequence >= p.cursor:
+		case skip > 0:
+			skip--
+		case len(r.items) < p.limit:
+			r.items = append(r.items, e.Item)
+		case r.nextCursor == 0:
+			r.nextCursor = r.items[len(r.items)-1].Sequence
+		}
+	}
+	return r
+}
+
+// TimelinePoint is one anomaly of a stream's timeline.
+type TimelinePoint struct {
+	ID          string    `json:"id"`
+	Sequence    uint64    `json:"sequence"`
+	Start       string    `json:"start"`
+	End         time.Time `json:"time"`
+	Confidence  float64   `json:"confidence"`
+	NCD         float64   `json:"ncd"`
+	PValue      float64   `json:"p_value"`
+	Threshold   float64   `json:"threshold"`
+	Explanation string    `json:"explanation"`
+}
+
+// timeline returns the newest limit anomalies that match f, in time order.
+func (s *store) timeline(f filter, limit int) []TimelinePoint {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var pts []TimelinePoint
+	for i := s.n - 1; i >= 0 && len(pts) < limit; i-- {
+		e := s.at(i)
+		if !f.match(e) {
+			continue
+		}
+		pts = append(pts, TimelinePoint{
+			ID: e.ID, Sequence: e.Sequence, Start: e.Window.Start, End: e.at,
+			Confidence: e.Scores.Confidence, NCD: e.Scores.NCD, PValue: e.Scores.PValue,
+			Threshold: e.Threshold, Explanation: e.Explanation,
+		})
+	}
+	sort.Slice(pts, func(i, j int) bool {
+		if !pts[i].End.Equal(pts[j].End) {
+			return pts[i].End.Before(pts[j].End)
+		}
+		return pts[i].Sequence < pts[j].Sequence
+	})
+	return pts
+}
