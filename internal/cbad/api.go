@@ -80,6 +80,8 @@ type Scores struct {
 	PValue float64
 	// Confidence is 1 - PValue.
 	Confidence float64
+	// Permutations is the number of permutations the test ran.
+	Permutations int
 	// BaselineRatio and WindowRatio are raw size / compressed size of the
 	// canonical baseline and window.
 	BaselineRatio float64

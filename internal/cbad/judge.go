@@ -213,8 +213,9 @@ func (s *Stream) judge() *Judgement {
 	first, last := s.window.at(0), s.window.at(s.window.n-1)
 	j.Start, j.End = time.Unix(0, first.ts).UTC(), time.Unix(0, last.ts).UTC()
 	j.FirstOffset, j.LastOffset = first.offset, last.offset
-	p, meanPerm := s.permutationTest(obs, nbBlocks)
+	p, meanPerm, runs := s.permutationTest(obs, nbBlocks)
 	j.Scores.ExpectedNCD, j.Scores.PValue, j.Scores.Confidence = meanPerm, p, 1-p
+	j.Scores.Permutations = runs
 	matters := s.effectMatters(obs - meanPerm)
 	j.Anomalous = matters && j.Scores.Confidence >= s.cfg.Threshold
 	if j.Anomalous {
@@ -286,11 +287,11 @@ func (s *Stream) makeBlocks() int {
 // NCD (Besag–Clifford) or once the threshold can no longer be reached, and
 // returns p = (1 + #{permuted >= observed}) / (1 + permutations run) and the
 // mean permuted NCD.
-func (s *Stream) permutationTest(obs float64, nbBlocks int) (p, mean float64) {
+func (s *Stream) permutationTest(obs float64, nbBlocks int) (p, mean float64, runs int) {
 	nwBlocks := len(s.sc.blocks) - nbBlocks
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed)^keyHash(s.key), uint64(s.seq)*0x9E3779B97F4A7C15+1))
 	maxK := (1-s.cfg.Threshold)*float64(1+s.cfg.Permutations) - 1
-	k, runs := 0, 0
+	k := 0
 	var sum float64
 	for runs < s.cfg.Permutations {
 		v := s.permutedNCD(rng, nbBlocks, nwBlocks)
@@ -303,11 +304,12 @@ func (s *Stream) permutationTest(obs float64, nbBlocks int) (p, mean float64) {
 			break
 		}
 	}
-	return float64(1+k) / float64(1+runs), sum / float64(runs)
+	return float64(1+k) / float64(1+runs), sum / float64(runs), runs
 }
 
-// permutedNCD draws nwBlocks of the pooled blocks as the window, keeps both
-// parts in time order and returns their NCD.
+// permutedNCD draws nwBlocks of the pooled blocks as the window and returns
+// the NCD of the two parts. (Sides are count tables, so the order of the
+// drawn blocks does not matter.)
 func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks int) float64 {
 	sc := &s.sc
 	total := nbBlocks + nwBlocks
@@ -319,8 +321,6 @@ func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks int) float64 {
 		j := rng.IntN(i + 1)
 		sc.ids[i], sc.ids[j] = sc.ids[j], sc.ids[i]
 	}
-	slices.Sort(sc.ids[:nbBlocks])
-	slices.Sort(sc.ids[nbBlocks:])
 	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
 	cut := len(sc.mix)
 	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])

@@ -1,0 +1,83 @@
+package cbad
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+func benchLogs(n int) []event.Event {
+	r := rand.New(rand.NewPCG(1, 2))
+	evs := make([]event.Event, n)
+	for i := range evs {
+		sev, body := steadyLine(r)
+		evs[i] = logEvent(i, sev, body, map[string]any{"host": fmt.Sprintf("web-%d", r.IntN(3))})
+	}
+	return evs
+}
+
+func benchMetrics(n int) []event.Event {
+	r := rand.New(rand.NewPCG(3, 4))
+	evs := make([]event.Event, n)
+	for i := range evs {
+		evs[i] = metricEvent(i, 50+5*r.NormFloat64())
+	}
+	return evs
+}
+
+// benchStream pushes evs round and round through one stream at defaults and
+// reports events and judgements per second.
+func benchStream(b *testing.B, key string, evs []event.Event) {
+	s, err := NewStream(key, DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, ev := range evs { // warm up: fill window and baseline
+		if _, err := s.Push(ev, int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	judged := 0
+	for i := 0; i < b.N; i++ {
+		r, err := s.Push(evs[i%len(evs)], int64(len(evs)+i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Judgement != nil {
+			judged++
+		}
+	}
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/sec, "events/s")
+	b.ReportMetric(float64(judged)/sec, "judgements/s")
+}
+
+func BenchmarkPushLogs(b *testing.B)    { benchStream(b, "svc|log", benchLogs(4096)) }
+func BenchmarkPushMetrics(b *testing.B) { benchStream(b, "svc|metric|latency", benchMetrics(4096)) }
+
+// BenchmarkZstdFloor compresses the canonical lines of one window and its
+// baseline once with zstd: the least work a compression-based judgement
+// can do. Compare its ns per event with BenchmarkPushLogs.
+func BenchmarkZstdFloor(b *testing.B) {
+	s, _ := NewStream("svc|log", DefaultConfig())
+	var raw []byte
+	for i, ev := range benchLogs(2048) {
+		it, err := s.itemOf(ev, int64(i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw = append(append(raw, it.line...), '\n')
+	}
+	c := newCompressor("zstd")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.size(raw)
+	}
+	b.ReportMetric(float64(b.N)*2048/b.Elapsed().Seconds(), "events/s")
+}
