@@ -186,6 +186,7 @@ func TestNonFiniteNumbers(t *testing.T) {
 		gauge("temp", dpoint(1, 20.5), dpoint(2, math.NaN()), dpoint(3, math.Inf(-1)), stale, &metricspb.NumberDataPoint{TimeUnixNano: 9}),
 		gauge("gone", dpoint(1, math.Inf(1))),
 		&metricspb.Metric{Name: "empty"},
+		gauge("", dpoint(1, 1), dpoint(2, 2)),
 	)
 	recs, rejs := New(testLimits).Metrics(req, testSource)
 	prefix := `metric 0 (service "svc", metric "temp"): point `
@@ -195,6 +196,7 @@ func TestNonFiniteNumbers(t *testing.T) {
 		Rejection{Reason: "invalid", Items: 1, Message: prefix + "4 has no value, which JSON cannot carry; point dropped"},
 		Rejection{Reason: "invalid", Items: 1, Message: `metric 1 (service "svc", metric "gone"): point 0 has value Infinity, which JSON cannot carry; point dropped`},
 		Rejection{Reason: "invalid", Items: 0, Message: `metric 2 (service "svc", metric "empty"): metric has no data`},
+		Rejection{Reason: "invalid", Items: 2, Message: `metric 3 (service "svc", metric ""): metric has no name`},
 	)
 	if len(recs) != 1 {
 		t.Fatalf("%d records, want 1", len(recs))
@@ -235,15 +237,16 @@ func TestInvalidUTF8IsReplaced(t *testing.T) {
 
 func TestStreamKeys(t *testing.T) {
 	cases := []struct {
-		name string
-		res  []*commonpb.KeyValue
-		want string
+		name          string
+		res           []*commonpb.KeyValue
+		want, service string
 	}{
-		{"named", kvs("service.name", "checkout"), "checkout|log"},
-		{"missing", kvs("host.name", "h"), "unknown_service|log"},
-		{"empty", kvs("service.name", ""), "unknown_service|log"},
-		{"not a string", []*commonpb.KeyValue{{Key: "service.name", Value: dbl(1)}}, "unknown_service|log"},
-		{"duplicate, last wins", kvs("service.name", "a", "service.name", "b"), "b|log"},
+		{"named", kvs("service.name", "checkout"), "checkout|log", "checkout"},
+		{"missing", kvs("host.name", "h"), "unknown_service|log", "unknown_service"},
+		{"empty", kvs("service.name", ""), "unknown_service|log", "unknown_service"},
+		{"not a string", []*commonpb.KeyValue{{Key: "service.name", Value: dbl(1)}}, "unknown_service|log", "unknown_service"},
+		{"duplicate, last wins", kvs("service.name", "a", "service.name", "b"), "b|log", "b"},
+		{"bar in name", kvs("service.name", "a|b"), "a_b|log", "a|b"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,8 +254,8 @@ func TestStreamKeys(t *testing.T) {
 			if len(recs) != 1 || recs[0].Key != tc.want {
 				t.Fatalf("records %+v, want key %q", recs, tc.want)
 			}
-			if want := strings.Split(tc.want, "|")[0]; recs[0].Service != want {
-				t.Errorf("service %q, want %q", recs[0].Service, want)
+			if recs[0].Service != tc.service {
+				t.Errorf("service %q, want %q", recs[0].Service, tc.service)
 			}
 		})
 	}

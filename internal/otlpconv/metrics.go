@@ -42,6 +42,10 @@ var temporalityNames = map[metricspb.AggregationTemporality]string{
 
 // oneMetric encodes one metric as event.MetricData with all its valid points.
 func (b *batch) oneMetric(m *metricspb.Metric) {
+	if m.GetName() == "" {
+		b.reject(&limitError{"invalid", "metric has no name"}, pointCount(m))
+		return
+	}
 	b.open()
 	b.buf = append(b.buf, `{"name":`...)
 	b.buf = appendString(b.buf, m.GetName())
@@ -78,8 +82,25 @@ func (b *batch) oneMetric(m *metricspb.Metric) {
 		b.buf = b.buf[:b.start] // nothing to say: no record
 	default:
 		b.buf = append(b.buf, "]}"...)
-		b.close(event.StreamKey(b.service, event.TypeMetric, m.GetName()), p.latest, p.total)
+		b.close(event.StreamKey(b.keySvc, event.TypeMetric, m.GetName()), p.latest, p.total)
 	}
+}
+
+// pointCount is the number of data points of m.
+func pointCount(m *metricspb.Metric) int {
+	switch d := m.GetData().(type) {
+	case *metricspb.Metric_Gauge:
+		return len(d.Gauge.GetDataPoints())
+	case *metricspb.Metric_Sum:
+		return len(d.Sum.GetDataPoints())
+	case *metricspb.Metric_Histogram:
+		return len(d.Histogram.GetDataPoints())
+	case *metricspb.Metric_ExponentialHistogram:
+		return len(d.ExponentialHistogram.GetDataPoints())
+	case *metricspb.Metric_Summary:
+		return len(d.Summary.GetDataPoints())
+	}
+	return 0
 }
 
 // header writes the type, the sum's temporality and monotonicity, and opens

@@ -23,6 +23,7 @@ package otlpconv
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -135,6 +136,7 @@ type batch struct {
 	rejects []Rejection
 	index   int    // index of the current item within the request
 	service string // service of the current resource
+	keySvc  string // service as written in stream keys
 	metric  string // name of the current metric
 	start   int    // start of the current record in buf
 }
@@ -177,7 +179,9 @@ func (b *batch) finish() ([]Record, []Rejection) {
 	return b.recs, b.rejects
 }
 
-// setResource sorts the resource attributes and finds the service name.
+// setResource takes the sorted resource attributes and finds the service
+// name. In stream keys a "|" of the name becomes "_", so that keys always
+// parse; the service header keeps the name as sent.
 func (b *batch) setResource(attrs []kv) {
 	b.res = attrs
 	b.service = event.UnknownService
@@ -189,6 +193,7 @@ func (b *batch) setResource(attrs []kv) {
 			break
 		}
 	}
+	b.keySvc = strings.ReplaceAll(b.service, "|", "_")
 }
 
 // open starts a record: {"type":...,"data":

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
@@ -88,6 +89,10 @@ func refService(attrs []*commonpb.KeyValue) string {
 	return s
 }
 
+func refKeyService(attrs []*commonpb.KeyValue) string {
+	return strings.ReplaceAll(refService(attrs), "|", "_")
+}
+
 func refHex(b []byte) string {
 	if isZeroID(b) {
 		return ""
@@ -99,7 +104,7 @@ func refLogs(req *collogspb.ExportLogsServiceRequest, source string) []refRecord
 	var out []refRecord
 	for _, rl := range req.GetResourceLogs() {
 		res := rl.GetResource().GetAttributes()
-		key := event.StreamKey(refService(res), event.TypeLog, "")
+		key := event.StreamKey(refKeyService(res), event.TypeLog, "")
 		for _, sl := range rl.GetScopeLogs() {
 			for _, lr := range sl.GetLogRecords() {
 				ts := lr.GetTimeUnixNano()
@@ -127,7 +132,7 @@ func refTraces(req *coltracepb.ExportTraceServiceRequest, source string) []refRe
 	var out []refRecord
 	for _, rs := range req.GetResourceSpans() {
 		res := rs.GetResource().GetAttributes()
-		key := event.StreamKey(refService(res), event.TypeSpan, "")
+		key := event.StreamKey(refKeyService(res), event.TypeSpan, "")
 		for _, ss := range rs.GetScopeSpans() {
 			for _, sp := range ss.GetSpans() {
 				start, end := sp.GetStartTimeUnixNano(), sp.GetEndTimeUnixNano()
@@ -162,11 +167,11 @@ func refMetrics(req *colmetricspb.ExportMetricsServiceRequest, source string) []
 	var out []refRecord
 	for _, rm := range req.GetResourceMetrics() {
 		res := rm.GetResource().GetAttributes()
-		service := refService(res)
+		service := refKeyService(res)
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
 				d, latest, n := refMetric(m, res)
-				if n == 0 {
+				if n == 0 || m.GetName() == "" {
 					continue
 				}
 				key := event.StreamKey(service, event.TypeMetric, m.GetName())

@@ -22,7 +22,7 @@ func countSpans(req *coltracepb.ExportTraceServiceRequest) int {
 func (b *batch) traces(req *coltracepb.ExportTraceServiceRequest) {
 	for _, rs := range req.GetResourceSpans() {
 		b.setResource(sortedAttrs(b.res, rs.GetResource().GetAttributes()))
-		key := event.StreamKey(b.service, event.TypeSpan, "")
+		key := event.StreamKey(b.keySvc, event.TypeSpan, "")
 		for _, ss := range rs.GetScopeSpans() {
 			for _, sp := range ss.GetSpans() {
 				b.span(sp, key)

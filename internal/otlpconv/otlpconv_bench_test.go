@@ -1,0 +1,172 @@
+package otlpconv
+
+import (
+	"fmt"
+	"testing"
+
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+const benchRecords = 100
+
+const benchStart = uint64(1_700_000_000_000_000_000)
+
+func intv(i int64) *commonpb.AnyValue {
+	return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: i}}
+}
+
+// benchResource is a typical SDK resource in Kubernetes.
+func benchResource() *resourcepb.Resource {
+	return &resourcepb.Resource{Attributes: kvs(
+		"service.name", "checkout", "service.version", "1.4.2", "service.namespace", "shop",
+		"host.name", "ip-10-0-12-34", "k8s.pod.name", "checkout-7d9f8c6b5-x2lqp",
+		"k8s.namespace.name", "shop-prod", "deployment.environment", "production",
+		"telemetry.sdk.language", "go", "telemetry.sdk.name", "opentelemetry",
+	)}
+}
+
+func benchAttrs(i int) []*commonpb.KeyValue {
+	return kvs("http.request.method", "POST", "http.route", "/api/v1/orders/{id}",
+		"http.response.status_code", intv(int64(200+i%5)), "server.duration", dbl(float64(i)*0.0137),
+		"user_agent.original", "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0")
+}
+
+func benchLogs() *collogspb.ExportLogsServiceRequest {
+	recs := make([]*logspb.LogRecord, benchRecords)
+	for i := range recs {
+		recs[i] = &logspb.LogRecord{
+			TimeUnixNano: benchStart + uint64(i)*1_000_000, ObservedTimeUnixNano: benchStart + uint64(i)*1_000_000 + 5000,
+			SeverityNumber: logspb.SeverityNumber_SEVERITY_NUMBER_INFO, SeverityText: "INFO",
+			Body:       str(fmt.Sprintf("order %d placed by customer %d: 3 items, total 59.97 EUR, payment authorised", 10000+i, 77+i)),
+			Attributes: benchAttrs(i),
+			TraceId:    []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, byte(i)},
+			SpanId:     []byte{1, 2, 3, 4, 5, 6, 7, byte(i)},
+		}
+	}
+	return &collogspb.ExportLogsServiceRequest{ResourceLogs: []*logspb.ResourceLogs{{
+		Resource: benchResource(), ScopeLogs: []*logspb.ScopeLogs{{LogRecords: recs}},
+	}}}
+}
+
+// benchMetrics has 100 metrics, gauges, sums and histograms, of two points each.
+func benchMetrics() *colmetricspb.ExportMetricsServiceRequest {
+	ms := make([]*metricspb.Metric, benchRecords)
+	for i := range ms {
+		attrs := kvs("http.request.method", "GET", "http.route", "/api/v1/items", "http.response.status_code", intv(200))
+		m := &metricspb.Metric{Name: fmt.Sprintf("app.metric.%d", i), Unit: "s", Description: "A metric of the app"}
+		switch i % 3 {
+		case 0:
+			m.Data = &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
+				{TimeUnixNano: benchStart, Value: &metricspb.NumberDataPoint_AsDouble{AsDouble: 0.731}, Attributes: attrs},
+				{TimeUnixNano: benchStart + 1e9, Value: &metricspb.NumberDataPoint_AsDouble{AsDouble: 0.694}, Attributes: attrs},
+			}}}
+		case 1:
+			m.Data = &metricspb.Metric_Sum{Sum: &metricspb.Sum{IsMonotonic: true, AggregationTemporality: 2, DataPoints: []*metricspb.NumberDataPoint{
+				{TimeUnixNano: benchStart, Value: &metricspb.NumberDataPoint_AsInt{AsInt: 18234}, Attributes: attrs},
+				{TimeUnixNano: benchStart + 1e9, Value: &metricspb.NumberDataPoint_AsInt{AsInt: 18301}, Attributes: attrs},
+			}}}
+		default:
+			sum := 12.5
+			pt := func(ts uint64) *metricspb.HistogramDataPoint {
+				return &metricspb.HistogramDataPoint{TimeUnixNano: ts, Count: 120, Sum: &sum, Attributes: attrs,
+					BucketCounts:   []uint64{3, 10, 40, 50, 12, 4, 1, 0},
+					ExplicitBounds: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5}}
+			}
+			m.Data = &metricspb.Metric_Histogram{Histogram: &metricspb.Histogram{AggregationTemporality: 2,
+				DataPoints: []*metricspb.HistogramDataPoint{pt(benchStart), pt(benchStart + 1e9)}}}
+		}
+		ms[i] = m
+	}
+	return &colmetricspb.ExportMetricsServiceRequest{ResourceMetrics: []*metricspb.ResourceMetrics{{
+		Resource: benchResource(), ScopeMetrics: []*metricspb.ScopeMetrics{{Metrics: ms}},
+	}}}
+}
+
+func benchTraces() *coltracepb.ExportTraceServiceRequest {
+	spans := make([]*tracepb.Span, benchRecords)
+	for i := range spans {
+		spans[i] = &tracepb.Span{
+			TraceId: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, byte(i)},
+			SpanId:  []byte{1, 2, 3, 4, 5, 6, 7, byte(i)}, ParentSpanId: []byte{9, 9, 9, 9, 9, 9, 9, byte(i)},
+			Name: "POST /api/v1/orders/{id}", Kind: tracepb.Span_SPAN_KIND_SERVER,
+			StartTimeUnixNano: benchStart + uint64(i)*1e6, EndTimeUnixNano: benchStart + uint64(i)*1e6 + 23_456_789,
+			Attributes: benchAttrs(i),
+			Events:     []*tracepb.Span_Event{{TimeUnixNano: benchStart + uint64(i)*1e6 + 1000, Name: "cache.miss", Attributes: kvs("cache.key", "order:123")}},
+			Status:     &tracepb.Status{Code: tracepb.Status_STATUS_CODE_OK},
+		}
+	}
+	return &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+		Resource: benchResource(), ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans}},
+	}}}
+}
+
+// runBench converts one request per iteration and reports ns and bytes per
+// record.
+func runBench(b *testing.B, convert func() ([]Record, []Rejection)) {
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		recs, rejs := convert()
+		if len(recs) != benchRecords || len(rejs) != 0 {
+			b.Fatalf("%d records, %d rejections", len(recs), len(rejs))
+		}
+		size = 0
+		for _, r := range recs {
+			size += len(r.Value)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
+	b.ReportMetric(float64(size)/benchRecords, "bytes/record")
+}
+
+func BenchmarkConvertLogs(b *testing.B) {
+	c, req := New(testLimits), benchLogs()
+	runBench(b, func() ([]Record, []Rejection) { return c.Logs(req, testSource) })
+}
+
+func BenchmarkConvertMetrics(b *testing.B) {
+	c, req := New(testLimits), benchMetrics()
+	runBench(b, func() ([]Record, []Rejection) { return c.Metrics(req, testSource) })
+}
+
+func BenchmarkConvertTraces(b *testing.B) {
+	c, req := New(testLimits), benchTraces()
+	runBench(b, func() ([]Record, []Rejection) { return c.Traces(req, testSource) })
+}
+
+// BenchmarkConvertLogsEncodingJSON is the same work done by marshalling the
+// typed structs with encoding/json, for comparison.
+func BenchmarkConvertLogsEncodingJSON(b *testing.B) {
+	req := benchLogs()
+	b.ReportAllocs()
+	for b.Loop() {
+		if refs := refLogs(req, testSource); len(refs) != benchRecords {
+			b.Fatal(len(refs))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
+}
+
+// BenchmarkDecodeLogsProto is the protobuf decoding that precedes
+// conversion on the ingest path.
+func BenchmarkDecodeLogsProto(b *testing.B) {
+	body, err := proto.Marshal(benchLogs())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeLogs(body, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchRecords), "ns/record")
+}
