@@ -5,11 +5,11 @@
 //
 // On start the console rebuilds its view from every record the topic still
 // retains, then follows the topic live. Its consumer group (console.group_id)
-// records how far alerting got: records below the group's committed offset
-// were alerted by an earlier run and are only shown; records at or above it
-// (or arriving live) are alerted once. A group with no committed offset
-// alerts only what arrives live, so a first start does not replay history
-// as alerts.
+// records how far alerting got, with simple offset commits: history below
+// the group's committed offset was handled by an earlier run and is only
+// shown; history at or above it, and everything arriving live, is alerted,
+// once per anomaly id. A group that never committed alerts only what
+// arrives live, so a first start does not replay the topic as alerts.
 package console
 
 import (

@@ -49,7 +49,8 @@ func (s *Service) consume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.prog.start(committed)
+	s.prog.start(committed, parts)
+	s.log.Info("alert progress of group", "group", s.cfg.Console.GroupID, "committed", fmt.Sprint(committed))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	recs := make(chan record, 256)
@@ -180,14 +181,23 @@ func (s *Service) accept(r record, live bool) (anomaly.Anomaly, bool) {
 	return a, true
 }
 
-// history collects the retained anomalies so they can be stored in time
-// order. It holds at most 2*max; the oldest beyond max are only tallied.
+// history collects the retained anomalies, de-duplicated by id, so they
+// can be stored in time order. It holds at most 2*max; the oldest beyond
+// max are only tallied in their stream's summary.
 type history struct {
 	max int
 	buf []anomaly.Anomaly
+	ids map[string]bool
 }
 
 func (h *history) add(a anomaly.Anomaly, st *store) {
+	if h.ids == nil {
+		h.ids = make(map[string]bool)
+	}
+	if h.ids[a.ID] {
+		return
+	}
+	h.ids[a.ID] = true
 	h.buf = append(h.buf, a)
 	if len(h.buf) >= 2*h.max {
 		h.trim(st)
@@ -199,6 +209,7 @@ func (h *history) trim(st *store) {
 	if drop := len(h.buf) - h.max; drop > 0 {
 		for _, a := range h.buf[:drop] {
 			st.tally(a)
+			delete(h.ids, a.ID)
 		}
 		h.buf = append(h.buf[:0], h.buf[drop:]...)
 	}

@@ -26,19 +26,39 @@ func newProgress() *progress {
 	return &progress{next: map[int]int64{}, pending: map[int]map[int64]int{}, committed: map[int]int64{}}
 }
 
-func (p *progress) start(committed map[int]int64) {
+// start takes the group's committed offsets and the partitions' bounds.
+// A group that has committed before alerts, in each partition, the history
+// from its committed offset on (all of it where the partition has no
+// commit: it was empty then, or is new). A group that never committed
+// alerts no history.
+func (p *progress) start(committed map[int]int64, parts []bounds) {
 	p.mu.Lock()
-	p.initial = committed
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	p.initial = map[int]int64{}
+	known := false
+	for _, c := range committed {
+		known = known || c >= 0
+	}
+	for _, b := range parts {
+		c, ok := committed[b.partition]
+		switch {
+		case !known:
+			c = b.end // nothing before the end is alerted
+		case !ok || c < 0:
+			c = b.first
+		}
+		p.initial[b.partition] = c
+		p.next[b.partition] = c
+	}
 }
 
-// alertable reports whether a history record is at or above the offset the
-// group had committed; a partition with no commit alerts no history.
+// alertable reports whether a history record is at or above the offset
+// from which start decided to alert.
 func (p *progress) alertable(partition int, offset int64) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	c, ok := p.initial[partition]
-	return ok && c >= 0 && offset >= c
+	return ok && offset >= c
 }
 
 // mark records an offset handled with nothing left in flight.
@@ -164,5 +184,6 @@ func (s *Service) commit(ctx context.Context) error {
 		}
 	}
 	s.prog.committedAt(offs)
+	s.log.Debug("committed alert progress", "offsets", fmt.Sprint(offs))
 	return nil
 }

@@ -31,7 +31,9 @@ type page struct {
 // paramError is a bad query parameter; the API answers it with 400.
 type paramError struct{ param, msg string }
 
-func (e *paramError) Error() string { return fmt.Sprintf("invalid query parameter %s: %s", e.param, e.msg) }
+func (e *paramError) Error() string {
+	return fmt.Sprintf("invalid query parameter %s: %s", e.param, e.msg)
+}
 
 func badParam(param, format string, args ...any) error {
 	return &paramError{param: param, msg: fmt.Sprintf(format, args...)}
