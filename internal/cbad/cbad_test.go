@@ -29,7 +29,7 @@ func TestSteadySyntheticLogsRaiseNothing(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	var evs []event.Event
-	for i := range 6000 {
+	for i := range 4500 {
 		sev, body := steadyLine(r)
 		evs = append(evs, logEvent(i, sev, body, map[string]any{"host": fmt.Sprintf("web-%d", r.IntN(3))}))
 	}

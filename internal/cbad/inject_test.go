@@ -102,25 +102,25 @@ func metricStream(n, at int, change func(r *rand.Rand) float64) ([]event.Event, 
 }
 
 func TestMetricLevelShiftIsRaised(t *testing.T) {
-	evs, marked := metricStream(5000, 4000, func(r *rand.Rand) float64 { return 100 + 5*r.NormFloat64() })
-	s, _ := NewStream("svc|metric|latency", DefaultConfig())
-	j := checkRaised(t, pushAll(t, s, evs), marked, 4000)
+	evs, marked := metricStream(2000, 1500, func(r *rand.Rand) float64 { return 100 + 5*r.NormFloat64() })
+	s, _ := NewStream("svc|metric|latency", smallConfig())
+	j := checkRaised(t, pushAll(t, s, evs), marked, 1500)
 	if !strings.Contains(j.Explanation, "latency moved from a typical") {
 		t.Errorf("explanation does not describe the level shift: %s", j.Explanation)
 	}
 }
 
 func TestMetricVarianceChangeIsRaised(t *testing.T) {
-	evs, marked := metricStream(5000, 4000, func(r *rand.Rand) float64 { return 50 + 25*r.NormFloat64() })
-	s, _ := NewStream("svc|metric|latency", DefaultConfig())
-	j := checkRaised(t, pushAll(t, s, evs), marked, 4000)
+	evs, marked := metricStream(2000, 1500, func(r *rand.Rand) float64 { return 50 + 25*r.NormFloat64() })
+	s, _ := NewStream("svc|metric|latency", smallConfig())
+	j := checkRaised(t, pushAll(t, s, evs), marked, 1500)
 	if !strings.Contains(j.Explanation, "spread") {
 		t.Errorf("explanation does not describe the wider spread: %s", j.Explanation)
 	}
 }
 
 func TestSteadyMetricRaisesNothing(t *testing.T) {
-	evs, _ := metricStream(6000, 6000, nil)
+	evs, _ := metricStream(5000, 5000, nil)
 	s, _ := NewStream("svc|metric|latency", DefaultConfig())
 	rs := pushAll(t, s, evs)
 	if len(judgements(rs)) < 10 {
