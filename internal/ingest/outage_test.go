@@ -1,0 +1,171 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/driftlock/driftlock/internal/config"
+)
+
+// ledger records what clients were told about each record they sent.
+type ledger struct {
+	mu          sync.Mutex
+	acked       map[string]bool
+	sent        int
+	retryable   int
+	ackedAfter  int // successes after the outage ended
+	outageEnded atomic.Bool
+	unexpected  []string
+}
+
+func (l *ledger) note(bodies []string, ok bool, retryable bool, detail string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sent += len(bodies)
+	switch {
+	case ok:
+		for _, b := range bodies {
+			l.acked[b] = true
+		}
+		if l.outageEnded.Load() {
+			l.ackedAfter++
+		}
+	case retryable:
+		l.retryable++
+	default:
+		l.unexpected = append(l.unexpected, detail)
+	}
+}
+
+// TestBrokerOutage injects a broker outage under load: first produce
+// requests fail with a retriable error code, then connections are dropped.
+// Clients see only successes and retryable answers, and every record of a
+// request that got a success is on the topic afterwards.
+func TestBrokerOutage(t *testing.T) {
+	h := startHarness(t, func(cfg *config.Config) { cfg.Ingest.WriteTimeoutMS = 2000 })
+	l := &ledger{acked: map[string]bool{}}
+	ctx, stopLoad := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := range 5 {
+		var cl collogspb.LogsServiceClient
+		if w >= 3 {
+			cl = h.logsClient()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.sendLoop(ctx, w, cl, l)
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	injectOutage(h.cluster, time.Second)
+	l.outageEnded.Store(true)
+	time.Sleep(time.Second)
+	stopLoad()
+	wg.Wait()
+
+	counts := map[string]int{}
+	for _, r := range h.consumeAll() {
+		_, data := decodeData(t, r)
+		counts[data["body"].(string)]++
+	}
+	var lost, dup, unacked int
+	for b := range l.acked {
+		if counts[b] == 0 {
+			lost++
+		}
+	}
+	for b, n := range counts {
+		if n > 1 {
+			dup += n - 1
+		}
+		if !l.acked[b] {
+			unacked++
+		}
+	}
+	t.Logf("sent %d records, %d acknowledged, %d retryable answers, %d successes after the outage; "+
+		"on the topic: %d distinct, %d duplicates, %d from requests not acknowledged",
+		l.sent, len(l.acked), l.retryable, l.ackedAfter, len(counts), dup, unacked)
+	if lost > 0 {
+		t.Errorf("%d acknowledged records are not on the topic", lost)
+	}
+	if len(l.unexpected) > 0 {
+		t.Errorf("non-retryable failures during the outage: %v", l.unexpected[:min(3, len(l.unexpected))])
+	}
+	if l.retryable == 0 || l.ackedAfter == 0 {
+		t.Errorf("outage not observed (%d retryable answers) or no recovery (%d successes after)", l.retryable, l.ackedAfter)
+	}
+}
+
+// injectOutage fails produce requests with NOT_ENOUGH_REPLICAS for d, then
+// drops every connection that sends a produce request for d.
+func injectOutage(c *kfake.Cluster, d time.Duration) {
+	fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: -1})
+	time.Sleep(d)
+	fault.Remove()
+	var dropping atomic.Bool
+	dropping.Store(true)
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if !dropping.Load() {
+			c.DropControl()
+			return nil, nil, false
+		}
+		c.KeepControl()
+		return nil, errors.New("injected connection drop"), true
+	})
+	time.Sleep(d)
+	dropping.Store(false)
+}
+
+// sendLoop sends requests of 10 uniquely named logs until ctx ends, over
+// gRPC (when cl is set) or HTTP, and notes each answer in l.
+func (h *harness) sendLoop(ctx context.Context, w int, cl collogspb.LogsServiceClient, l *ledger) {
+	for r := 0; ctx.Err() == nil; r++ {
+		bodies := make([]string, 10)
+		for i := range bodies {
+			bodies[i] = fmt.Sprintf("w%d-r%d-i%d", w, r, i)
+		}
+		req := logsRequest(fmt.Sprintf("svc-%d", w), bodies...)
+		if cl != nil {
+			rctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			_, err := cl.Export(rctx, req)
+			cancel()
+			l.note(bodies, err == nil, status.Code(err) == codes.Unavailable, fmt.Sprint(err))
+		} else {
+			code, detail := h.tryPost(req)
+			l.note(bodies, code == http.StatusOK, code == http.StatusServiceUnavailable, detail)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// tryPost posts a logs request without failing the test from a goroutine.
+func (h *harness) tryPost(req proto.Message) (int, string) {
+	body, err := proto.Marshal(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	resp, err := h.client.Post("http://"+h.svc.HTTPAddr()+"/v1/logs", contentTypeProtobuf, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, fmt.Sprintf("%d %q", resp.StatusCode, out)
+}
