@@ -1,0 +1,246 @@
+// Package detector is the detector service: replicas in one consumer group
+// read otlp-events, keep per-stream sliding windows, judge them with the
+// scoring core (internal/cbad) and publish anomalies to anomaly-events.
+//
+// # Exactness
+//
+// The anomalies published are exactly those one uninterrupted replica would
+// publish, whatever the number of replicas, rebalances, restarts or crashes:
+// same ids, none missing, none twice. Three rules give this.
+//
+//  1. State is a pure function of the partition. Streams are keyed by record
+//     key, and every record of a stream lives on one partition. A partition's
+//     state (its streams' windows, the max_streams eviction order) depends
+//     only on the sequence of its records, never on the replica, wall clock
+//     or other partitions. So when a partition is assigned with committed
+//     offset C, its state is rebuilt by replaying the partition from its
+//     first retained offset up to C-1 without publishing; from C on, records
+//     are processed and their anomalies published. A replica that keeps a
+//     partition across a rebalance and whose state is exactly at C skips the
+//     replay.
+//  2. Commit after acknowledgement. Offset O is committed only when every
+//     record before O was processed and every anomaly or dead letter derived
+//     from it was acknowledged by Kafka (acks=all); see tracker. Anomalies
+//     from records before C are therefore on the topic, and replay must not
+//     publish them.
+//  3. No republishing. A replica can crash after an anomaly was acknowledged
+//     and before its offset was committed. On assignment the new owner reads
+//     anomaly-events and skips ids it finds for the partition with
+//     window.last_offset >= C.
+//
+// Limits: replay reads the whole retained partition, so assignment costs
+// grow with the events topic's retention, and exactness holds only while
+// retention still holds every record a stream's state depends on (the next
+// step is a compacted changelog topic of partition state). A replica that
+// lost its membership but keeps publishing (a zombie) can still duplicate;
+// ids let readers drop such copies.
+package detector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/admin"
+	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/kafkabus"
+)
+
+// Service is one detector replica.
+type Service struct {
+	cfg        config.Config
+	bus        *kafkabus.Bus
+	log        *slog.Logger
+	reg        *prometheus.Registry
+	metrics    *metrics
+	admin      *admin.Server
+	anomalies  *kafka.Writer
+	dead       *kafka.Writer
+	clock      func() time.Time
+	version    string
+	configHash string
+	scoring    cbad.Config
+	newScorer  scorerFactory
+	timing     timing
+
+	mu   sync.Mutex
+	kept map[int]*partitionState // states carried from one generation to the next
+
+	hard      context.Context // ends only on a simulated crash
+	hardStop  context.CancelFunc
+	crashed   atomic.Bool
+	runCalled atomic.Bool
+}
+
+// timing holds the intervals of the consumer group and the readers.
+type timing struct {
+	heartbeat, session, rebalance, joinBackoff time.Duration
+	maxWait, commitInterval, drain             time.Duration
+}
+
+var defaultTiming = timing{
+	heartbeat: 3 * time.Second, session: 30 * time.Second, rebalance: 30 * time.Second,
+	joinBackoff: 2 * time.Second, maxWait: 500 * time.Millisecond,
+	commitInterval: time.Second, drain: 10 * time.Second,
+}
+
+// Option changes a default of New.
+type Option func(*Service)
+
+// WithClock sets the clock that stamps detected_at. Default time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.clock = now } }
+
+// WithVersion sets detector.version in anomalies. Default "dev".
+func WithVersion(v string) Option { return func(s *Service) { s.version = v } }
+
+// New checks cfg, prepares the writers and binds the admin listener
+// (detector.admin_endpoint). Nothing talks to Kafka before Run.
+func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: cfg, bus: bus, log: log, reg: admin.NewRegistry(),
+		clock: time.Now, version: "dev", configHash: ConfigHash(cfg.Detector),
+		scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer, timing: defaultTiming,
+		kept: make(map[int]*partitionState),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.metrics = newMetrics(s.reg)
+	s.hard, s.hardStop = context.WithCancel(context.Background())
+	var err error
+	if s.anomalies, err = bus.NewWriter(cfg.Kafka.AnomaliesTopic, kafkabus.WriterOptions{}); err != nil {
+		return nil, err
+	}
+	if cfg.Kafka.DeadLetterTopic != "" {
+		if s.dead, err = bus.NewWriter(cfg.Kafka.DeadLetterTopic, kafkabus.WriterOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	mux := http.NewServeMux()
+	admin.Handle(mux, s.reg, func(ctx context.Context) error { return bus.Ping(ctx, cfg.Kafka.EventsTopic) })
+	if s.admin, err = admin.Listen(cfg.Detector.AdminEndpoint, mux); err != nil {
+		return nil, fmt.Errorf("detector.admin_endpoint: %w", err)
+	}
+	return s, nil
+}
+
+// AdminAddr is the address serving /metrics, /healthz and /readyz.
+func (s *Service) AdminAddr() string { return s.admin.Addr() }
+
+// Run joins the consumer group and processes assigned partitions until ctx
+// ends. Then it stops fetching, finishes the record in hand, publishes what
+// is queued (for at most 10 s), commits, leaves the group and returns nil.
+// Run may be called once.
+func (s *Service) Run(ctx context.Context) error {
+	if s.runCalled.Swap(true) {
+		return fmt.Errorf("detector: Run called twice")
+	}
+	adminCtx, stopAdmin := context.WithCancel(context.Background())
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- s.admin.Run(adminCtx) }()
+	defer func() {
+		stopAdmin()
+		<-adminDone
+		s.closeWriters()
+		s.hardStop()
+	}()
+
+	topics := []string{s.cfg.Kafka.EventsTopic, s.cfg.Kafka.AnomaliesTopic}
+	if s.cfg.Kafka.DeadLetterTopic != "" {
+		topics = append(topics, s.cfg.Kafka.DeadLetterTopic)
+	}
+	if err := s.bus.WaitTopics(ctx, topics...); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("detector: %w", err)
+	}
+	cg, err := kafka.NewConsumerGroup(s.groupConfig())
+	if err != nil {
+		return fmt.Errorf("detector: consumer group: %w", err)
+	}
+	s.consume(ctx, cg)
+	cg.Close() // ends the generation, waits for its partitions, leaves the group
+	s.dropKept(nil)
+	s.metrics.partitionsHeld.Set(0)
+	return nil
+}
+
+// consume follows the group's generations until ctx ends.
+func (s *Service) consume(ctx context.Context, cg *kafka.ConsumerGroup) {
+	for {
+		gen, err := cg.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Warn("consumer group", "error", err)
+			continue
+		}
+		s.startGeneration(gen)
+	}
+}
+
+func (s *Service) groupConfig() kafka.ConsumerGroupConfig {
+	return kafka.ConsumerGroupConfig{
+		ID:                    s.cfg.Detector.GroupID,
+		Brokers:               s.cfg.Kafka.Brokers,
+		Dialer:                s.bus.Dialer(),
+		Topics:                []string{s.cfg.Kafka.EventsTopic},
+		HeartbeatInterval:     s.timing.heartbeat,
+		SessionTimeout:        s.timing.session,
+		RebalanceTimeout:      s.timing.rebalance,
+		JoinGroupBackoff:      s.timing.joinBackoff,
+		WatchPartitionChanges: true,
+		StartOffset:           kafka.FirstOffset,
+		ErrorLogger:           kafka.LoggerFunc(s.kafkaError),
+	}
+}
+
+func (s *Service) newPartitionReader(p int) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        s.cfg.Kafka.Brokers,
+		Topic:          s.cfg.Kafka.EventsTopic,
+		Partition:      p,
+		Dialer:         s.bus.Dialer(),
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        s.timing.maxWait,
+		ReadBackoffMin: 100 * time.Millisecond,
+		ReadBackoffMax: 2 * time.Second,
+		ErrorLogger:    kafka.LoggerFunc(s.kafkaError),
+	})
+}
+
+func (s *Service) kafkaError(format string, args ...any) {
+	s.log.Debug("kafka client", "message", fmt.Sprintf(format, args...))
+}
+
+func (s *Service) closeWriters() {
+	if err := s.anomalies.Close(); err != nil {
+		s.log.Warn("close anomalies writer", "error", err)
+	}
+	if s.dead != nil {
+		if err := s.dead.Close(); err != nil {
+			s.log.Warn("close dead-letter writer", "error", err)
+		}
+	}
+}
+
+// halt simulates a crash: partitions stop without publishing what is
+// queued or committing. The caller then cancels Run's context.
+func (s *Service) halt() {
+	s.crashed.Store(true)
+	s.hardStop()
+}

@@ -1,0 +1,237 @@
+package detector
+
+import (
+	"errors"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/driftlock/driftlock/internal/anomaly"
+)
+
+const eventsTopic = "otlp-events"
+
+// TestExactAcrossReplicasRebalancesCrashesAndOutages processes one input
+// topic several ways and checks that each publishes the same anomaly-events
+// records, byte for byte, with no duplicates:
+//   - one replica from start to finish (the reference);
+//   - one replica, joined by two more midway (a rebalance mid-stream);
+//   - a replica crashed midway after committing, a second crashed after
+//     publishing but before committing, then a third to the end;
+//   - one replica through a broker outage midway.
+func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
+	c, brokers := newCluster(t)
+	produce(t, brokers, eventsTopic, scenario(400))
+
+	ref := runSingle(t, brokers)
+	checkReference(t, brokers, ref)
+
+	t.Run("rebalance", func(t *testing.T) {
+		got := runRebalance(t, brokers)
+		sameRecords(t, ref, got)
+	})
+	t.Run("crash", func(t *testing.T) {
+		got := runCrashes(t, brokers)
+		sameRecords(t, ref, got)
+	})
+	t.Run("outage", func(t *testing.T) {
+		got := runOutage(t, c, brokers)
+		sameRecords(t, ref, got)
+	})
+}
+
+func runSingle(t *testing.T, brokers []string) []kafka.Message {
+	cfg := testConfig(brokers, "anomalies-single", "group-single")
+	r := startReplica(t, cfg, nil)
+	waitProgress(t, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+	r.stop(t)
+	if n := counter(t, r.svc.reg, "driftlock_detector_replayed_records_total", nil); n != 0 {
+		t.Errorf("a lone first replica replayed %v records", n)
+	}
+	return readTopic(t, brokers, cfg.Kafka.AnomaliesTopic)
+}
+
+// runRebalance starts one slow replica and adds two more once it published
+// anomalies, so that the new owners must not publish them again on replay.
+func runRebalance(t *testing.T, brokers []string) []kafka.Message {
+	cfg := testConfig(brokers, "anomalies-rebalance", "group-rebalance")
+	first := startReplica(t, cfg, func(s *Service) { s.newScorer = slowScorer(4 * time.Millisecond) })
+	waitAnomaliesOnAllPartitions(t, brokers, cfg.Kafka.AnomaliesTopic)
+	time.Sleep(3 * testTiming.commitInterval)
+	more := []*replica{startReplica(t, cfg, nil), startReplica(t, cfg, nil)}
+	waitProgress(t, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+	for _, r := range append(more, first) {
+		r.stop(t)
+	}
+	if n := counter(t, first.svc.reg, "driftlock_detector_rebalances_total", nil); n < 2 {
+		t.Errorf("first replica saw %v generations, want a rebalance", n)
+	}
+	joined := counter(t, more[0].svc.reg, "driftlock_detector_events_total", nil) +
+		counter(t, more[1].svc.reg, "driftlock_detector_events_total", nil)
+	if joined == 0 {
+		t.Error("the replicas that joined midway scored no events")
+	}
+	return readTopic(t, brokers, cfg.Kafka.AnomaliesTopic)
+}
+
+// runCrashes crashes a replica after it published and committed an anomaly,
+// then a second one after it published an anomaly it never committed, then
+// runs a third to the end. The third must rebuild state by replay and must
+// publish neither one's anomalies again.
+func runCrashes(t *testing.T, brokers []string) []kafka.Message {
+	cfg := testConfig(brokers, "anomalies-crash", "group-crash")
+	a := startReplica(t, cfg, func(s *Service) { s.newScorer = slowScorer(4 * time.Millisecond) })
+	waitAnomaliesOnAllPartitions(t, brokers, cfg.Kafka.AnomaliesTopic)
+	time.Sleep(3 * testTiming.commitInterval)
+	a.crash(t)
+
+	b := startReplica(t, cfg, func(s *Service) {
+		s.newScorer = slowScorer(4 * time.Millisecond)
+		s.timing.commitInterval = time.Hour
+	})
+	waitPublished(t, b, 1)
+	b.crash(t)
+
+	c := startReplica(t, cfg, nil)
+	waitProgress(t, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+	c.stop(t)
+	if n := counter(t, c.svc.reg, "driftlock_detector_replayed_records_total", nil); n == 0 {
+		t.Error("restarted replica replayed nothing")
+	}
+	if n := counter(t, c.svc.reg, "driftlock_detector_anomalies_suppressed_total", nil); n == 0 {
+		t.Error("restarted replica suppressed no anomaly published before the crash")
+	}
+	return readTopic(t, brokers, cfg.Kafka.AnomaliesTopic)
+}
+
+// runOutage cuts every connection to the broker for three seconds once a
+// third of the input is committed.
+func runOutage(t *testing.T, c *kfake.Cluster, brokers []string) []kafka.Message {
+	cfg := testConfig(brokers, "anomalies-outage", "group-outage")
+	r := startReplica(t, cfg, func(s *Service) { s.newScorer = slowScorer(3 * time.Millisecond) })
+	waitProgress(t, brokers, cfg.Detector.GroupID, eventsTopic, 0.3)
+	var down atomic.Bool
+	var refused atomic.Int64
+	down.Store(true)
+	c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		if !down.Load() {
+			return nil, nil, false
+		}
+		c.KeepControl()
+		refused.Add(1)
+		return nil, errors.New("broker unreachable"), true
+	})
+	time.Sleep(3 * time.Second)
+	down.Store(false)
+	waitProgress(t, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+	r.stop(t)
+	if refused.Load() == 0 {
+		t.Error("the outage refused no request")
+	}
+	return readTopic(t, brokers, cfg.Kafka.AnomaliesTopic)
+}
+
+// waitPublished waits until r had n anomalies acknowledged.
+func waitPublished(t *testing.T, r *replica, n float64) {
+	t.Helper()
+	if err := waitFor(90*time.Second, func() bool {
+		return counter(t, r.svc.reg, "driftlock_detector_anomalies_published_total", nil) >= n
+	}); err != nil {
+		t.Fatalf("replica published fewer than %v anomalies in 90 s", n)
+	}
+}
+
+// waitAnomaliesOnAllPartitions waits until anomalies of windows on each of
+// the three events partitions were published.
+func waitAnomaliesOnAllPartitions(t *testing.T, brokers []string, topic string) {
+	t.Helper()
+	err := waitFor(90*time.Second, func() bool {
+		msgs, err := tryReadTopic(brokers, topic)
+		if err != nil {
+			return false
+		}
+		parts := map[int]bool{}
+		for _, a := range decodeAll(t, msgs) {
+			parts[a.Window.Partition] = true
+		}
+		return len(parts) == 3
+	})
+	if err != nil {
+		t.Fatal("no anomalies on every partition within 90 s")
+	}
+}
+
+// checkReference checks the reference run found the injected burst, with
+// evidence pointing at injected records, and published each id once.
+func checkReference(t *testing.T, brokers []string, ref []kafka.Message) {
+	t.Helper()
+	injected := map[[2]int64]bool{}
+	for _, m := range readTopic(t, brokers, eventsTopic) {
+		if isInjected(m.Value) {
+			injected[[2]int64{int64(m.Partition), m.Offset}] = true
+		}
+	}
+	if len(injected) == 0 {
+		t.Fatal("scenario has no injected records")
+	}
+	hits := 0
+	for _, a := range decodeAll(t, ref) {
+		if a.Stream.Key != "checkout|log" {
+			continue
+		}
+		for _, e := range a.Evidence {
+			if injected[[2]int64{int64(a.Window.Partition), e.Offset}] {
+				hits++
+				break
+			}
+		}
+	}
+	if hits == 0 {
+		t.Fatalf("no checkout|log anomaly has evidence at an injected offset (%d anomalies)", len(ref))
+	}
+}
+
+// sameRecords checks got holds exactly the records of want, byte for byte.
+func sameRecords(t *testing.T, want, got []kafka.Message) {
+	t.Helper()
+	decodeAll(t, got) // checks ids are unique
+	w, g := sortedValues(want), sortedValues(got)
+	if !slices.Equal(w, g) {
+		t.Fatalf("published %d records, reference %d; they differ:\nfirst got:  %.300s\nfirst want: %.300s",
+			len(g), len(w), first(g), first(w))
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// decodeAll decodes anomaly records and fails on a duplicate id.
+func decodeAll(t *testing.T, msgs []kafka.Message) []anomaly.Anomaly {
+	t.Helper()
+	seen := map[string]bool{}
+	out := make([]anomaly.Anomaly, 0, len(msgs))
+	for _, m := range msgs {
+		a, err := anomaly.Decode(m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[a.ID] {
+			t.Fatalf("anomaly %s published twice", a.ID)
+		}
+		seen[a.ID] = true
+		if string(m.Key) != a.Stream.Key {
+			t.Fatalf("record key %q, stream key %q", m.Key, a.Stream.Key)
+		}
+		out = append(out, a)
+	}
+	return out
+}
