@@ -1,0 +1,141 @@
+package detector
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+func TestTrackerCommitsHighestContiguousAckedOffset(t *testing.T) {
+	tr := newTracker(-1)
+	check := func(want int64, wantIdle bool) {
+		t.Helper()
+		if got, idle := tr.committable(); got != want || idle != wantIdle {
+			t.Fatalf("committable = %d, %v; want %d, %v", got, idle, want, wantIdle)
+		}
+	}
+	check(-1, true)
+	tr.processed(10)
+	check(11, true)
+	tr.enqueued(11) // record 11 yields an anomaly
+	tr.processed(11)
+	tr.processed(12)
+	tr.enqueued(13)
+	tr.processed(13)
+	tr.processed(14)
+	check(11, false) // 11's anomaly is not acknowledged: records from 11 on must be re-read
+	tr.acked(1)
+	check(13, false)
+	tr.acked(1)
+	check(15, true)
+}
+
+func TestStreamTableEvictsLeastRecentlySeen(t *testing.T) {
+	created := map[string]int{}
+	f := func(key string, _ cbad.Config) (scorer, error) { created[key]++; return nopScorer{}, nil }
+	tab := newStreamTable(2, cbad.Config{}, f)
+	id := func(k string) streamID { return streamID{key: k} }
+	steps := []struct {
+		key     string
+		evicted bool
+	}{{"a", false}, {"b", false}, {"a", false}, {"c", true}, {"a", false}, {"b", true}}
+	for i, s := range steps {
+		if _, ev, err := tab.get(id(s.key)); err != nil || ev != s.evicted {
+			t.Fatalf("step %d get(%s): evicted %v err %v; want evicted %v", i, s.key, ev, err, s.evicted)
+		}
+	}
+	// b was least recently seen when c came, and c when b came back.
+	if created["b"] != 2 || created["a"] != 1 || created["c"] != 1 || tab.len() != 2 {
+		t.Fatalf("created %v, len %d", created, tab.len())
+	}
+	if _, ok := tab.byKey["c"]; ok {
+		t.Fatal("c should have been evicted")
+	}
+}
+
+type nopScorer struct{}
+
+func (nopScorer) Push(event.Event, int64) (cbad.Result, error) { return cbad.Result{}, nil }
+func (nopScorer) SizeBytes() int                               { return 1 }
+
+func TestIDsAndConfigHashAreStable(t *testing.T) {
+	d := config.Default().Detector
+	h := ConfigHash(d)
+	if len(h) != 16 || h != ConfigHash(d) {
+		t.Fatalf("config hash %q not stable", h)
+	}
+	d2 := d
+	d2.AdminEndpoint = "127.0.0.1:1"
+	d2.GroupID = "other"
+	if ConfigHash(d2) != h {
+		t.Fatal("settings that do not change results changed the config hash")
+	}
+	for _, change := range []func(*config.Detector){
+		func(d *config.Detector) { d.WindowSize++ },
+		func(d *config.Detector) { d.Seed++ },
+		func(d *config.Detector) { d.Threshold = 0.95 },
+		func(d *config.Detector) { d.MaxStreams++ },
+		func(d *config.Detector) { d.Compressor = "gzip" },
+	} {
+		d3 := d
+		change(&d3)
+		if ConfigHash(d3) == h {
+			t.Errorf("changed scoring setting kept hash %s", h)
+		}
+	}
+	id := AnomalyID("checkout|log", 2, 100, 163, h)
+	if len(id) != 32 || id != AnomalyID("checkout|log", 2, 100, 163, h) {
+		t.Fatalf("id %q not stable", id)
+	}
+	for _, other := range []string{
+		AnomalyID("checkout|log", 1, 100, 163, h), AnomalyID("checkout|log", 2, 101, 163, h),
+		AnomalyID("checkout|log", 2, 100, 164, h), AnomalyID("cart|log", 2, 100, 163, h),
+		AnomalyID("checkout|log", 2, 100, 163, "0000000000000000"),
+	} {
+		if other == id {
+			t.Errorf("distinct detections share id %s", id)
+		}
+	}
+}
+
+func TestDecodeRecord(t *testing.T) {
+	logValue, _ := json.Marshal(event.Event{Type: event.TypeLog, Timestamp: "2026-03-01T12:00:00.000Z",
+		Data: json.RawMessage(`{"body":"hi","attributes":{"service.name":"cart"}}`)})
+	metricValue, _ := json.Marshal(event.Event{Type: event.TypeMetric, Timestamp: "2026-03-01T12:00:00.000Z",
+		Data: json.RawMessage(`{"name":"queue.depth","type":"gauge","gauge":[{"value":1,"attributes":{"service.name":"search"}}]}`)})
+	cases := []struct {
+		name    string
+		msg     kafka.Message
+		key     string
+		reason  string
+		service string
+	}{
+		{"keyed", kafka.Message{Key: []byte("cart|log"), Value: logValue}, "cart|log", "", "cart"},
+		{"derived from attributes", kafka.Message{Value: logValue}, "cart|log", "", "cart"},
+		{"derived from header", kafka.Message{Value: logValue, Headers: []kafka.Header{{Key: "service.name", Value: []byte("web")}}}, "web|log", "", "web"},
+		{"metric derived from point", kafka.Message{Value: metricValue}, "search|metric|queue.depth", "", "search"},
+		{"not json", kafka.Message{Key: []byte("cart|log"), Value: []byte("{")}, "", reasonNotJSON, ""},
+		{"bad key", kafka.Message{Key: []byte("|log"), Value: logValue}, "", reasonBadKey, ""},
+		{"key of another signal", kafka.Message{Key: []byte("cart|metric|x"), Value: logValue}, "", reasonKeyMismatch, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, id, err := decodeRecord(c.msg)
+			var ie *invalidError
+			switch {
+			case c.reason == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case c.reason != "" && (!errors.As(err, &ie) || ie.reason != c.reason):
+				t.Fatalf("err = %v, want reason %s", err, c.reason)
+			case c.reason == "" && (id.key != c.key || id.service != c.service):
+				t.Fatalf("stream = %+v, want key %s service %s", id, c.key, c.service)
+			}
+		})
+	}
+}
