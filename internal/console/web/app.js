@@ -144,6 +144,8 @@ function row(item) {
     h('td', { class: 'expl' }, h('div', { title: item.explanation }, item.explanation)));
 }
 
+const listHead = () => h('thead', {}, h('tr', {}, ['Time', 'Service', 'Signal', 'Confidence', 'Explanation'].map((c) => h('th', {}, c))));
+
 function filterBar(onChange) {
   const f = state.filters;
   const services = [...new Set(state.streams.map((s) => s.service))].sort();
@@ -173,7 +175,7 @@ async function viewList() {
     state.items = list.anomalies;
     state.lastSeq = Math.max(state.lastSeq, list.latest_sequence);
     const tbody = h('tbody', { id: 'rows' }, state.items.map(row));
-    const table = h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'Service', 'Signal', 'Confidence', 'Explanation'].map((c) => h('th', {}, c)))), tbody);
+    const table = h('table', {}, listHead(), tbody);
     const empty = state.items.length ? null : h('div', { class: 'empty', id: 'empty' }, 'No anomalies yet. New ones appear here as they are detected.');
     view.replaceChildren(filterBar(render),
       h('div', { class: 'layout' },
@@ -216,13 +218,14 @@ async function viewAnomaly(id) {
     return;
   }
   const c = a.scores.confidence, sev = severity(c);
-  const what = a.stream.metric ? `${a.stream.signal} · ${a.stream.metric}` : a.stream.signal;
+  const t = fmtTime(a.window.end);
   const chart = h('div', { class: 'body' }, h('span', { class: 'muted' }, 'loading…'));
   view.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← Anomalies'), ' / ',
       h('a', { href: '#/stream/' + enc(a.stream.key) }, a.stream.key)),
     h('div', { class: 'head' }, h('h1', {}, a.stream.service), signalBadge(a.stream.signal),
-      h('span', { class: 'muted' }, what), h('span', { class: 'spacer' }),
+      a.stream.metric ? h('span', { class: 'mono' }, a.stream.metric) : null,
+      h('span', { class: 'muted', title: t.full }, `window ended ${t.day} ${t.clock} (${t.ago})`), h('span', { class: 'spacer' }),
       h('span', { class: 'badge sev-' + sev }, sev), h('span', { class: 'big ' + sev, title: 'confidence' }, pct(c))),
     h('p', { class: 'explain', id: 'explanation' }, a.explanation || 'No explanation.'),
     h('div', { class: 'grid2' },
@@ -238,11 +241,12 @@ async function viewAnomaly(id) {
         ['id', a.id]])))),
     h('section', { class: 'panel evidence', id: 'evidence' }, h('h2', {}, 'Evidence', h('span', {}, 'events that most raised the compressed size')),
       evidenceTable(a.evidence || [])),
-    h('section', { class: 'panel', style: { marginTop: '14px' } }, h('h2', {}, 'Stream timeline', h('a', { href: '#/stream/' + enc(a.stream.key) }, 'open stream')), chart),
+    h('section', { class: 'panel', style: { marginTop: '14px' } }, h('h2', {}, 'Stream timeline', h('a', { class: 'open-stream', href: '#/stream/' + enc(a.stream.key) }, 'open stream')), chart),
     h('details', { style: { marginTop: '14px' } }, h('summary', {}, 'Raw record'), h('pre', {}, JSON.stringify(a, null, 2))));
   try {
     const tl = await api(`/api/v1/streams/${enc(a.stream.key)}/timeline`);
-    chart.replaceChildren(timelineChart(tl.points, a.id), legend());
+    mountChart(chart, tl.points, a.id);
+    chart.after(legend());
   } catch (e) { chart.replaceChildren(h('span', { class: 'error' }, e.message)); }
 }
 
@@ -279,14 +283,16 @@ async function viewStream(key) {
   const tl = await api(`/api/v1/streams/${enc(key)}/timeline`);
   const s = tl.stream;
   const list = await api(`/api/v1/streams/${enc(key)}/anomalies?limit=200`);
+  const chart = h('div', { class: 'body', id: 'stream-chart' });
   view.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: '#/streams' }, '← Streams')),
     h('div', { class: 'head' }, h('h1', {}, s.service), signalBadge(s.signal), h('span', { class: 'muted mono' }, s.key),
       h('span', { class: 'spacer' }), h('span', { class: 'muted' }, `${s.anomaly_count} anomalies, ${s.retained} held`)),
     h('section', { class: 'panel' }, h('h2', {}, 'Confidence over time', h('span', {}, 'each point is an anomaly')),
-      h('div', { class: 'body' }, timelineChart(tl.points, null)), legend()),
-    h('section', { class: 'panel', style: { marginTop: '14px' } }, h('h2', {}, 'Anomalies'),
-      h('table', {}, h('tbody', {}, list.anomalies.map(row)))));
+      chart, legend()),
+    h('section', { class: 'panel', style: { marginTop: '14px' } }, h('h2', {}, 'Anomalies', h('span', {}, 'newest first')),
+      h('table', {}, listHead(), h('tbody', {}, list.anomalies.map(row)))));
+  mountChart(chart, tl.points, null);
 }
 
 function legend() {
@@ -297,26 +303,35 @@ function legend() {
     h('span', {}, h('i', { style: { background: '#f43f5e', height: '8px', width: '8px', borderRadius: '50%' } }), 'anomaly'));
 }
 
+// mountChart draws a timeline into container at its current width.
+function mountChart(container, points, selected) {
+  const width = Math.max(320, (container.clientWidth || 1000) - 24);
+  container.replaceChildren(timelineChart(points, selected, width));
+}
+
 // timelineChart draws confidence (and NCD) per anomaly over time as SVG.
-function timelineChart(points, selected) {
-  const W = 1000, H = 220, L = 44, R = 12, T = 12, B = 26;
-  const svg = h('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' });
+function timelineChart(points, selected, W) {
   if (!points.length) return h('div', { class: 'empty' }, 'No anomalies held for this stream.');
+  const H = 220, L = 48, R = 16, T = 12, B = 26;
+  const svg = h('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img' });
   const ts = points.map((p) => Date.parse(p.time));
   let t0 = Math.min(...ts), t1 = Math.max(...ts);
   if (t1 - t0 < 60000) { t0 -= 30000; t1 += 30000; }
   const pad = (t1 - t0) * 0.03; t0 -= pad; t1 += pad;
-  const lo = Math.min(0.5, ...points.map((p) => Math.min(p.confidence, p.threshold || 1, p.ncd)));
+  const min = Math.min(...points.map((p) => Math.min(p.confidence, p.threshold || 1, p.ncd)));
+  const step = 1 - min > 0.3 ? 0.1 : 0.05;
+  const lo = Math.max(0, Math.floor(min / step - 0.5) * step);
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const y = (v) => T + (1 - (v - lo) / (1 - lo)) * (H - T - B);
   const grid = h('g', { class: 'grid' });
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((1 - lo) * i) / 4;
-    grid.append(h('line', { x1: L, x2: W - R, y1: y(v), y2: y(v) }), h('text', { x: 4, y: y(v) + 3 }, pct(v)));
+  for (let v = 1; v >= lo - 1e-9; v -= step) {
+    grid.append(h('line', { x1: L, x2: W - R, y1: y(v), y2: y(v) }), h('text', { x: L - 6, y: y(v) + 3, 'text-anchor': 'end' }, Math.round(100 * v) + '%'));
   }
-  for (let i = 0; i <= 5; i++) {
-    const t = t0 + ((t1 - t0) * i) / 5;
-    grid.append(h('text', { x: x(t), y: H - 8, 'text-anchor': 'middle' }, fmtTime(new Date(t).toISOString()).clock));
+  const ticks = Math.max(2, Math.min(6, Math.floor(W / 160)));
+  for (let i = 0; i <= ticks; i++) {
+    const t = t0 + ((t1 - t0) * i) / ticks;
+    const anchor = i === 0 ? 'start' : i === ticks ? 'end' : 'middle';
+    grid.append(h('text', { x: x(t), y: H - 8, 'text-anchor': anchor }, fmtTime(new Date(t).toISOString()).clock));
   }
   svg.append(grid);
   const thr = points[points.length - 1].threshold;
