@@ -36,7 +36,7 @@ const testTopic = "otlp-events"
 
 // harness is a running ingest service on an in-memory broker.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	cluster *kfake.Cluster
 	cfg     config.Config
 	svc     *Service
@@ -46,7 +46,7 @@ type harness struct {
 }
 
 // startHarness starts kfake and the service; tweak adjusts the configuration.
-func startHarness(t *testing.T, tweak func(*config.Config)) *harness {
+func startHarness(t testing.TB, tweak func(*config.Config)) *harness {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
@@ -87,7 +87,7 @@ func startHarness(t *testing.T, tweak func(*config.Config)) *harness {
 	return h
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w *testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
