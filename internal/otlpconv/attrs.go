@@ -13,64 +13,63 @@ import (
 // cyclic value built in code cannot recurse without end.
 const hardMaxDepth = 128
 
-// kv is one attribute of a sorted, de-duplicated attribute set.
+// kv is one resource attribute. enc, when set, holds the attribute already
+// written as "key":value.
 type kv struct {
 	key string
 	val *commonpb.AnyValue
+	enc []byte
 }
 
-func compareKV(a, b kv) int { return strings.Compare(a.key, b.key) }
-
-// sortedAttrs appends attrs to dst[:0], sorted by key (byte-wise, as
-// encoding/json sorts map keys) with one entry per key: the last one, as
-// building a map in order would keep.
-func sortedAttrs(dst []kv, attrs []*commonpb.KeyValue) []kv {
+// sortedIdx appends to dst[:0] the indices of attrs sorted by key
+// (byte-wise, as encoding/json sorts map keys), one per key: the last, as
+// building a map in order would keep. Sorting indices rather than entries
+// keeps pointer writes, and the GC's write barriers, out of the hot path.
+func sortedIdx(dst []int32, attrs []*commonpb.KeyValue) []int32 {
 	dst = dst[:0]
-	for _, a := range attrs {
+	for i, a := range attrs {
 		if a != nil {
-			dst = append(dst, kv{a.Key, a.Value})
+			dst = append(dst, int32(i))
 		}
 	}
-	slices.SortStableFunc(dst, compareKV)
-	return dedupeLast(dst)
-}
-
-// dedupeLast keeps the last of each run of equal keys in a sorted set.
-func dedupeLast(s []kv) []kv {
-	if len(s) < 2 {
-		return s
+	if len(dst) < 2 {
+		return dst
 	}
-	out := s[:0]
-	for i := range s {
-		if i+1 < len(s) && s[i+1].key == s[i].key {
+	slices.SortStableFunc(dst, func(x, y int32) int { return strings.Compare(attrs[x].Key, attrs[y].Key) })
+	out := dst[:0]
+	for i, x := range dst {
+		if i+1 < len(dst) && attrs[dst[i+1]].Key == attrs[x].Key {
 			continue
 		}
-		out = append(out, s[i])
+		out = append(out, x)
 	}
 	return out
 }
 
-// mergeAttrs appends to dst[:0] the union of two sorted sets; on equal keys
-// the entry of over wins.
-func mergeAttrs(dst, base, over []kv) []kv {
+// mergeIdx appends to dst[:0] the union of the resource set res and the
+// sorted own attributes: an own attribute i as i, a resource attribute j as
+// ^j. On equal keys the own attribute wins.
+func mergeIdx(dst []int32, res []kv, own []*commonpb.KeyValue, idx []int32) []int32 {
 	dst = dst[:0]
 	i, j := 0, 0
-	for i < len(base) && j < len(over) {
-		switch c := strings.Compare(base[i].key, over[j].key); {
+	for i < len(res) && j < len(idx) {
+		switch c := strings.Compare(res[i].key, own[idx[j]].Key); {
 		case c < 0:
-			dst = append(dst, base[i])
+			dst = append(dst, ^int32(i))
 			i++
 		case c > 0:
-			dst = append(dst, over[j])
+			dst = append(dst, idx[j])
 			j++
 		default:
-			dst = append(dst, over[j])
+			dst = append(dst, idx[j])
 			i++
 			j++
 		}
 	}
-	dst = append(dst, base[i:]...)
-	return append(dst, over[j:]...)
+	for ; i < len(res); i++ {
+		dst = append(dst, ^int32(i))
+	}
+	return append(dst, idx[j:]...)
 }
 
 // limitError is a record that broke a limit or could not be encoded.
@@ -85,24 +84,82 @@ func (e *limitError) Error() string { return e.reason + ": " + e.detail }
 // reusable key buffer per nesting level for key-value lists.
 type valueWriter struct {
 	maxDepth int
-	scratch  [][]kv
+	scratch  [][]int32
 }
 
-// appendAttrs appends a sorted attribute set as a JSON object.
-func (w *valueWriter) appendAttrs(dst []byte, attrs []kv) ([]byte, error) {
+// appendMergedObject writes a merged set (see mergeIdx) as a JSON object.
+func (w *valueWriter) appendMergedObject(dst []byte, merged []int32, res []kv, own []*commonpb.KeyValue) ([]byte, error) {
 	dst = append(dst, '{')
-	for i, a := range attrs {
-		if i > 0 {
+	for n, m := range merged {
+		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, a.key)
-		dst = append(dst, ':')
 		var err error
-		if dst, err = w.appendValue(dst, a.val, 0); err != nil {
+		switch {
+		case m >= 0:
+			dst, err = w.appendAttr(dst, own[m].Key, own[m].Value)
+		case res[^m].enc != nil:
+			dst = append(dst, res[^m].enc...)
+		default:
+			dst, err = w.appendAttr(dst, res[^m].key, res[^m].val)
+		}
+		if err != nil {
 			return dst, err
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// appendIdxObject writes the attributes of attrs at the sorted indices idx
+// as a JSON object; depth is the nesting of their values.
+func (w *valueWriter) appendIdxObject(dst []byte, attrs []*commonpb.KeyValue, idx []int32, depth int) ([]byte, error) {
+	dst = append(dst, '{')
+	for n, i := range idx {
+		if n > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, attrs[i].Key)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = w.appendValue(dst, attrs[i].Value, depth); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendAttr appends one top-level attribute as "key":value.
+func (w *valueWriter) appendAttr(dst []byte, key string, val *commonpb.AnyValue) ([]byte, error) {
+	dst = appendString(dst, key)
+	dst = append(dst, ':')
+	return w.appendValue(dst, val, 0)
+}
+
+// preEncode writes every attribute of set into buf and points its enc at
+// the result, so that attributes shared by many records are written once.
+// An attribute that breaks a limit is left without enc: each record that
+// carries it then reports the error.
+func (w *valueWriter) preEncode(buf []byte, set []kv, ends []int) ([]byte, []int) {
+	buf, ends = buf[:0], ends[:0]
+	for _, a := range set {
+		start := len(buf)
+		var err error
+		if buf, err = w.appendAttr(buf, a.key, a.val); err != nil {
+			buf = buf[:start]
+			ends = append(ends, -1)
+			continue
+		}
+		ends = append(ends, len(buf))
+	}
+	start := 0
+	for i, end := range ends {
+		if end < 0 {
+			continue
+		}
+		set[i].enc = buf[start:end:end]
+		start = end
+	}
+	return buf, ends
 }
 
 // appendValue appends v as JSON. nest is the number of arrays and lists that
@@ -164,19 +221,6 @@ func (w *valueWriter) appendKVList(dst []byte, vals []*commonpb.KeyValue, depth 
 	for len(w.scratch) <= depth {
 		w.scratch = append(w.scratch, nil)
 	}
-	set := sortedAttrs(w.scratch[depth], vals)
-	w.scratch[depth] = set
-	dst = append(dst, '{')
-	for i, a := range set {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendString(dst, a.key)
-		dst = append(dst, ':')
-		var err error
-		if dst, err = w.appendValue(dst, a.val, depth); err != nil {
-			return dst, err
-		}
-	}
-	return append(dst, '}'), nil
+	w.scratch[depth] = sortedIdx(w.scratch[depth], vals)
+	return w.appendIdxObject(dst, vals, w.scratch[depth], depth)
 }

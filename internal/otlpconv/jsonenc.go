@@ -29,11 +29,41 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// Masks for testing eight bytes at once (SWAR).
+const (
+	lsbs = 0x0101010101010101
+	msbs = 0x8080808080808080
+)
+
+// plain8 reports whether the 8 bytes at s[i:] are all ASCII that JSON
+// strings carry unescaped: no control byte, ", \, <, > or &, nor a byte of
+// a multi-byte sequence. The tests are exact as booleans.
+func plain8(s string, i int) bool {
+	x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+	bad := (x - lsbs*0x20) & ^x // a byte below 0x20
+	bad |= x                    // a byte from 0x80
+	bad |= hasByte(x, '"') | hasByte(x, '\\') | hasByte(x, '<') | hasByte(x, '>') | hasByte(x, '&')
+	return bad&msbs == 0
+}
+
+// hasByte sets the high bit of some byte when x holds c.
+func hasByte(x uint64, c byte) uint64 {
+	y := x ^ (lsbs * uint64(c))
+	return (y - lsbs) & ^y
+}
+
 // appendString appends s as a JSON string.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && plain8(s, i) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if safeASCII[b] {
@@ -150,7 +180,7 @@ func unixNanos(ns uint64) time.Time { return time.Unix(0, int64(ns)).UTC() }
 // appendNanoTime appends ns as a JSON string in event.NanoLayout.
 func appendNanoTime(dst []byte, ns uint64) []byte {
 	dst = append(dst, '"')
-	dst = unixNanos(ns).AppendFormat(dst, time.RFC3339Nano)
+	dst = appendTime(dst, int64(ns), false)
 	return append(dst, '"')
 }
 

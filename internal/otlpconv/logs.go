@@ -21,7 +21,7 @@ func countLogs(req *collogspb.ExportLogsServiceRequest) int {
 
 func (b *batch) logs(req *collogspb.ExportLogsServiceRequest) {
 	for _, rl := range req.GetResourceLogs() {
-		b.setResource(sortedAttrs(b.res, rl.GetResource().GetAttributes()))
+		b.setResource(rl.GetResource().GetAttributes())
 		key := event.StreamKey(b.keySvc, event.TypeLog, "")
 		for _, sl := range rl.GetScopeLogs() {
 			for _, lr := range sl.GetLogRecords() {

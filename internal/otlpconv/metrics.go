@@ -23,7 +23,7 @@ func countMetrics(req *colmetricspb.ExportMetricsServiceRequest) int {
 
 func (b *batch) metrics(req *colmetricspb.ExportMetricsServiceRequest) {
 	for _, rm := range req.GetResourceMetrics() {
-		b.setResource(sortedAttrs(b.res, rm.GetResource().GetAttributes()))
+		b.setResource(rm.GetResource().GetAttributes())
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
 				b.metric = m.GetName()

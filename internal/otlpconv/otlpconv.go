@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
@@ -79,6 +80,9 @@ type Rejection struct {
 type Converter struct {
 	limits Limits
 	pool   sync.Pool
+	// sizeHint is, per signal, the bytes per record of the last request,
+	// used to size the next request's buffer in one allocation.
+	sizeHint [3]atomic.Int64
 }
 
 // New returns a converter enforcing l.
@@ -119,8 +123,11 @@ func (c *Converter) Traces(req *coltracepb.ExportTraceServiceRequest, source str
 
 // scratch is the reusable state of one conversion.
 type scratch struct {
-	w                  valueWriter
-	res, attrs, merged []kv
+	w           valueWriter
+	res         []kv    // the resource attributes, sorted
+	resBuf      []byte  // the resource attributes, written once
+	resEnds     []int   // ends of the attributes in resBuf
+	own, merged []int32 // see sortedIdx and mergeIdx
 }
 
 // batch collects the records of one request. All values are appended to one
@@ -141,16 +148,30 @@ type batch struct {
 	start   int    // start of the current record in buf
 }
 
-// bytesPerItem is a first guess at the encoded size of one record.
+// bytesPerItem is the first guess at the encoded size of one record.
 const bytesPerItem = 512
 
+func signalIndex(t event.Type) int {
+	switch t {
+	case event.TypeLog:
+		return 0
+	case event.TypeMetric:
+		return 1
+	}
+	return 2
+}
+
 func (c *Converter) begin(t event.Type, source string, items int) *batch {
+	per := c.sizeHint[signalIndex(t)].Load()
+	if per == 0 {
+		per = bytesPerItem
+	}
 	return &batch{
 		scratch: c.pool.Get().(*scratch),
 		limits:  c.limits,
 		typ:     t,
 		source:  source,
-		buf:     make([]byte, 0, items*bytesPerItem),
+		buf:     make([]byte, 0, items*int(per+per/8)),
 		recs:    make([]Record, 0, items),
 		ends:    make([]int, 0, items),
 	}
@@ -159,13 +180,11 @@ func (c *Converter) begin(t event.Type, source string, items int) *batch {
 // end returns the scratch state to the pool without references into the
 // request.
 func (c *Converter) end(b *batch) {
+	if n := len(b.recs); n > 0 {
+		c.sizeHint[signalIndex(b.typ)].Store(int64(len(b.buf) / n))
+	}
 	s := b.scratch
 	clear(s.res[:cap(s.res)])
-	clear(s.attrs[:cap(s.attrs)])
-	clear(s.merged[:cap(s.merged)])
-	for i := range s.w.scratch {
-		clear(s.w.scratch[i][:cap(s.w.scratch[i])])
-	}
 	b.scratch = nil
 	c.pool.Put(s)
 }
@@ -179,13 +198,18 @@ func (b *batch) finish() ([]Record, []Rejection) {
 	return b.recs, b.rejects
 }
 
-// setResource takes the sorted resource attributes and finds the service
-// name. In stream keys a "|" of the name becomes "_", so that keys always
-// parse; the service header keeps the name as sent.
-func (b *batch) setResource(attrs []kv) {
-	b.res = attrs
+// setResource sorts and writes the resource attributes and finds the
+// service name. In stream keys a "|" of the name becomes "_", so that keys
+// always parse; the service header keeps the name as sent.
+func (b *batch) setResource(attrs []*commonpb.KeyValue) {
+	b.own = sortedIdx(b.own, attrs)
+	b.res = b.res[:0]
+	for _, i := range b.own {
+		b.res = append(b.res, kv{key: attrs[i].Key, val: attrs[i].Value})
+	}
+	b.resBuf, b.resEnds = b.w.preEncode(b.resBuf, b.res, b.resEnds)
 	b.service = event.UnknownService
-	for _, a := range attrs {
+	for _, a := range b.res {
 		if a.key == "service.name" {
 			if s := a.val.GetStringValue(); s != "" {
 				b.service = s
@@ -208,7 +232,7 @@ func (b *batch) open() {
 // keeps it, or rejects it when it is too large.
 func (b *batch) close(key string, ts uint64, items int) {
 	b.buf = append(b.buf, `,"timestamp":"`...)
-	b.buf = unixNanos(ts).AppendFormat(b.buf, event.TimestampLayout)
+	b.buf = appendTime(b.buf, int64(ts), true)
 	b.buf = append(b.buf, `","source":`...)
 	b.buf = appendString(b.buf, b.source)
 	b.buf = append(b.buf, '}')
@@ -257,12 +281,12 @@ func (b *batch) checkCount(n int, of string) error {
 // appendMerged appends the resource attributes merged with own (own win),
 // after checking their number.
 func (b *batch) appendMerged(own []*commonpb.KeyValue) error {
-	b.attrs = sortedAttrs(b.attrs, own)
-	b.merged = mergeAttrs(b.merged, b.res, b.attrs)
+	b.own = sortedIdx(b.own, own)
+	b.merged = mergeIdx(b.merged, b.res, own, b.own)
 	if err := b.checkCount(len(b.merged), "attributes"); err != nil {
 		return err
 	}
 	var err error
-	b.buf, err = b.w.appendAttrs(b.buf, b.merged)
+	b.buf, err = b.w.appendMergedObject(b.buf, b.merged, b.res, own)
 	return err
 }

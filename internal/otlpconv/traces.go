@@ -21,7 +21,7 @@ func countSpans(req *coltracepb.ExportTraceServiceRequest) int {
 
 func (b *batch) traces(req *coltracepb.ExportTraceServiceRequest) {
 	for _, rs := range req.GetResourceSpans() {
-		b.setResource(sortedAttrs(b.res, rs.GetResource().GetAttributes()))
+		b.setResource(rs.GetResource().GetAttributes())
 		key := event.StreamKey(b.keySvc, event.TypeSpan, "")
 		for _, ss := range rs.GetScopeSpans() {
 			for _, sp := range ss.GetSpans() {
@@ -101,14 +101,14 @@ func (b *batch) spanEvents(evs []*tracepb.Span_Event) error {
 		b.buf = appendString(b.buf, ev.GetName())
 		b.buf = append(b.buf, `,"timestamp":`...)
 		b.buf = appendNanoTime(b.buf, ev.GetTimeUnixNano())
-		b.attrs = sortedAttrs(b.attrs, ev.GetAttributes())
-		if len(b.attrs) > 0 {
-			if err := b.checkCount(len(b.attrs), "event attributes"); err != nil {
+		attrs := ev.GetAttributes()
+		if b.own = sortedIdx(b.own, attrs); len(b.own) > 0 {
+			if err := b.checkCount(len(b.own), "event attributes"); err != nil {
 				return err
 			}
 			b.buf = append(b.buf, `,"attributes":`...)
 			var err error
-			if b.buf, err = b.w.appendAttrs(b.buf, b.attrs); err != nil {
+			if b.buf, err = b.w.appendIdxObject(b.buf, attrs, b.own, 0); err != nil {
 				return err
 			}
 		}
