@@ -1,0 +1,172 @@
+package detector
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/kafkabus"
+)
+
+// benchConfig is the default configuration (window 1024, hop 256, 200
+// permutations) on the test broker.
+func benchConfig(brokers []string, name string) config.Config {
+	cfg := config.Default()
+	cfg.Kafka.Brokers = brokers
+	cfg.Kafka.AnomaliesTopic = "anomalies-" + name
+	cfg.Kafka.BatchTimeoutMS = 1
+	cfg.Detector.GroupID = "group-" + name
+	cfg.Detector.AdminEndpoint = "127.0.0.1:0"
+	return cfg
+}
+
+const benchPerStream = 5000 // five streams: 25,000 events
+
+// BenchmarkEndToEndThroughput measures events per second from a backlog on
+// otlp-events to the last commit, anomalies published, at default settings.
+func BenchmarkEndToEndThroughput(b *testing.B) {
+	b.ReportAllocs()
+	_, brokers := newCluster(b)
+	input := scenario(benchPerStream)
+	produce(b, brokers, eventsTopic, input)
+	b.ResetTimer()
+	var elapsed time.Duration
+	for i := range b.N {
+		cfg := benchConfig(brokers, "throughput-"+strconv.Itoa(i))
+		began := time.Now()
+		r := startReplica(b, cfg, nil)
+		waitProgress(b, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+		elapsed += time.Since(began)
+		b.StopTimer()
+		r.stop(b)
+		if n := len(readTopic(b, brokers, cfg.Kafka.AnomaliesTopic)); i == 0 {
+			b.ReportMetric(float64(n), "anomalies")
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(input)*b.N)/elapsed.Seconds(), "events/s")
+}
+
+// BenchmarkEndToEndLatency produces events at a steady rate
+// (DETECTOR_BENCH_RATE events/s, default 2000) to a running replica and
+// measures, for each anomaly, the time from the append of the window's last
+// event on otlp-events to the append of the anomaly on anomaly-events.
+func BenchmarkEndToEndLatency(b *testing.B) {
+	b.ReportAllocs()
+	rate := 2000
+	if v, err := strconv.Atoi(os.Getenv("DETECTOR_BENCH_RATE")); err == nil && v > 0 {
+		rate = v
+	}
+	var lat []time.Duration
+	for i := range b.N {
+		_, brokers := newCluster(b)
+		cfg := benchConfig(brokers, "latency-"+strconv.Itoa(i))
+		r := startReplica(b, cfg, nil)
+		producePaced(b, brokers, scenario(benchPerStream), rate)
+		waitProgress(b, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+		r.stop(b)
+		lat = append(lat, latencies(b, brokers, cfg.Kafka.AnomaliesTopic)...)
+	}
+	if len(lat) == 0 {
+		b.Fatal("no anomalies")
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100].Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(len(lat))/float64(b.N), "anomalies")
+}
+
+// producePaced writes msgs in 10 ms ticks at rate records per second.
+func producePaced(b *testing.B, brokers []string, msgs []kafka.Message, rate int) {
+	produce(b, brokers, eventsTopic, nil) // creates the topic
+	kcfg := config.Default().Kafka
+	kcfg.Brokers, kcfg.BatchSize, kcfg.BatchTimeoutMS = brokers, 1000, 1
+	bus, err := kafkabus.New(kcfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bus.Close()
+	w, err := bus.NewWriter(eventsTopic, kafkabus.WriterOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	per := max(1, rate/100)
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for len(msgs) > 0 {
+		n := min(per, len(msgs))
+		if err := w.WriteMessages(context.Background(), msgs[:n]...); err != nil {
+			b.Fatal(err)
+		}
+		msgs = msgs[n:]
+		<-t.C
+	}
+}
+
+// latencies pairs each anomaly with the record at its window's last offset.
+func latencies(b *testing.B, brokers []string, topic string) []time.Duration {
+	events := map[[2]int64]time.Time{}
+	for _, m := range readTopic(b, brokers, eventsTopic) {
+		events[[2]int64{int64(m.Partition), m.Offset}] = m.Time
+	}
+	var out []time.Duration
+	for _, m := range readTopic(b, brokers, topic) {
+		a, err := anomaly.Decode(m.Value)
+		if err != nil {
+			b.Fatal(err)
+		}
+		arrived, ok := events[[2]int64{int64(a.Window.Partition), a.Window.LastOffset}]
+		if !ok {
+			b.Fatalf("anomaly %s names offset %d/%d not on %s", a.ID, a.Window.Partition, a.Window.LastOffset, eventsTopic)
+		}
+		out = append(out, m.Time.Sub(arrived))
+	}
+	return out
+}
+
+// BenchmarkStreamMemory reports the state of one stream with full windows at
+// default settings: SizeBytes and the heap it holds.
+func BenchmarkStreamMemory(b *testing.B) {
+	b.ReportAllocs()
+	const streams = 20
+	msgs := scenario(2*1024 + 256)
+	var size int
+	for range b.N {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		tab := newStreamTable(streams, ScoringConfig(config.Default().Detector), newCBADScorer)
+		for c := range streams / 5 { // copies of the scenario's five streams
+			for i, m := range msgs {
+				ev, id, err := decodeRecord(m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				id.key = fmt.Sprintf("%s#%d", id.key, c)
+				st, _, err := tab.get(id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := st.scorer.Push(ev, int64(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		size = tab.sizeBytes() / tab.len()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/float64(tab.len()), "heap-B/stream")
+		runtime.KeepAlive(tab)
+	}
+	b.ReportMetric(float64(size), "SizeBytes/stream")
+}
