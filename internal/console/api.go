@@ -13,13 +13,9 @@ import (
 // handler routes the UI, the API and the operational endpoints.
 func (s *Service) handler() http.Handler {
 	api := http.NewServeMux()
-	api.HandleFunc("GET /api/v1/anomalies", s.listAnomalies)
-	api.HandleFunc("GET /api/v1/anomalies/{id}", s.getAnomaly)
-	api.HandleFunc("GET /api/v1/streams", s.listStreams)
-	api.HandleFunc("GET /api/v1/streams/{key}/anomalies", s.streamAnomalies)
-	api.HandleFunc("GET /api/v1/streams/{key}/timeline", s.streamTimeline)
-	api.HandleFunc("GET /api/v1/stream", s.serveSSE)
-	api.HandleFunc("GET /api/v1/status", s.status)
+	for _, rt := range s.routes() {
+		api.HandleFunc(rt.pattern, rt.handler)
+	}
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no API endpoint %s %s", r.Method, r.URL.Path))
 	})
@@ -33,6 +29,24 @@ func (s *Service) handler() http.Handler {
 	mux.HandleFunc("POST /logout", a.logout)
 	mux.Handle("/", a.require(api))
 	return securityHeaders(mux)
+}
+
+// route is one API endpoint; api/openapi.yaml documents each.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+func (s *Service) routes() []route {
+	return []route{
+		{"GET /api/v1/anomalies", s.listAnomalies},
+		{"GET /api/v1/anomalies/{id}", s.getAnomaly},
+		{"GET /api/v1/streams", s.listStreams},
+		{"GET /api/v1/streams/{key}/anomalies", s.streamAnomalies},
+		{"GET /api/v1/streams/{key}/timeline", s.streamTimeline},
+		{"GET /api/v1/stream", s.serveSSE},
+		{"GET /api/v1/status", s.status},
+	}
 }
 
 // listResponse is the body of the anomaly list endpoints.

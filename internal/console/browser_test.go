@@ -108,7 +108,8 @@ func demoAnomalies(now time.Time) []any {
 // TestBrowserLiveUI opens the UI in headless Chromium, publishes an
 // anomaly to the topic and sees it appear without a reload, then opens its
 // page and sees its evidence. Screenshots are saved as test artefacts;
-// DRIFTLOCK_UPDATE_SCREENSHOT=1 also writes docs/img/console.png.
+// DRIFTLOCK_UPDATE_SCREENSHOT=1 also writes docs/img/console.png and
+// docs/img/console-anomaly.png.
 func TestBrowserLiveUI(t *testing.T) {
 	ctx := newBrowser(t)
 	cfg := testConfig(t)
@@ -151,7 +152,7 @@ func TestBrowserLiveUI(t *testing.T) {
 		t.Errorf("first row = %q", first)
 	}
 	must("let the highlight fade", chromedp.Do(ctx, chromedp.Sleep(2800*time.Millisecond)))
-	saveScreenshot(t, ctx, filepath.Join(dir, "console-list.png"), os.Getenv("DRIFTLOCK_UPDATE_SCREENSHOT") != "")
+	saveScreenshot(t, ctx, dir, "console-list.png", "console.png")
 
 	must("open anomaly page", chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`tr[data-id="live-1"]`)),
@@ -170,7 +171,7 @@ func TestBrowserLiveUI(t *testing.T) {
 	if expl != live.Explanation {
 		t.Errorf("explanation = %q", expl)
 	}
-	saveScreenshot(t, ctx, filepath.Join(dir, "console-anomaly.png"), false)
+	saveScreenshot(t, ctx, dir, "console-anomaly.png", "console-anomaly.png")
 
 	must("open stream timeline", chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`a.open-stream`)),
@@ -181,7 +182,7 @@ func TestBrowserLiveUI(t *testing.T) {
 	if points != 4 {
 		t.Errorf("timeline of checkout|log shows %d anomalies, want 4", points)
 	}
-	saveScreenshot(t, ctx, filepath.Join(dir, "console-stream.png"), false)
+	saveScreenshot(t, ctx, dir, "console-stream.png", "")
 
 	// Back on the list, the signal filter narrows the rows.
 	must("filter", chromedp.Do(ctx,
@@ -193,24 +194,26 @@ func TestBrowserLiveUI(t *testing.T) {
 	))
 }
 
-func saveScreenshot(t *testing.T, ctx context.Context, path string, docs bool) {
+// saveScreenshot writes the viewport to dir/name and, when
+// DRIFTLOCK_UPDATE_SCREENSHOT is set and docName is not empty, to
+// docs/img/docName.
+func saveScreenshot(t *testing.T, ctx context.Context, dir, name, docName string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
+	paths := []string{filepath.Join(dir, name)}
+	if docName != "" && os.Getenv("DRIFTLOCK_UPDATE_SCREENSHOT") != "" {
+		paths = append(paths, filepath.Join("..", "..", "docs", "img", docName))
 	}
-	t.Logf("screenshot: %s", path)
-	if docs {
-		docPath := filepath.Join("..", "..", "docs", "img", "console.png")
-		if err := os.MkdirAll(filepath.Dir(docPath), 0o755); err != nil {
+	for _, p := range paths {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(docPath, png, 0o644); err != nil {
+		if err := os.WriteFile(p, png, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("screenshot: %s", docPath)
+		t.Logf("screenshot: %s", p)
 	}
 }
