@@ -7,8 +7,6 @@ import (
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
-
-	"github.com/driftlock/driftlock/internal/event"
 )
 
 func countMetrics(req *colmetricspb.ExportMetricsServiceRequest) int {
@@ -53,7 +51,25 @@ func (b *batch) oneMetric(m *metricspb.Metric) {
 	b.buf = appendString(b.buf, m.GetDescription())
 	b.buf = append(b.buf, `,"unit":`...)
 	b.buf = appendString(b.buf, m.GetUnit())
-	var p points
+	p, ok := b.metricPoints(m)
+	if !ok {
+		b.fail(&limitError{"invalid", "metric has no data"}, 0)
+		return
+	}
+	switch {
+	case p.err != nil:
+		b.fail(p.err, p.total)
+	case p.kept == 0:
+		b.buf = b.buf[:b.start] // nothing to say: no record
+	default:
+		b.buf = append(b.buf, "]}"...)
+		b.closeMetric(m.GetName(), p.latest, p.total)
+	}
+}
+
+// metricPoints writes the type, its fields and the list of points of m; ok
+// is false when m has no data of a known type.
+func (b *batch) metricPoints(m *metricspb.Metric) (p points, ok bool) {
 	switch d := m.GetData().(type) {
 	case *metricspb.Metric_Gauge:
 		b.header("gauge", 0, nil)
@@ -72,18 +88,9 @@ func (b *batch) oneMetric(m *metricspb.Metric) {
 		b.header("summary", 0, nil)
 		p = writePoints(b, d.Summary.GetDataPoints(), b.summaryPoint)
 	default:
-		b.fail(&limitError{"invalid", "metric has no data"}, 0)
-		return
+		return p, false
 	}
-	switch {
-	case p.err != nil:
-		b.fail(p.err, p.total)
-	case p.kept == 0:
-		b.buf = b.buf[:b.start] // nothing to say: no record
-	default:
-		b.buf = append(b.buf, "]}"...)
-		b.close(event.StreamKey(b.keySvc, event.TypeMetric, m.GetName()), p.latest, p.total)
-	}
+	return p, true
 }
 
 // pointCount is the number of data points of m.

@@ -30,7 +30,6 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
 	"github.com/driftlock/driftlock/internal/event"
@@ -99,24 +98,27 @@ func New(l Limits) *Converter {
 // Logs converts every log record of req. source names the receiving
 // transport ("otlp-grpc", "otlp-http").
 func (c *Converter) Logs(req *collogspb.ExportLogsServiceRequest, source string) ([]Record, []Rejection) {
-	b := c.begin(event.TypeLog, source, countLogs(req))
-	defer c.end(b)
+	var b batch // on the stack: its many buffer updates need no write barriers
+	c.begin(&b, event.TypeLog, source, countLogs(req))
+	defer c.end(&b)
 	b.logs(req)
 	return b.finish()
 }
 
 // Metrics converts every metric of req.
 func (c *Converter) Metrics(req *colmetricspb.ExportMetricsServiceRequest, source string) ([]Record, []Rejection) {
-	b := c.begin(event.TypeMetric, source, countMetrics(req))
-	defer c.end(b)
+	var b batch // on the stack: its many buffer updates need no write barriers
+	c.begin(&b, event.TypeMetric, source, countMetrics(req))
+	defer c.end(&b)
 	b.metrics(req)
 	return b.finish()
 }
 
 // Traces converts every span of req.
 func (c *Converter) Traces(req *coltracepb.ExportTraceServiceRequest, source string) ([]Record, []Rejection) {
-	b := c.begin(event.TypeSpan, source, countSpans(req))
-	defer c.end(b)
+	var b batch // on the stack: its many buffer updates need no write barriers
+	c.begin(&b, event.TypeSpan, source, countSpans(req))
+	defer c.end(&b)
 	b.traces(req)
 	return b.finish()
 }
@@ -140,6 +142,8 @@ type batch struct {
 	buf     []byte
 	recs    []Record
 	ends    []int
+	keys    []byte // metric stream keys, one string for the request
+	keyEnds []int  // per record: end of its key in keys, or -1
 	rejects []Rejection
 	index   int    // index of the current item within the request
 	service string // service of the current resource
@@ -148,8 +152,15 @@ type batch struct {
 	start   int    // start of the current record in buf
 }
 
-// bytesPerItem is the first guess at the encoded size of one record.
-const bytesPerItem = 512
+const (
+	// bytesPerItem is the first guess at the encoded size of one record.
+	bytesPerItem = 512
+	// maxFirstBuffer bounds the buffer allocated before encoding, so that
+	// a request of many tiny items cannot reserve memory on a guess.
+	maxFirstBuffer = 8 << 20
+	// maxPooledBuffer bounds the resource buffer kept for reuse.
+	maxPooledBuffer = 64 << 10
+)
 
 func signalIndex(t event.Type) int {
 	switch t {
@@ -161,21 +172,28 @@ func signalIndex(t event.Type) int {
 	return 2
 }
 
-func (c *Converter) begin(t event.Type, source string, items int) *batch {
+func (c *Converter) begin(b *batch, t event.Type, source string, items int) {
 	per := c.sizeHint[signalIndex(t)].Load()
 	if per == 0 {
 		per = bytesPerItem
 	}
-	return &batch{
+	*b = batch{
 		scratch: c.pool.Get().(*scratch),
 		limits:  c.limits,
 		typ:     t,
 		source:  source,
-		buf:     make([]byte, 0, items*int(per+per/8)),
+		buf:     make([]byte, 0, min(items*int(per+per/8), maxFirstBuffer)),
 		recs:    make([]Record, 0, items),
 		ends:    make([]int, 0, items),
 	}
+	if t == event.TypeMetric {
+		b.keys = make([]byte, 0, items*keyBytesPerMetric)
+		b.keyEnds = make([]int, 0, items)
+	}
 }
+
+// keyBytesPerMetric is a guess at the length of a metric stream key.
+const keyBytesPerMetric = 48
 
 // end returns the scratch state to the pool without references into the
 // request.
@@ -185,6 +203,9 @@ func (c *Converter) end(b *batch) {
 	}
 	s := b.scratch
 	clear(s.res[:cap(s.res)])
+	if cap(s.resBuf) > maxPooledBuffer {
+		s.resBuf = nil
+	}
 	b.scratch = nil
 	c.pool.Put(s)
 }
@@ -195,7 +216,32 @@ func (b *batch) finish() ([]Record, []Rejection) {
 		b.recs[i].Value = b.buf[start:end:end]
 		start = end
 	}
+	keys, start := string(b.keys), 0
+	for i, end := range b.keyEnds {
+		if end >= 0 {
+			b.recs[i].Key = keys[start:end]
+			start = end
+		}
+	}
 	return b.recs, b.rejects
+}
+
+// closeMetric closes a metric record whose key is metric appended to the
+// service's key prefix; the keys of all metrics share one allocation.
+func (b *batch) closeMetric(metric string, ts uint64, items int) {
+	n := len(b.recs)
+	b.close("", ts, items)
+	if len(b.recs) == n {
+		return // rejected
+	}
+	for len(b.keyEnds) < n {
+		b.keyEnds = append(b.keyEnds, -1)
+	}
+	// The layout of event.StreamKey; the tests hold the two equal.
+	b.keys = append(b.keys, b.keySvc...)
+	b.keys = append(b.keys, "|metric|"...)
+	b.keys = append(b.keys, metric...)
+	b.keyEnds = append(b.keyEnds, len(b.keys))
 }
 
 // setResource sorts and writes the resource attributes and finds the
