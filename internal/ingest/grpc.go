@@ -11,57 +11,82 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip compressor OTLP clients use
+	"google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
+	protobuf "google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // retryAfter is the delay suggested to clients told to retry.
 const retryAfter = time.Second
 
+// newGRPCServer serves the three OTLP collector services. Requests reach the
+// handlers undecoded (rawRequest) and are decoded by the same code as
+// OTLP/HTTP bodies, so that a bad payload is answered INVALID_ARGUMENT with
+// the decoder's message rather than grpc-go's INTERNAL.
 func newGRPCServer(s *Service, maxRequestBytes int) *grpc.Server {
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxRequestBytes))
-	collogspb.RegisterLogsServiceServer(srv, logsServer{s: s})
-	colmetricspb.RegisterMetricsServiceServer(srv, metricsServer{s: s})
-	coltracepb.RegisterTraceServiceServer(srv, traceServer{s: s})
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxRequestBytes),
+		grpc.ForceServerCodecV2(rawCodec{proto: encoding.GetCodecV2(proto.Name)}))
+	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)
+	srv.RegisterService(serviceDesc(s, metricsSignal, colmetricspb.MetricsService_ServiceDesc), s)
+	srv.RegisterService(serviceDesc(s, tracesSignal, coltracepb.TraceService_ServiceDesc), s)
 	return srv
 }
 
-type logsServer struct {
-	collogspb.UnimplementedLogsServiceServer
-	s *Service
+// rawRequest receives a request message's bytes from rawCodec.
+type rawRequest struct{ body []byte }
+
+// rawCodec is the protobuf codec, except that a *rawRequest is the message
+// bytes as they are, in both directions.
+type rawCodec struct{ proto encoding.CodecV2 }
+
+func (c rawCodec) Name() string { return proto.Name }
+
+func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(*rawRequest); ok {
+		return mem.BufferSlice{mem.SliceBuffer(r.body)}, nil
+	}
+	return c.proto.Marshal(v)
 }
 
-// Export receives OTLP logs.
-func (g logsServer) Export(ctx context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
-	return exportGRPC(ctx, g.s, logsSignal, req)
+func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if r, ok := v.(*rawRequest); ok {
+		r.body = data.Materialize()
+		return nil
+	}
+	return c.proto.Unmarshal(data, v)
 }
 
-type metricsServer struct {
-	colmetricspb.UnimplementedMetricsServiceServer
-	s *Service
+// serviceDesc is the generated description of an OTLP service with its
+// Export method served by exportGRPC.
+func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], gen grpc.ServiceDesc) *grpc.ServiceDesc {
+	handler := func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+		var raw rawRequest
+		if err := dec(&raw); err != nil {
+			return nil, err
+		}
+		return exportGRPC(ctx, s, sig, raw.body)
+	}
+	return &grpc.ServiceDesc{
+		ServiceName: gen.ServiceName,
+		HandlerType: (*any)(nil),
+		Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: handler}},
+		Metadata:    gen.Metadata,
+	}
 }
 
-// Export receives OTLP metrics.
-func (g metricsServer) Export(ctx context.Context, req *colmetricspb.ExportMetricsServiceRequest) (*colmetricspb.ExportMetricsServiceResponse, error) {
-	return exportGRPC(ctx, g.s, metricsSignal, req)
-}
-
-type traceServer struct {
-	coltracepb.UnimplementedTraceServiceServer
-	s *Service
-}
-
-// Export receives OTLP spans.
-func (g traceServer) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	return exportGRPC(ctx, g.s, tracesSignal, req)
-}
-
-func exportGRPC[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], req Req) (Resp, error) {
+func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body []byte) (Resp, error) {
+	var zero Resp
+	req, err := sig.decode(body, false)
+	if err != nil {
+		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcomeBadRequest).Inc()
+		return zero, status.Error(codes.InvalidArgument, err.Error())
+	}
 	res, err := export(ctx, s, sig, transportGRPC, sourceGRPC, req)
 	if err != nil {
-		var zero Resp
 		outcome, st := grpcStatus(err)
 		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()
 		return zero, st.Err()

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/status"
 
 	"github.com/driftlock/driftlock/internal/config"
@@ -37,7 +39,8 @@ func exportCtx(t *testing.T) context.Context {
 }
 
 // TestGRPCLimits: an oversized message is refused, a record over the
-// record limit is a partial success, and good requests still pass.
+// record limit is a partial success, bad payloads are INVALID_ARGUMENT, and
+// good requests still pass.
 func TestGRPCLimits(t *testing.T) {
 	h := startHarness(t, smallLimits)
 	cl := h.logsClient()
@@ -53,6 +56,13 @@ func TestGRPCLimits(t *testing.T) {
 	if ps := resp.GetPartialSuccess(); ps.GetRejectedLogRecords() != 1 || !strings.Contains(ps.GetErrorMessage(), "log record 1") {
 		t.Fatalf("partial_success %v, want log record 1 rejected", ps)
 	}
+	if st := invokeRaw(t, h, invalidUTF8(t)); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "UTF-8") {
+		t.Fatalf("invalid UTF-8: %v, want InvalidArgument naming UTF-8", st)
+	}
+	good := mustMarshal(t, logsRequest("svc", "c"))
+	if st := invokeRaw(t, h, good[:len(good)-2]); st.Code() != codes.InvalidArgument {
+		t.Fatalf("truncated message: %v, want InvalidArgument", st)
+	}
 	resp, err = cl.Export(ctx, logsRequest("svc", "b"))
 	if err != nil || resp.GetPartialSuccess() != nil {
 		t.Fatalf("good request: %v %v", resp, err)
@@ -60,6 +70,21 @@ func TestGRPCLimits(t *testing.T) {
 	if n := len(h.consumeAll()); n != 2 {
 		t.Errorf("%d records on the topic, want 2 (a, b)", n)
 	}
+}
+
+// invokeRaw sends body as a logs Export request without encoding it.
+func invokeRaw(t *testing.T, h *harness, body []byte) *status.Status {
+	t.Helper()
+	codec := rawCodec{proto: encoding.GetCodecV2(grpcproto.Name)}
+	conn, err := grpc.NewClient(h.svc.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(codec)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var resp collogspb.ExportLogsServiceResponse
+	err = conn.Invoke(exportCtx(t), "/"+collogspb.LogsService_ServiceDesc.ServiceName+"/Export", &rawRequest{body: body}, &resp)
+	return status.Convert(err)
 }
 
 // holdProduce makes the broker sit on every produce request until release
