@@ -16,6 +16,13 @@ run: build
 test:
 	$(GO) test -race ./...
 
+# End-to-end suite on a real Apache Kafka (scripts/kafka-native-setup.sh start).
+E2E_BROKERS ?= 127.0.0.1:9092
+E2E_TIMEOUT ?= 20m
+
+e2e:
+	DRIFTLOCK_E2E_BROKERS=$(E2E_BROKERS) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./e2e/...
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 

@@ -64,12 +64,18 @@ func startService(t *testing.T, name, admin string, args ...string) *service {
 	defer f.Close()
 	cmd := exec.Command(binPath, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, serviceEnv()
+	// The service dies with the test binary, even when a timeout panics it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
+	pidFile := notePID(cmd.Process.Pid)
 	s := &service{t: t, name: name, admin: admin, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	go func() {
 		s.waitErr = cmd.Wait()
+		if pidFile != "" {
+			os.Remove(pidFile)
+		}
 		close(s.exited)
 	}()
 	t.Logf("started %s (pid %d): driftlock %s", name, cmd.Process.Pid, strings.Join(args, " "))
@@ -82,6 +88,20 @@ func startService(t *testing.T, name, admin string, args ...string) *service {
 		}
 	})
 	return s
+}
+
+// notePID records pid in $DRIFTLOCK_E2E_PIDDIR, when set, so that CI can
+// stop a process the suite could not; it returns the file written.
+func notePID(pid int) string {
+	dir := os.Getenv("DRIFTLOCK_E2E_PIDDIR")
+	if dir == "" {
+		return ""
+	}
+	p := filepath.Join(dir, fmt.Sprintf("%d.pid", pid))
+	if err := os.WriteFile(p, []byte(fmt.Sprintln(pid)), 0o644); err != nil {
+		return ""
+	}
+	return p
 }
 
 func (s *service) running() bool {
