@@ -52,6 +52,13 @@ func startHarness(t testing.TB, tweak func(*config.Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startHarnessOn(t, c, tweak)
+}
+
+// startHarnessOn starts the service on the running cluster c, which the
+// harness closes at cleanup.
+func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) *harness {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = c.ListenAddrs()
 	cfg.Ingest.GRPCEndpoint = "127.0.0.1:0"

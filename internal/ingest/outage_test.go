@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -107,6 +108,10 @@ func TestBrokerOutage(t *testing.T) {
 	}
 	if len(l.unexpected) > 0 {
 		t.Errorf("non-retryable failures during the outage: %v", l.unexpected[:min(3, len(l.unexpected))])
+	}
+	if m := h.metricsText(); strings.Contains(m, "driftlock_ingest_kafka_errors_total 0\n") ||
+		!strings.Contains(m, `outcome="unavailable"`) {
+		t.Errorf("kafka errors and unavailable answers not counted in metrics")
 	}
 	if l.retryable == 0 || l.ackedAfter == 0 {
 		t.Errorf("outage not observed (%d retryable answers) or no recovery (%d successes after)", l.retryable, l.ackedAfter)

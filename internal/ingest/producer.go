@@ -80,17 +80,19 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 		return nil, errOverloaded
 	}
 	defer p.sem.release(n)
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	wctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	start := time.Now()
-	err := p.w.WriteMessages(ctx, msgs...)
+	err := p.w.WriteMessages(wctx, msgs...)
 	p.m.writeDuration.Observe(time.Since(start).Seconds())
 	if err == nil {
 		return rejected, nil
 	}
-	tooLarge, err := p.splitTooLarge(ctx, msgs, err)
+	tooLarge, err := p.splitTooLarge(wctx, msgs, err)
 	if err != nil {
-		p.m.kafkaErrors.Inc()
+		if ctx.Err() == nil { // not the client giving up
+			p.m.kafkaErrors.Inc()
+		}
 		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
 	}
 	return append(rejected, tooLarge...), nil
@@ -167,7 +169,7 @@ func (p *producer) splitTooLarge(ctx context.Context, msgs []kafka.Message, err 
 		err := p.w.WriteMessages(ctx, msgs[i])
 		switch {
 		case err == nil:
-		case errors.Is(err, kafka.MessageSizeTooLarge):
+		case isTooLarge(err):
 			rejected = append(rejected, otlpconv.Rejection{Reason: "too_large", Items: 1, Message: fmt.Sprintf(
 				"%s record of stream %q (%d bytes with key and headers) refused by kafka as too large; the topic's max.message.bytes is below ingest.max_record_bytes",
 				msgs[i].Headers[0].Value, msgs[i].Key, recordSize(&msgs[i]))})
@@ -176,6 +178,21 @@ func (p *producer) splitTooLarge(ctx context.Context, msgs []kafka.Message, err 
 		}
 	}
 	return rejected, nil
+}
+
+// isTooLarge reports whether err is Kafka's MESSAGE_TOO_LARGE, alone or as
+// the only kind of error of a write.
+func isTooLarge(err error) bool {
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) {
+		return errors.Is(err, kafka.MessageSizeTooLarge)
+	}
+	for _, e := range werrs {
+		if e != nil && !errors.Is(e, kafka.MessageSizeTooLarge) {
+			return false
+		}
+	}
+	return werrs.Count() > 0
 }
 
 func tooLargeRejection(r *otlpconv.Record, size, limit int) otlpconv.Rejection {

@@ -69,7 +69,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger) (*Service, erro
 		return nil, fmt.Errorf("ingest.admin_endpoint: %w", err)
 	}
 	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes)
-	s.http = &http.Server{Handler: newHTTPHandler(s), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: newHTTPHandler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return s, nil
 }
 
