@@ -14,7 +14,11 @@ import (
 )
 
 // DecodeLogs decodes an OTLP/HTTP logs request body: protobuf, or OTLP/JSON
-// when isJSON is set.
+// when isJSON is set. OTLP/JSON is read as the specification says: trace and
+// span ids in hex (not protojson's base64), enums by name or number, 64-bit
+// integers as strings or numbers; unknown fields and unknown enum names are
+// ignored. Strings must be valid UTF-8 in either encoding. Errors read
+// "invalid OTLP/JSON logs request: ..." (or OTLP/protobuf).
 func DecodeLogs(body []byte, isJSON bool) (*collogspb.ExportLogsServiceRequest, error) {
 	req := &collogspb.ExportLogsServiceRequest{}
 	return req, decode(body, isJSON, "logs", req)

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -172,10 +171,6 @@ func isZeroID(b []byte) bool {
 	}
 	return true
 }
-
-// unixNanos converts an OTLP timestamp to a time. Values past 2262 wrap, as
-// int64 nanoseconds do; the result is still deterministic.
-func unixNanos(ns uint64) time.Time { return time.Unix(0, int64(ns)).UTC() }
 
 // appendNanoTime appends ns as a JSON string in event.NanoLayout.
 func appendNanoTime(dst []byte, ns uint64) []byte {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
@@ -18,6 +19,10 @@ import (
 // The reference conversion builds the typed structs of package event and
 // marshals them with encoding/json. It ignores limits; the fast encoder must
 // produce the same bytes for every record it keeps.
+
+// unixNanos converts an OTLP timestamp to a time. Values past 2262 wrap, as
+// int64 nanoseconds do.
+func unixNanos(ns uint64) time.Time { return time.Unix(0, int64(ns)).UTC() }
 
 type refRecord struct {
 	key   string

@@ -6,7 +6,9 @@ package otlpconv
 // with event.TimestampLayout (exactly three truncated fraction digits). It
 // is several times faster than the time package, which matters at one
 // call per record and data point. int64 nanoseconds span the years
-// 1677 to 2262, so the year always has four digits.
+// 1677 to 2262, so the year always has four digits; OTLP's uint64
+// timestamps beyond 2262 wrap into that range, as time.Unix(0, int64(ns))
+// does, which keeps the output deterministic.
 func appendTime(dst []byte, ns int64, millis bool) []byte {
 	secs, frac := ns/1e9, ns%1e9
 	if frac < 0 {
