@@ -166,6 +166,7 @@ func TestAPIBadParameters(t *testing.T) {
 		{"/api/v1/anomalies?limit=0", `invalid query parameter limit: "0" is not an integer between 1 and 1000`},
 		{"/api/v1/anomalies?limit=ten", `invalid query parameter limit: "ten" is not an integer between 1 and 1000`},
 		{"/api/v1/anomalies?min_confidence=1.5", `invalid query parameter min_confidence: "1.5" is not a number between 0 and 1`},
+		{"/api/v1/anomalies?min_confidence=NaN", `invalid query parameter min_confidence: "NaN" is not a number between 0 and 1`},
 		{"/api/v1/anomalies?since=yesterday", `invalid query parameter since: "yesterday" is not an RFC 3339 time such as 2026-01-02T15:04:05Z`},
 		{"/api/v1/anomalies?until=2026-13-01", `invalid query parameter until: "2026-13-01" is not an RFC 3339 time such as 2026-01-02T15:04:05Z`},
 		{"/api/v1/anomalies?since=2026-11-26T05:00:00Z&until=2026-11-26T04:00:00Z", `invalid query parameter until: must not be before since`},

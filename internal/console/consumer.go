@@ -91,6 +91,11 @@ func (s *Service) readPartition(ctx context.Context, b bounds, recs chan<- recor
 				return
 			}
 			s.log.Warn("read anomaly-events", "partition", b.partition, "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
 			continue
 		}
 		if !send(ctx, recs, record{partition: b.partition, offset: m.Offset, value: m.Value}) {

@@ -59,7 +59,7 @@ func parseFilter(q url.Values) (filter, error) {
 	}
 	if v := q.Get("min_confidence"); v != "" {
 		c, err := strconv.ParseFloat(v, 64)
-		if err != nil || c < 0 || c > 1 {
+		if err != nil || !(c >= 0 && c <= 1) { // also rejects NaN
 			return f, badParam("min_confidence", "%q is not a number between 0 and 1", v)
 		}
 		f.minConfidence = c

@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-func testStore(t *testing.T, maxAnomalies, maxSubs, subBuf int) *store {
+func testStore(t testing.TB, maxAnomalies, maxSubs, subBuf int) *store {
 	t.Helper()
 	m, err := newMetrics(prometheus.NewRegistry())
 	if err != nil {

@@ -19,6 +19,11 @@ var Public = map[string]bool{"/app.css": true, "/favicon.svg": true}
 func Handler() http.Handler {
 	files := http.FileServerFS(FS)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
 		if r.URL.Path == "/login.html" {
 			http.NotFound(w, r)
 			return
