@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/driftlock/driftlock/internal/eval"
+	"github.com/driftlock/driftlock/internal/eval/nab"
 )
 
 func newEvalCmd() *cobra.Command {
@@ -26,7 +27,7 @@ func newEvalCmd() *cobra.Command {
 
 func newEvalNABCmd() *cobra.Command {
 	var o eval.NABOptions
-	var profile string
+	var profile, outDir string
 	var set []string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -48,6 +49,11 @@ func newEvalNABCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if outDir != "" {
+				if err := nab.WriteResults(outDir, rep.Detector, rep.Series); err != nil {
+					return err
+				}
+			}
 			out := cmd.OutOrStdout()
 			if o.Results == "" {
 				fmt.Fprintf(out, "configuration (NAB):\n%s\n\n", o.Setup)
@@ -65,6 +71,7 @@ func newEvalNABCmd() *cobra.Command {
 	f.StringVar(&o.Profiles, "profiles", "", "config/profiles.json (default: ../config/ next to the windows file, else NAB's three profiles)")
 	f.StringVar(&o.Thresholds, "thresholds", "", "config/thresholds.json, for --results (default: ../config/ next to the windows file)")
 	f.StringVar(&profile, "profile", "standard", `profile whose per-file table is printed ("all" for every profile)`)
+	f.StringVar(&outDir, "out", "", "also write the per-row scores as a NAB results folder under this directory")
 	setFlag(f, &set)
 	f.IntVar(&o.Workers, "workers", 0, "files run at once (default: number of CPUs)")
 	f.BoolVar(&asJSON, "json", false, "print the normalised scores as one JSON object on the last line")

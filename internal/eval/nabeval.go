@@ -40,6 +40,8 @@ type NABReport struct {
 	Files    int
 	Windows  int
 	Results  []nab.Result
+	// Series are the per-row anomaly scores that were scored.
+	Series []nab.Series
 }
 
 // EvalNAB runs (or loads) a detector's scores over NAB and scores them.
@@ -62,7 +64,10 @@ func EvalNAB(ctx context.Context, o NABOptions) (NABReport, error) {
 	if err != nil {
 		return NABReport{}, err
 	}
-	return NABReport{Detector: detector, Files: c.Files(), Windows: c.Windows(), Results: c.Score(profiles, thresholds)}, nil
+	return NABReport{
+		Detector: detector, Files: c.Files(), Windows: c.Windows(),
+		Results: c.Score(profiles, thresholds), Series: series,
+	}, nil
 }
 
 // nabScores returns the detector's name, its per-row scores and, for a known
@@ -89,22 +94,20 @@ func nabScores(ctx context.Context, o NABOptions) (string, []nab.Series, map[str
 	return detector, series, ths[detector], err
 }
 
-// rule returns a fresh row rule: the event score, or the decayed peak of the
-// last Hold rows when that is higher.
+// rule returns a fresh row rule: the event score when its tail is below
+// Ratio times every tail of the previous Onset rows, else 0.
 func (s NABSetup) rule() nab.RowRule {
-	peak, age := 0.0, 0
+	if s.Onset <= 0 {
+		return func(r cbad.Result) float64 { return r.Score }
+	}
+	m := newSlidingMax(s.Onset)
 	return func(r cbad.Result) float64 {
-		if s.Hold <= 0 {
-			return r.Score
+		prev, ok := m.max()
+		m.push(r.Score)
+		if ok && (r.Score <= prev || 1-r.Score >= s.Ratio*(1-prev)) {
+			return 0
 		}
-		peak *= s.Decay
-		if age++; age > s.Hold {
-			peak = 0
-		}
-		if r.Score >= peak {
-			peak, age = r.Score, 0
-		}
-		return peak
+		return r.Score
 	}
 }
 

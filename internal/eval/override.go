@@ -80,7 +80,7 @@ func apply(overrides []string, core *cbad.Config, rule func(k, v string) (bool, 
 // (window_size, hop_size, ...) or rule keys (hold, decay).
 func (s *NABSetup) Override(kv []string) error {
 	return apply(kv, &s.Core, func(k, v string) (bool, error) {
-		return ruleKey(k, v, map[string]*int{"hold": &s.Hold}, map[string]*float64{"decay": &s.Decay}, nil)
+		return ruleKey(k, v, map[string]*int{"onset": &s.Onset}, map[string]*float64{"ratio": &s.Ratio}, nil)
 	})
 }
 

@@ -20,11 +20,15 @@ const Seed = 42
 // NABSetup is the configuration used on NAB.
 type NABSetup struct {
 	Core cbad.Config
-	// Hold keeps a row's score at least the peak of the previous Hold rows'
-	// scores, decayed by Decay per row, so that one strong event marks the
-	// rows that follow it.
-	Hold  int
-	Decay float64
+	// Onset keeps a row's event score only when the row is clearly more
+	// surprising than every row of the Onset rows before it: its tail
+	// (1 − score) is below Ratio times the smallest tail among them. Other
+	// rows get 0. An alert then marks where a change starts, not every row
+	// of it: NAB counts each detection row outside a window as a false
+	// positive and only the earliest one inside, so repeats can only cost.
+	// Onset 0 keeps every score.
+	Onset int
+	Ratio float64
 }
 
 // LogSetup is the configuration used on BGL and Thunderbird lines.
@@ -50,8 +54,8 @@ func NAB() NABSetup {
 	c := cbad.DefaultConfig()
 	c.Seed = Seed
 	c.ScoreEvents = true
-	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 256, 4
-	return NABSetup{Core: c, Hold: 0, Decay: 1}
+	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 1024, 4
+	return NABSetup{Core: c, Onset: 128, Ratio: 0.5}
 }
 
 // BGL returns the setup used on BGL and Thunderbird.
@@ -84,7 +88,7 @@ func Describe(c cbad.Config) string {
 
 // String renders the NAB setup.
 func (s NABSetup) String() string {
-	return lines(Describe(s.Core), fmt.Sprintf("row score: event score, held for %d rows with decay %g", s.Hold, s.Decay))
+	return lines(Describe(s.Core), fmt.Sprintf("row score: event score when its tail (1-score) is below %g x the smallest tail of the previous %d rows, else 0", s.Ratio, s.Onset))
 }
 
 // String renders the log setup.

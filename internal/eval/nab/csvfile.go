@@ -152,3 +152,25 @@ func detectorName(dir string, files []string) string {
 	before, _, _ := strings.Cut(name, "_")
 	return before
 }
+
+// WriteResults writes series as a NAB results folder,
+// <dir>/<detector>/<folder>/<detector>_<file>.csv with timestamp and
+// anomaly_score columns, which --results (and NAB itself) can score.
+func WriteResults(dir, detector string, series []Series) error {
+	for _, s := range series {
+		folder, name := pathSplit(s.Path)
+		path := filepath.Join(dir, detector, filepath.FromSlash(folder), detector+"_"+name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+		var b strings.Builder
+		b.WriteString("timestamp,anomaly_score\n")
+		for i, t := range s.Timestamps {
+			fmt.Fprintf(&b, "%s,%s\n", t.Format("2006-01-02 15:04:05"), strconv.FormatFloat(s.Scores[i], 'g', -1, 64))
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write results: %w", err)
+		}
+	}
+	return nil
+}

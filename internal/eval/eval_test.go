@@ -1,0 +1,184 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/eval/loghub"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestSlidingMax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 7
+	m := newSlidingMax(n)
+	var all []float64
+	for i := range 500 {
+		v := math.Floor(rng.Float64() * 10)
+		all = append(all, v)
+		m.push(v)
+		want := math.Inf(-1)
+		for _, x := range all[max(0, len(all)-n):] {
+			want = math.Max(want, x)
+		}
+		if got, ok := m.max(); !ok || got != want {
+			t.Fatalf("step %d: max %v, want %v", i, got, want)
+		}
+	}
+}
+
+func TestOnsetRule(t *testing.T) {
+	rule := NABSetup{Onset: 3, Ratio: 0.5}.rule()
+	in := []float64{0.2, 0.7, 0.8, 0.4, 0.3, 0.2, 0.1, 0.9, 0.92, 0.97, 1, 1, 1, 1, 1}
+	want := []float64{0.2, 0.7, 0, 0, 0, 0, 0, 0.9, 0, 0.97, 1, 0, 0, 0, 0}
+	for i, x := range in {
+		if got := rule(cbad.Result{Score: x}); got != want[i] {
+			t.Fatalf("row %d: %v, want %v", i, got, want[i])
+		}
+	}
+	plain := NABSetup{}.rule()
+	if plain(cbad.Result{Score: 0.3}) != 0.3 || plain(cbad.Result{Score: 0.3}) != 0.3 {
+		t.Fatal("onset 0 must keep every score")
+	}
+}
+
+// writeNAB writes a small NAB-shaped corpus: two files of a daily sine with
+// a level shift, and windows files with and without labels.
+func writeNAB(t *testing.T) (data, labelled, empty string) {
+	dir := t.TempDir()
+	data = filepath.Join(dir, "data")
+	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wins []string
+	for f, shiftAt := range []int{560, 640} {
+		var b strings.Builder
+		b.WriteString("timestamp,value\n")
+		for i := range 800 {
+			v := 50 + 10*math.Sin(float64(i)*2*math.Pi/288)
+			if i >= shiftAt {
+				v += 80
+			}
+			fmt.Fprintf(&b, "%s,%.3f\n", t0.Add(time.Duration(i)*5*time.Minute).Format("2006-01-02 15:04:05"), v)
+		}
+		path := filepath.Join(data, "synthetic", fmt.Sprintf("f%d.csv", f))
+		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		must(t, os.WriteFile(path, []byte(b.String()), 0o644))
+		l, r := t0.Add(time.Duration(shiftAt-20)*5*time.Minute), t0.Add(time.Duration(shiftAt+20)*5*time.Minute)
+		wins = append(wins, fmt.Sprintf(`"synthetic/f%d.csv": [["%s.000000", "%s.000000"]]`, f, l.Format("2006-01-02 15:04:05"), r.Format("2006-01-02 15:04:05")))
+	}
+	labelled, empty = filepath.Join(dir, "windows.json"), filepath.Join(dir, "empty.json")
+	must(t, os.WriteFile(labelled, []byte("{"+strings.Join(wins, ",")+"}"), 0o644))
+	must(t, os.WriteFile(empty, []byte(`{"synthetic/f0.csv": [], "synthetic/f1.csv": []}`), 0o644))
+	return data, labelled, empty
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNABLabelsOnlyScore runs the core over the same data with and without
+// labelled windows: the per-row scores must be identical (labels are read
+// only by the scorer), and the labelled run must find the level shifts.
+func TestNABLabelsOnlyScore(t *testing.T) {
+	data, labelled, empty := writeNAB(t)
+	setup := NAB()
+	setup.Core.Permutations, setup.Core.StopAfter = 19, 2 // keeps the test fast under -race
+	run := func(windows string, workers int) NABReport {
+		rep, err := EvalNAB(context.Background(), NABOptions{Data: data, Windows: windows, Setup: setup, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	with, without := run(labelled, 2), run(empty, 1)
+	if !reflect.DeepEqual(with.Series, without.Series) {
+		t.Fatal("per-row scores differ between runs with and without labels or workers")
+	}
+	if with.Windows != 2 || without.Windows != 0 || len(with.Results) != 3 {
+		t.Fatalf("windows %d and %d, results %d", with.Windows, without.Windows, len(with.Results))
+	}
+	std := with.Results[0]
+	if std.Profile.Name != "standard" || std.Files[0].WindowsHit+std.Files[1].WindowsHit == 0 {
+		t.Fatalf("no level shift detected: %+v", std.Files)
+	}
+}
+
+func logLine(label, level, content string, i int) string {
+	ts := time.Date(2005, 6, 3, 15, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+	return fmt.Sprintf("%s %d %s R02-M1-N0 %s R02-M1-N0 RAS KERNEL %s %s\n",
+		label, ts.Unix(), ts.Format("2006.01.02"), ts.Format("2006-01-02-15.04.05.000000"), level, content)
+}
+
+// TestEvalLog streams a BGL-format log in which a new FATAL message appears
+// after a long regular stretch: its lines must be flagged, and few others.
+func TestEvalLog(t *testing.T) {
+	var b strings.Builder
+	for i := range 1200 {
+		switch {
+		case i >= 1000 && i < 1005:
+			b.WriteString(logLine("KERNDTLB", "FATAL", "data TLB error interrupt", i))
+		case i%3 == 0:
+			b.WriteString(logLine("-", "INFO", fmt.Sprintf("generating core.%d", i), i))
+		default:
+			b.WriteString(logLine("-", "INFO", fmt.Sprintf("instruction cache parity error corrected on %d", i%7), i))
+		}
+	}
+	path := filepath.Join(t.TempDir(), "BGL_test.log")
+	must(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	rep, err := EvalLog(context.Background(), path, BGL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Service != "bgl" || rep.Lines != 1200 || rep.Anomalous != 5 || rep.Run.Runs != 1 {
+		t.Fatalf("report %+v", rep.Run)
+	}
+	if rep.Run.Detected != 1 || !rep.Pred[1000] || rep.Line.FP > 60 {
+		t.Fatalf("first anomalous line flagged %t, runs detected %d, false alarms %d", rep.Pred[1000], rep.Run.Detected, rep.Line.FP)
+	}
+}
+
+// TestEvalHDFS: sessions of a regular shape build the baseline; test
+// sessions with a new template must be flagged, regular ones not.
+func TestEvalHDFS(t *testing.T) {
+	normal := []string{"BLOCK* NameSystem.allocateBlock:<*>", "Receiving block <*> src: /<*> dest: /<*>",
+		"Received block <*> of size <*> from /<*>", "PacketResponder <*> for block <*> terminating"}
+	session := func(id int, extra string) loghub.Session {
+		s := loghub.Session{BlockID: fmt.Sprintf("blk_%d", id), Templates: append([]string(nil), normal...)}
+		if extra != "" {
+			s.Label, s.Templates = 1, append(s.Templates, extra)
+		}
+		return s
+	}
+	var train, test []loghub.Session
+	for i := range 400 {
+		train = append(train, session(i, ""))
+	}
+	for i := range 60 {
+		extra := ""
+		if i%15 == 7 {
+			extra = "writeBlock <*> received exception <*>"
+		}
+		test = append(test, session(1000+i, extra))
+	}
+	rep, err := EvalHDFS(context.Background(), train, test, HDFS(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.TestAnomalous != 4 || rep.Metrics.TP < 1 || rep.Metrics.FP > 2 {
+		t.Fatalf("metrics %+v", rep.Metrics)
+	}
+}
