@@ -3,7 +3,6 @@ package detector
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -20,7 +19,7 @@ var scenarioStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // scenario builds the input of the end-to-end tests: steady logs of three
 // services (one per partition) with bursts of new error lines injected at
-// different times, and latency metrics, one of whose level shifts. Streams
+// different times, and a latency metric whose level shifts. Streams
 // are interleaved as producers would send them. It is deterministic.
 func scenario(perStream int) []kafka.Message {
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -37,18 +36,15 @@ func scenario(perStream int) []kafka.Message {
 		next func(i int) event.Event
 	}
 	gens := []gen{
-		{"payments|log", func(i int) event.Event { return logEvent(rng, "payments", i, burst(i, 0.4)) }},
-		{"cart|log", func(i int) event.Event { return logEvent(rng, "cart", i, burst(i, 0.5)) }},
-		{"checkout|log", func(i int) event.Event { return logEvent(rng, "checkout", i, burst(i, 0.6, 0.85)) }},
+		{"payments|log", func(i int) event.Event { return logEvent(rng, "payments", i, burst(i, 0.6)) }},
+		{"cart|log", func(i int) event.Event { return logEvent(rng, "cart", i, burst(i, 0.55)) }},
+		{"checkout|log", func(i int) event.Event { return logEvent(rng, "checkout", i, burst(i, 0.65, 0.85)) }},
 		{"checkout|metric|http.server.duration", func(i int) event.Event {
 			level := 120.0
 			if i >= perStream/2 {
 				level = 480
 			}
 			return gaugeEvent("checkout", "http.server.duration", i, level+rng.NormFloat64()*4)
-		}},
-		{"search|metric|queue.depth", func(i int) event.Event {
-			return gaugeEvent("search", "queue.depth", i, 40+10*math.Sin(float64(i)/9)+rng.NormFloat64())
 		}},
 	}
 	var out []kafka.Message
