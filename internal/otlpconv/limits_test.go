@@ -1,8 +1,10 @@
 package otlpconv
 
 import (
+	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -288,5 +290,33 @@ func TestNilEntriesAndEmptyRequests(t *testing.T) {
 	checkAll(t, recs)
 	if want := `"attributes":{"k":null}`; !strings.Contains(string(recs[0].Value), want) {
 		t.Errorf("value %s\nlacks %s", recs[0].Value, want)
+	}
+}
+
+// TestConcurrentUse converts from several goroutines at once; under -race
+// this checks the pooled state, and every result must equal the first.
+func TestConcurrentUse(t *testing.T) {
+	c := New(testLimits)
+	req := benchLogs()
+	want, _ := c.Logs(req, testSource)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				got, _ := c.Logs(req, testSource)
+				for i := range got {
+					if string(got[i].Value) != string(want[i].Value) || got[i].Key != want[i].Key {
+						errs <- fmt.Sprintf("record %d differs: %s", i, got[i].Value)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
