@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,13 +40,15 @@ func BenchmarkEndToEndThroughput(b *testing.B) {
 	input := scenario(benchPerStream)
 	produce(b, brokers, eventsTopic, input)
 	b.ResetTimer()
-	var elapsed time.Duration
+	var elapsed, cpu time.Duration
 	for i := range b.N {
+		cpuBefore := processCPU()
 		cfg := benchConfig(brokers, "throughput-"+strconv.Itoa(i))
 		began := time.Now()
 		r := startReplica(b, cfg, nil)
 		waitProgress(b, brokers, cfg.Detector.GroupID, eventsTopic, 1)
 		elapsed += time.Since(began)
+		cpu += processCPU() - cpuBefore
 		b.StopTimer()
 		r.stop(b)
 		if n := len(readTopic(b, brokers, cfg.Kafka.AnomaliesTopic)); i == 0 {
@@ -54,6 +57,17 @@ func BenchmarkEndToEndThroughput(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(input)*b.N)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(len(input)*b.N), "cpu-µs/event")
+}
+
+// processCPU is the user and system CPU time the process has used, which
+// unlike wall time does not depend on what else runs on the machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkEndToEndLatency produces events at a steady rate
