@@ -25,11 +25,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// kafka-go's transport keeps a pool goroutine per broker until its idle timeout.
-		goleak.IgnoreAnyFunction("github.com/segmentio/kafka-go.(*connGroup).run"),
-		goleak.IgnoreAnyFunction("github.com/segmentio/kafka-go.(*conn).run"),
-	)
+	goleak.VerifyTestMain(m)
 }
 
 const testTopic = "otlp-events"
