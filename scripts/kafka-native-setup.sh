@@ -104,8 +104,9 @@ cmd_install() {
   say "fetching Apache Kafka $KAFKA_VERSION and its runtime dependencies from Maven Central into $LIB"
   write_pom
   rm -rf "$LIB.tmp"
-  mvn -q -B -Dstyle.color=never -f "$KDIR/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIB.tmp" ||
-    die "maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+  mvn -B -Dstyle.color=never -f "$KDIR/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$LIB.tmp" >"$KDIR/maven.log" 2>&1 ||
+    { tail -n 30 "$KDIR/maven.log" >&2; die "maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see $KDIR/maven.log)"; }
   rm -rf "$LIB" && mv "$LIB.tmp" "$LIB"
   touch "$LIB/.installed-$KAFKA_VERSION"
   say "installed: $(ls "$LIB"/*.jar | wc -l) jars"
