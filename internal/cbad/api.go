@@ -40,6 +40,9 @@ type Config struct {
 	AdaptAfter int
 	// ScoreEvents makes Push compute Result.Score for every event. Default false.
 	ScoreEvents bool
+	// Memory is the number of events after which the long-memory counts of
+	// canonical lines behind Result.Score are halved. Default 65536.
+	Memory int
 	// MaxAttrValues is how many distinct values an attribute may show and still
 	// be kept in a log line's canonical form. Default 8.
 	MaxAttrValues int

@@ -54,6 +54,7 @@ func benchStream(b *testing.B, key string, evs []event.Event) {
 	sec := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N)/sec, "events/s")
 	b.ReportMetric(float64(judged)/sec, "judgements/s")
+	b.ReportMetric(float64(s.SizeBytes()), "stream-bytes")
 }
 
 func BenchmarkPushLogs(b *testing.B)    { benchStream(b, "svc|log", benchLogs(4096)) }

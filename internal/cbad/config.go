@@ -18,6 +18,7 @@ func DefaultConfig() Config {
 		AdaptAfter:    8,
 		MaxAttrValues: 8,
 		Levels:        8,
+		Memory:        1 << 16,
 	}
 }
 
@@ -42,6 +43,7 @@ func (c Config) Validate() error {
 		{c.AdaptAfter >= 1, "adapt_after", c.AdaptAfter, "must be at least 1"},
 		{c.MaxAttrValues >= 0 && c.MaxAttrValues <= 256, "max_attr_values", c.MaxAttrValues, "must be between 0 and 256"},
 		{c.Levels >= 2 && c.Levels <= 64, "levels", c.Levels, "must be between 2 and 64"},
+		{c.Memory >= 16 && c.Memory <= 1<<30, "memory", c.Memory, "must be between 16 and 1073741824"},
 	}
 	for _, ch := range checks {
 		if !ch.ok {

@@ -178,3 +178,23 @@ func ncds(t *testing.T, c Config, evs []event.Event) []float64 {
 	}
 	return out
 }
+
+func TestSizeBytesBounded(t *testing.T) {
+	evs, _ := injectedLogs(6000, 6000, nil)
+	s, _ := NewStream("svc|log", DefaultConfig())
+	empty := s.SizeBytes()
+	pushAll(t, s, evs[:3000])
+	mid := s.SizeBytes()
+	for i, ev := range evs[3000:] {
+		if _, err := s.Push(ev, int64(3000+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := s.SizeBytes()
+	if mid <= empty {
+		t.Fatalf("SizeBytes did not grow with events: %d then %d", empty, mid)
+	}
+	if end > mid*3/2 {
+		t.Fatalf("SizeBytes kept growing once window and baseline were full: %d then %d", mid, end)
+	}
+}

@@ -1,6 +1,7 @@
 package cbad
 
 import (
+	"bytes"
 	"math"
 	"slices"
 	"strings"
@@ -80,19 +81,92 @@ func (s *Stream) refresh() {
 // counts, for metrics the rarity of its value's rank in the baseline plus
 // its distance beyond the baseline's range.
 func (s *Stream) eventScore(it *item) float64 {
-	n := s.base.n
-	if n == 0 {
-		return 0
-	}
 	if s.kind != "metric" {
-		var c int32
-		if ls := s.lines[it.line]; ls != nil {
-			c = ls.base
-		}
-		return lineNovelty(int(c), n)
+		return s.lineScore(it.line)
+	}
+	if s.base.n == 0 {
+		return 0
 	}
 	s.refresh()
 	return s.valueNovelty(it.vals[0])
+}
+
+// maxMemoryLines bounds the distinct lines the long memory keeps.
+const maxMemoryLines = 8192
+
+// lineScore returns the surprisal of line under the long-memory line
+// counts, normalised to [0, 1] by that of a never-seen line once Memory
+// events were seen (so that early in a stream, when everything is new,
+// nothing scores high), then counts it.
+// The counts are halved every Memory events, and whenever more than
+// maxMemoryLines distinct lines are held, forgetting lines seen only once.
+//
+// A line never seen before is new by as much as it is unlike the lines seen
+// lately: its surprisal is scaled by its conditional compressed size given
+// the recent distinct lines, per byte (between half and all of it), so that
+// a known message about another node counts less than a message of a kind
+// never seen.
+func (s *Stream) lineScore(line string) float64 {
+	ls := s.lines[line]
+	score := 0.0
+	if s.seenTotal > 0 {
+		bits := math.Log2((s.seenTotal + 1) / (ls.seen + 0.5))
+		if ls.seen == 0 {
+			bits *= 0.5 + 0.5*s.unlikeness(line)
+		}
+		score = clamp01(bits / math.Log2(2*float64(s.cfg.Memory)))
+	}
+	if ls.seen == 0 {
+		s.remember(line)
+	}
+	ls.seen++
+	s.seenTotal++
+	if s.seenTotal >= float64(s.cfg.Memory) || len(s.lines) > maxMemoryLines {
+		s.halveMemory()
+	}
+	return score
+}
+
+// maxDict bounds the recent distinct lines kept for unlikeness.
+const maxDict = 16 << 10
+
+// unlikeness is the compressed size of line given the recent distinct
+// lines, per byte of line, in [0, 1].
+func (s *Stream) unlikeness(line string) float64 {
+	if len(s.dict) == 0 {
+		return 1
+	}
+	base := s.comp.size(s.dict)
+	buf := append(append(s.sc.mix[:0], s.dict...), line...)
+	cond := s.comp.size(buf) - base
+	s.sc.mix = buf
+	return clamp01(float64(cond) / float64(len(line)+1))
+}
+
+// remember adds a new distinct line to the recent ones, dropping the oldest
+// half when they grow beyond maxDict.
+func (s *Stream) remember(line string) {
+	if len(s.dict)+len(line) >= maxDict {
+		half := len(s.dict) / 2
+		if k := bytes.IndexByte(s.dict[half:], '\n'); k >= 0 {
+			half += k + 1
+		}
+		s.dict = append(s.dict[:0], s.dict[half:]...)
+	}
+	s.dict = append(append(s.dict, line...), '\n')
+}
+
+// halveMemory halves every long-memory count and forgets lines no longer
+// held. Each line is treated alike, so map order does not matter.
+func (s *Stream) halveMemory() {
+	s.seenTotal = 0
+	for line, ls := range s.lines {
+		ls.seen = math.Floor(ls.seen / 2)
+		s.seenTotal += ls.seen
+		if ls.base <= 0 && ls.live <= 0 && ls.seen < 0.5 {
+			delete(s.lines, line)
+		}
+	}
 }
 
 // lineNovelty maps a line's count c among n baseline lines to [0, 1].
@@ -101,24 +175,19 @@ func lineNovelty(c, n int) float64 {
 	return clamp01(bits / math.Log2(2*float64(n+1)))
 }
 
-// valueNovelty maps a value to [0, 1] against the baseline statistics.
+// valueNovelty maps a value to [0, 1] against the baseline statistics: 0
+// inside the baseline's 1st to 99th percentile, rising with the distance
+// beyond it in interquartile ranges (d / (1 + d), which keeps large
+// distances apart).
 func (s *Stream) valueNovelty(v float64) float64 {
 	r := &s.ref
-	n := len(r.sorted)
-	below, _ := slices.BinarySearch(r.sorted, v)
-	above := n - below
-	for above > 0 && r.sorted[n-above] == v {
-		above--
-	}
-	tail := (float64(min(below, above)) + 0.5) / float64(n+1)
-	rank := clamp01(math.Log(0.5/tail) / math.Log(float64(n+1)))
 	dist := 0.0
 	if v > r.hi {
 		dist = (v - r.hi) / r.spread
 	} else if v < r.lo {
 		dist = (r.lo - v) / r.spread
 	}
-	return 0.5*rank + 0.5*(1-math.Exp(-dist))
+	return dist / (1 + dist)
 }
 
 func clamp01(x float64) float64 {

@@ -38,6 +38,10 @@ type Stream struct {
 	lastConf   float64
 	sumPrev    float64
 	sumHave    bool
+	// dict holds recent distinct lines, newline-separated.
+	dict []byte
+	// seenTotal is the sum of the lines' seen counts.
+	seenTotal float64
 	// effects are the effects of the latest judgements, oldest first.
 	effects []float64
 
@@ -48,6 +52,8 @@ type Stream struct {
 type lineStat struct {
 	line       string
 	base, live int32
+	// seen is the line's long-memory count (see Config.Memory).
+	seen float64
 }
 
 // NewStream returns the empty state of the stream named key.
@@ -139,12 +145,13 @@ func (s *Stream) commitPending(all bool) {
 	s.ref.stale = true
 }
 
-// release forgets an interned line no event holds any more.
+// release forgets an interned line no event holds and the long memory has
+// forgotten.
 func (s *Stream) release(line string) {
 	if line == "" {
 		return
 	}
-	if ls := s.lines[line]; ls.base <= 0 && ls.live <= 0 {
+	if ls := s.lines[line]; ls.base <= 0 && ls.live <= 0 && ls.seen < 0.5 {
 		delete(s.lines, line)
 	}
 }
@@ -162,7 +169,7 @@ func (s *Stream) internLine(b []byte) string {
 
 // SizeBytes approximates the memory the stream retains.
 func (s *Stream) SizeBytes() int {
-	n := int(unsafe.Sizeof(*s)) + len(s.key)
+	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict)
 	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(item{}))
 	for line := range s.lines {
 		n += len(line) + 48
