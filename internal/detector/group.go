@@ -80,7 +80,7 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 	s := g.s
 	skip, ok := g.skipSet(ctx, r.st.partition)
 	if !ok {
-		s.keepOrDrop(r, false)
+		s.keepOrDrop(r, -1, false)
 		return
 	}
 	r.skip = skip
@@ -93,15 +93,14 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 	if s.crashed.Load() {
 		stopPub()
 		<-r.pub.done
-		s.keepOrDrop(r, false)
+		s.keepOrDrop(r, -1, false)
 		return
 	}
 	close(r.pub.in)
 	drain := time.AfterFunc(s.timing.drain, stopPub)
 	<-r.pub.done
 	drain.Stop()
-	g.commit(r)
-	s.keepOrDrop(r, true)
+	s.keepOrDrop(r, g.commit(r), true)
 }
 
 // skipSet returns the ids of anomalies already published for partition p
@@ -151,33 +150,35 @@ func (g *generation) commitLoop(ctx context.Context) {
 	}
 }
 
-// commit commits r's highest contiguous fully-processed offset if it moved.
-func (g *generation) commit(r *runner) {
+// commit commits r's highest contiguous fully-processed offset if it moved,
+// and returns the offset committed for r so far.
+func (g *generation) commit(r *runner) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.s.crashed.Load() {
-		return
+		return r.committed
 	}
 	off, _ := r.track.committable()
 	if off <= r.committed {
-		return
+		return r.committed
 	}
 	topic := g.s.cfg.Kafka.EventsTopic
 	if err := g.gen.CommitOffsets(map[string]map[int]int64{topic: {r.st.partition: off}}); err != nil {
 		g.s.metrics.commitErrors.Inc()
 		g.s.log.Warn("commit failed", "partition", r.st.partition, "offset", off, "error", err)
-		return
+		return r.committed
 	}
 	r.committed = off
+	return off
 }
 
-// keepOrDrop keeps r's state for the next generation when it is exactly at
-// the committed offset, and drops it otherwise.
-func (s *Service) keepOrDrop(r *runner, graceful bool) {
+// keepOrDrop keeps r's state for the next generation when it stands
+// exactly at the committed offset, and drops it otherwise.
+func (s *Service) keepOrDrop(r *runner, committed int64, graceful bool) {
 	off, idle := r.track.committable()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if graceful && idle && off == r.st.next && off == r.committed && off >= 0 {
+	if graceful && idle && off == r.st.next && off == committed && off >= 0 {
 		s.kept[r.st.partition] = r.st
 		return
 	}

@@ -31,7 +31,7 @@ type runner struct {
 	pub      *publisher
 	label    string
 	logged   map[string]bool // invalid reasons already logged
-	// committed is the last offset committed; guarded by the generation's mutex.
+	// committed is the last offset committed; guarded by generation.mu.
 	committed int64
 }
 
@@ -82,14 +82,9 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 	if err != nil {
 		return r.invalid(ctx, msg, err, live)
 	}
-	held := r.st.streams.len()
-	st, evicted, err := r.st.streams.get(id)
+	st, err := r.stream(id, live)
 	if err != nil {
 		return r.invalid(ctx, msg, &invalidError{reason: reasonRejected, err: err}, live)
-	}
-	m.streams.Add(float64(r.st.streams.len() - held))
-	if evicted && live {
-		m.evictions.Inc()
 	}
 	began := time.Now()
 	res, err := st.scorer.Push(ev, msg.Offset)
@@ -109,6 +104,20 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 		return nil
 	}
 	return r.anomalous(ctx, msg.Offset, id, res.Judgement)
+}
+
+// stream returns the stream of id, counting streams created and evicted.
+func (r *runner) stream(id streamID, live bool) (*stream, error) {
+	held := r.st.streams.len()
+	st, evicted, err := r.st.streams.get(id)
+	if err != nil {
+		return nil, err
+	}
+	r.s.metrics.streams.Add(float64(r.st.streams.len() - held))
+	if evicted && live {
+		r.s.metrics.evictions.Inc()
+	}
+	return st, nil
 }
 
 // anomalous publishes the anomaly of judgement j unless it is already on
