@@ -199,3 +199,35 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("%d records, want the in-flight one", len(recs))
 	}
 }
+
+// TestAbandonedWriteStaysCounted: a request answered 503 because Kafka did
+// not acknowledge in time leaves its records in the producer; their bytes
+// stay in the in-flight budget until the producer is done with them.
+func TestAbandonedWriteStaysCounted(t *testing.T) {
+	h := startHarness(t, func(cfg *config.Config) {
+		cfg.Ingest.MaxRequestBytes = 64 << 10
+		cfg.Ingest.MaxInflightBytes = 64 << 10
+		cfg.Ingest.WriteTimeoutMS = 1500
+	})
+	release := make(chan struct{})
+	holdProduce(h.cluster, release)
+	code, body, hdr := h.post("/v1/logs", contentTypeProtobuf, mustMarshal(t, logsRequest("svc", strings.Repeat("a", 20<<10))), nil)
+	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
+		t.Fatalf("held request: status %d (%q), want 503 with Retry-After", code, body)
+	}
+	second := mustMarshal(t, logsRequest("svc", strings.Repeat("b", 48<<10)))
+	if code, body, _ := h.post("/v1/logs", contentTypeProtobuf, second, nil); code != http.StatusTooManyRequests {
+		t.Errorf("request while the abandoned write is pending: status %d (%q), want 429", code, body)
+	}
+	close(release)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(h.metricsText(), "driftlock_ingest_inflight_bytes 0\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("in-flight bytes not released 30 s after the broker answered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, body, _ := h.post("/v1/logs", contentTypeProtobuf, second, nil); code != http.StatusOK {
+		t.Errorf("after release: status %d (%q)", code, body)
+	}
+}

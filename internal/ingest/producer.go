@@ -56,12 +56,18 @@ func (s *byteSemaphore) release(n int64) {
 // producer writes a request's records with the shared writer and waits for
 // Kafka's acknowledgement of all of them. Concurrent requests share the
 // writer's batches.
+//
+// A request that stops waiting (timeout, client gone) leaves its records in
+// the writer's batches, which kafka-go still sends. Their bytes stay counted
+// in the in-flight budget until kafka-go is done with them, so that clients
+// retrying through an outage cannot pile up unbounded batches.
 type producer struct {
 	w        *kafka.Writer
 	sem      *byteSemaphore
 	timeout  time.Duration
 	maxBytes int // largest record (key, value and headers) a batch can hold
 	m        *metrics
+	writes   sync.WaitGroup // one per WriteMessages call in progress
 }
 
 // produce writes recs. It returns the records Kafka refused as too large
@@ -72,23 +78,16 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 	if len(msgs) == 0 {
 		return rejected, nil
 	}
-	var n int64
-	for i := range msgs {
-		n += int64(len(msgs[i].Value) + len(msgs[i].Key))
-	}
-	if !p.sem.tryAcquire(n) {
-		return nil, errOverloaded
-	}
-	defer p.sem.release(n)
-	wctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
 	start := time.Now()
-	err := p.w.WriteMessages(wctx, msgs...)
+	err := p.write(ctx, msgs)
 	p.m.writeDuration.Observe(time.Since(start).Seconds())
+	if errors.Is(err, errOverloaded) {
+		return nil, err
+	}
 	if err == nil {
 		return rejected, nil
 	}
-	tooLarge, err := p.splitTooLarge(wctx, msgs, err)
+	tooLarge, err := p.splitTooLarge(ctx, msgs, err)
 	if err != nil {
 		if ctx.Err() == nil { // not the client giving up
 			p.m.kafkaErrors.Inc()
@@ -96,6 +95,52 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
 	}
 	return append(rejected, tooLarge...), nil
+}
+
+// write hands msgs to the writer within the in-flight budget and waits for
+// the acknowledgement, ctx's end or the write timeout, whichever is first.
+func (p *producer) write(ctx context.Context, msgs []kafka.Message) error {
+	var n int64
+	for i := range msgs {
+		n += int64(len(msgs[i].Value) + len(msgs[i].Key))
+	}
+	if !p.sem.tryAcquire(n) {
+		return errOverloaded
+	}
+	done := make(chan error, 1)
+	p.writes.Add(1)
+	go func() {
+		defer p.writes.Done()
+		defer p.sem.release(n)
+		// kafka-go bounds each attempt by the writer's WriteTimeout.
+		done <- p.w.WriteMessages(context.WithoutCancel(ctx), msgs...)
+	}()
+	timer := time.NewTimer(p.timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("no acknowledgement within %s", p.timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close waits for the writes in progress and closes the writer, which
+// flushes what it still holds; it gives up when ctx ends.
+func (p *producer) close(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() {
+		p.writes.Wait()
+		done <- p.w.Close()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("kafka writes still pending: %w", ctx.Err())
+	}
 }
 
 // Header values shared by every message; kafka-go only reads them.
@@ -166,7 +211,7 @@ func (p *producer) splitTooLarge(ctx context.Context, msgs []kafka.Message, err 
 	}
 	var rejected []otlpconv.Rejection
 	for _, i := range retry {
-		err := p.w.WriteMessages(ctx, msgs[i])
+		err := p.write(ctx, msgs[i:i+1])
 		switch {
 		case err == nil:
 		case isTooLarge(err):

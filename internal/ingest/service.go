@@ -124,6 +124,7 @@ func (s *Service) start(ctx context.Context) error {
 		return err
 	}
 	w.BatchBytes = int64(maxBytes) + batchOverhead
+	w.WriteTimeout = time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond
 	s.prod = &producer{
 		w:        w,
 		sem:      &byteSemaphore{limit: int64(s.cfg.MaxInflightBytes), gauge: s.m.inflightBytes},
@@ -160,18 +161,25 @@ func (s *Service) serve(ctx context.Context) error {
 	for ; running > 0; running-- {
 		<-errc
 	}
-	if err := s.prod.w.Close(); err != nil && serveErr == nil {
+	cctx, cancel := context.WithTimeout(context.Background(), s.shutdownBound())
+	defer cancel()
+	if err := s.prod.close(cctx); err != nil && serveErr == nil {
 		serveErr = fmt.Errorf("close kafka writer: %w", err)
 	}
 	s.log.Info("ingest stopped")
 	return serveErr
 }
 
+// shutdownBound bounds each step of the shutdown: the Kafka write timeout
+// plus a grace period.
+func (s *Service) shutdownBound() time.Duration {
+	return time.Duration(s.cfg.WriteTimeoutMS)*time.Millisecond + shutdownGrace
+}
+
 // shutdown stops both servers, waiting for in-flight requests up to the
 // Kafka write timeout plus a grace period.
 func (s *Service) shutdown() {
-	bound := time.Duration(s.cfg.WriteTimeoutMS)*time.Millisecond + shutdownGrace
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownBound())
 	defer cancel()
 	grpcDone := make(chan struct{})
 	go func() {
