@@ -41,7 +41,11 @@ type options struct {
 	sseBuffer      int
 	publicURL      string
 	alert          func(*alert.Config)
+	sequenceBase   int64 // negative: the start time in microseconds
 }
+
+// withSequenceBase fixes the sequence before the first anomaly (tests).
+func withSequenceBase(base int64) Option { return func(o *options) { o.sequenceBase = base } }
 
 // WithHeartbeat sets the interval of SSE heartbeat comments. Default 15s.
 func WithHeartbeat(d time.Duration) Option { return func(o *options) { o.heartbeat = d } }
@@ -85,7 +89,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err := cfg.Console.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256}
+	o := options{heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256, sequenceBase: -1}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -95,7 +99,11 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if s.m, err = newMetrics(s.reg); err != nil {
 		return nil, fmt.Errorf("console metrics: %w", err)
 	}
-	s.store = newStore(cfg.Console.MaxAnomalies, cfg.Console.MaxSSEClients, o.sseBuffer, s.m)
+	base := o.sequenceBase
+	if base < 0 {
+		base = time.Now().UnixMicro()
+	}
+	s.store = newStore(uint64(base), cfg.Console.MaxAnomalies, cfg.Console.MaxSSEClients, o.sseBuffer, s.m)
 	s.prog = newProgress()
 	acfg := alert.Config{AlertmanagerURL: cfg.Console.AlertmanagerURL, WebhookURLs: cfg.Console.WebhookURLs, AnomalyURL: s.anomalyURL}
 	if o.alert != nil {

@@ -69,7 +69,7 @@ func startConsole(t *testing.T, cfg config.Config, opts ...Option) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]Option{WithReaderMaxWait(100 * time.Millisecond), WithCommitInterval(100 * time.Millisecond)}, opts...)
+	opts = append([]Option{WithReaderMaxWait(100 * time.Millisecond), WithCommitInterval(100 * time.Millisecond), withSequenceBase(0)}, opts...)
 	svc, err := New(cfg, bus, quietLog(), opts...)
 	if err != nil {
 		t.Fatal(err)

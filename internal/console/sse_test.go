@@ -186,3 +186,28 @@ func TestSSEClientCap(t *testing.T) {
 		t.Fatalf("client after a slot freed: %d", code)
 	}
 }
+
+// TestSSEResumeAcrossRestart: sequences keep growing across restarts, so a
+// client resuming with an id from the previous run gets the new run's view
+// rather than a slice of it.
+func TestSSEResumeAcrossRestart(t *testing.T) {
+	cfg := testConfig(t)
+	first := startConsole(t, cfg, withSequenceBase(-1))
+	c, _ := openSSE(t, first.url+"/api/v1/stream")
+	publish(t, cfg, sample("r1", "checkout", "log", 0.95, 1), sample("r2", "checkout", "log", 0.95, 2))
+	c.nextAnomaly(t)
+	_, lastID := c.nextAnomaly(t)
+	c.close()
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startConsole(t, cfg, withSequenceBase(-1), WithHeartbeat(150*time.Millisecond))
+	c2, _ := openSSE(t, second.url+"/api/v1/stream", "Last-Event-ID", lastID)
+	a, id1 := c2.nextAnomaly(t)
+	b, id2 := c2.nextAnomaly(t)
+	if a.ID != "r1" || b.ID != "r2" || id1 <= lastID || id2 <= id1 {
+		t.Fatalf("after restart got %s (%s), %s (%s); previous run ended at %s", a.ID, id1, b.ID, id2, lastID)
+	}
+	c2.nextHeartbeat(t)
+}

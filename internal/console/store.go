@@ -45,12 +45,15 @@ var errTooManyClients = errors.New("too many live-stream clients")
 
 // store keeps the newest anomalies in a ring, ordered by sequence, plus a
 // bounded summary per stream, and fans new anomalies out to subscribers.
-// Sequences are contiguous: the ring holds [oldest, next).
+// Sequences are contiguous: the ring holds [oldest, next). They start at
+// the console's start time in microseconds, so they keep growing across
+// restarts and a live-stream client resuming from an earlier run gets the
+// new run's whole view instead of a wrong slice of it.
 type store struct {
 	mu         sync.RWMutex
 	ring       []*entry
 	head, n    int
-	next       uint64 // sequence of the next anomaly; the first is 1
+	next       uint64 // sequence of the next anomaly
 	byID       map[string]*entry
 	streams    map[string]*StreamSummary
 	maxStreams int
@@ -60,10 +63,11 @@ type store struct {
 	m          *metrics
 }
 
-func newStore(maxAnomalies, maxSubs, subBuf int, m *metrics) *store {
+// newStore returns an empty store whose first anomaly gets sequence base+1.
+func newStore(base uint64, maxAnomalies, maxSubs, subBuf int, m *metrics) *store {
 	return &store{
 		ring:       make([]*entry, maxAnomalies),
-		next:       1,
+		next:       base + 1,
 		byID:       make(map[string]*entry, maxAnomalies),
 		streams:    make(map[string]*StreamSummary),
 		maxStreams: max(maxAnomalies, 100),
@@ -169,7 +173,7 @@ func (s *store) get(id string) (Item, bool) {
 // at returns the i-th entry from the oldest; callers hold the lock.
 func (s *store) at(i int) *entry { return s.ring[(s.head+i)%len(s.ring)] }
 
-// latest is the sequence of the newest anomaly, 0 when none.
+// latest is the sequence of the newest anomaly, the base when none.
 func (s *store) latest() uint64 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

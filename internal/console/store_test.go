@@ -14,7 +14,7 @@ func testStore(t testing.TB, maxAnomalies, maxSubs, subBuf int) *store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newStore(maxAnomalies, maxSubs, subBuf, m)
+	return newStore(0, maxAnomalies, maxSubs, subBuf, m)
 }
 
 func TestStoreBoundedAndDeduplicated(t *testing.T) {

@@ -7,6 +7,7 @@ const state = {
   lastSeq: 0,         // newest sequence seen, the live stream's resume point
   filters: { service: '', signal: '', min_confidence: '' },
   streams: [],
+  seen: new Set(),    // anomaly ids already counted, so a replay after a console restart adds nothing twice
   es: null,
 };
 const MAX_ROWS = 500;
@@ -97,6 +98,9 @@ function matches(item) {
 }
 
 function onLive(item) {
+  if (state.seen.has(item.id)) return;
+  if (state.seen.size > 50000) state.seen.clear();
+  state.seen.add(item.id);
   updateStreamFromItem(item);
   const tbody = document.getElementById('rows');
   if (tbody && matches(item)) {
@@ -173,6 +177,7 @@ async function viewList() {
   const render = async () => {
     const [list] = await Promise.all([api('/api/v1/anomalies?' + query()), loadStreams()]);
     state.items = list.anomalies;
+    state.items.forEach((it) => state.seen.add(it.id));
     state.lastSeq = Math.max(state.lastSeq, list.latest_sequence);
     const tbody = h('tbody', { id: 'rows' }, state.items.map(row));
     const table = h('table', {}, listHead(), tbody);
