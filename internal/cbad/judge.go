@@ -213,11 +213,12 @@ func (s *Stream) judge() *Judgement {
 	first, last := s.window.at(0), s.window.at(s.window.n-1)
 	j.Start, j.End = time.Unix(0, first.ts).UTC(), time.Unix(0, last.ts).UTC()
 	j.FirstOffset, j.LastOffset = first.offset, last.offset
-	p, meanPerm, runs := s.permutationTest(obs, nbBlocks)
+	need := s.effectNeeded()
+	p, meanPerm, runs := s.permutationTest(obs, nbBlocks, need)
 	j.Scores.ExpectedNCD, j.Scores.PValue, j.Scores.Confidence = meanPerm, p, 1-p
 	j.Scores.Permutations = runs
-	matters := s.effectMatters(obs - meanPerm)
-	j.Anomalous = matters && j.Scores.Confidence >= s.cfg.Threshold
+	s.recordEffect(obs - meanPerm)
+	j.Anomalous = obs-meanPerm >= need && j.Scores.Confidence >= s.cfg.Threshold
 	if j.Anomalous {
 		s.explain(j)
 	}
@@ -229,26 +230,31 @@ func (s *Stream) judge() *Judgement {
 const (
 	effectHistory = 16
 	minHistory    = 4
+	// minRuns is the fewest permutations before the effect may stop a test.
+	minRuns = 20
 )
 
-// effectMatters reports whether effect (NCD above its permutation mean) is
-// large enough to matter: at least MinEffect and beyond the stream's own
+// effectNeeded returns the effect (NCD above its permutation mean) a
+// window needs to matter: at least MinEffect and beyond the stream's own
 // recent effects by three median absolute deviations, so that a stream
 // whose content always churns (a window unlike the last one is its normal)
-// is judged against its own churn. It records effect in the history.
-func (s *Stream) effectMatters(effect float64) bool {
-	h := s.effects
-	enough := len(h) >= minHistory
-	need := s.cfg.MinEffect
-	if enough {
-		med, mad := medianMAD(h, &s.sc.vals)
-		need = max(need, med+3*mad)
+// is judged against its own churn. Before minHistory judgements it is
+// +Inf: nothing is raised while the stream's churn is unknown.
+func (s *Stream) effectNeeded() float64 {
+	if len(s.effects) < minHistory {
+		return math.Inf(1)
 	}
+	med, mad := medianMAD(s.effects, &s.sc.vals)
+	return max(s.cfg.MinEffect, med+3*mad)
+}
+
+// recordEffect adds effect to the stream's recent effects.
+func (s *Stream) recordEffect(effect float64) {
+	h := s.effects
 	if len(h) == effectHistory {
 		h = append(h[:0], h[1:]...)
 	}
 	s.effects = append(h, effect)
-	return enough && effect >= need
 }
 
 // medianMAD returns the median and the median absolute deviation of xs.
@@ -284,10 +290,12 @@ func (s *Stream) makeBlocks() int {
 // permutationTest compares the observed NCD with NCDs of random splits of
 // the pooled baseline and window blocks into a baseline-sized and a
 // window-sized part. It stops after StopAfter splits reached the observed
-// NCD (Besag–Clifford) or once the threshold can no longer be reached, and
+// NCD (Besag–Clifford), once the threshold can no longer be reached, or,
+// after minRuns, once the effect is under half of need (the window cannot
+// matter whatever the p-value), and
 // returns p = (1 + #{permuted >= observed}) / (1 + permutations run) and the
 // mean permuted NCD.
-func (s *Stream) permutationTest(obs float64, nbBlocks int) (p, mean float64, runs int) {
+func (s *Stream) permutationTest(obs float64, nbBlocks int, need float64) (p, mean float64, runs int) {
 	nwBlocks := len(s.sc.blocks) - nbBlocks
 	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed)^keyHash(s.key), uint64(s.seq)*0x9E3779B97F4A7C15+1))
 	maxK := (1-s.cfg.Threshold)*float64(1+s.cfg.Permutations) - 1
@@ -301,6 +309,9 @@ func (s *Stream) permutationTest(obs float64, nbBlocks int) (p, mean float64, ru
 			k++
 		}
 		if k >= s.cfg.StopAfter || float64(k) > maxK {
+			break
+		}
+		if runs >= minRuns && obs-sum/float64(runs) < need/2 {
 			break
 		}
 	}
