@@ -5,6 +5,7 @@
 const state = {
   items: [],          // anomalies shown in the list, newest first
   lastSeq: 0,         // newest sequence seen, the live stream's resume point
+  total: 0,           // anomalies held that match the filters
   filters: { service: '', signal: '', min_confidence: '' },
   streams: [],
   seen: new Set(),    // anomaly ids already counted, so a replay after a console restart adds nothing twice
@@ -111,10 +112,21 @@ function onLive(item) {
     tr.classList.add('fresh');
     tbody.prepend(tr);
     while (tbody.children.length > MAX_ROWS) tbody.lastElementChild.remove();
-    document.getElementById('shown').textContent = `${state.items.length} shown`;
+    state.total++;
+    showCount();
   }
   renderStreamsPanel();
   renderCounts();
+}
+
+function showCount() {
+  const el = document.getElementById('shown');
+  if (el) el.textContent = state.total > state.items.length ? `${state.items.length} shown of ${state.total}` : `${state.items.length} shown`;
+}
+
+// refreshAges keeps the "… ago" labels current.
+function refreshAges() {
+  document.querySelectorAll('[data-time]').forEach((el) => { el.textContent = fmtTime(el.dataset.time).ago; });
 }
 
 function updateStreamFromItem(item) {
@@ -141,7 +153,7 @@ function row(item) {
   const t = fmtTime(item.window.end);
   const sub = item.stream.metric || item.stream.key;
   return h('tr', { class: 'row', 'data-id': item.id, onclick: () => { location.hash = '#/anomaly/' + enc(item.id); } },
-    h('td', { class: 'time', title: t.full }, t.clock, h('small', {}, t.ago)),
+    h('td', { class: 'time', title: t.full }, t.clock, h('small', { 'data-time': item.window.end }, t.ago)),
     h('td', { class: 'svc' }, item.stream.service, h('small', {}, sub)),
     h('td', {}, signalBadge(item.stream.signal)),
     h('td', {}, confidence(item.scores.confidence)),
@@ -186,7 +198,8 @@ async function viewList() {
       h('div', { class: 'layout' },
         h('section', { class: 'panel' }, h('h2', {}, 'Anomalies', h('span', { class: 'muted' }, 'newest first · live')), table, empty),
         h('aside', { class: 'panel' }, h('h2', {}, 'Streams', h('span', {}, '')), h('ul', { class: 'streams', id: 'streams' }))));
-    document.getElementById('shown').textContent = `${state.items.length} shown of ${list.total}`;
+    state.total = list.total;
+    showCount();
     renderStreamsPanel();
     renderCounts();
   };
@@ -376,4 +389,5 @@ document.addEventListener('DOMContentLoaded', async () => {
   } catch (e) { /* route() reports errors */ }
   await route();
   connect();
+  setInterval(refreshAges, 15000);
 });
