@@ -115,6 +115,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 // start waits for the events topic and builds the producer.
 func (s *Service) start(ctx context.Context) error {
+	s.log.Info("ensuring the events topic; not ready until then", "topic", s.kafka.EventsTopic, "brokers", s.kafka.Brokers)
 	if err := s.bus.WaitTopics(ctx, s.kafka.EventsTopic); err != nil {
 		return fmt.Errorf("ensure topic %s: %w", s.kafka.EventsTopic, err)
 	}
