@@ -1,6 +1,3 @@
-// Package cbad is DriftLock's scoring core: compression-based anomaly
-// detection over per-stream sliding windows. It is a pure function of its
-// input and its seed: no Kafka, HTTP, Prometheus, wall clock or global RNG.
 package cbad
 
 import "time"
@@ -70,6 +67,9 @@ type Judgement struct {
 	// Evidence is the events that most raised the window's compressed size
 	// given the baseline, highest score first (set when Anomalous).
 	Evidence []Evidence
+	// strength is how far an anomalous window's effect went beyond what
+	// it needed, in [0, 1); 0 when not anomalous.
+	strength float64
 }
 
 // Scores are the measurements behind a judgement.
@@ -106,7 +106,10 @@ type Evidence struct {
 
 // Result is what pushing one event into a stream yields.
 type Result struct {
-	// Score is this event's anomaly score in [0, 1].
+	// Score is this event's anomaly score in [0, 1] (set when
+	// Config.ScoreEvents): its novelty given the stream's history, or, for
+	// the event that completes an anomalous window, that window's strength
+	// if higher.
 	Score float64
 	// Judgement is set every HopSize events once the window is full.
 	Judgement *Judgement

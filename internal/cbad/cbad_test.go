@@ -118,30 +118,30 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	run := func() []byte {
-		c := smallConfig()
-		c.ScoreEvents = true
-		s, _ := NewStream("svc|log", c)
-		r := rand.New(rand.NewPCG(5, 6))
-		var evs []event.Event
-		for i := range 2000 {
-			sev, body := steadyLine(r)
-			if i >= 1500 && i < 1540 {
-				sev, body = "ERROR", fmt.Sprintf("disk %d failed", r.IntN(10))
+	logs, _ := injectedLogs(2000, 1500, func(i int, r *rand.Rand) (string, string, bool) {
+		return "ERROR", fmt.Sprintf("disk %d failed", r.IntN(10)), i < 1540
+	})
+	metrics, _ := metricStream(2000, 1500, func(r *rand.Rand) float64 { return 90 + 5*r.NormFloat64() })
+	for _, tc := range []struct {
+		key string
+		evs []event.Event
+	}{{"svc|log", logs}, {"svc|metric|latency", metrics}} {
+		run := func() []byte {
+			c := smallConfig()
+			c.ScoreEvents = true
+			s, _ := NewStream(tc.key, c)
+			out, err := json.Marshal(pushAll(t, s, tc.evs))
+			if err != nil {
+				t.Fatal(err)
 			}
-			evs = append(evs, logEvent(i, sev, body, nil))
+			return out
 		}
-		out, err := json.Marshal(pushAll(t, s, evs))
-		if err != nil {
-			t.Fatal(err)
+		a, b := run(), run()
+		if string(a) != string(b) {
+			t.Fatalf("%s: two runs over the same input gave different results", tc.key)
 		}
-		return out
-	}
-	a, b := run(), run()
-	if string(a) != string(b) {
-		t.Fatal("two runs over the same input gave different results")
-	}
-	if !strings.Contains(string(a), `"Anomalous":true`) {
-		t.Fatal("the run raised no anomaly, so the determinism check is weak")
+		if !strings.Contains(string(a), `"Anomalous":true`) {
+			t.Fatalf("%s: the run raised no anomaly, so the determinism check is weak", tc.key)
+		}
 	}
 }

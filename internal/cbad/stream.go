@@ -113,6 +113,9 @@ func (s *Stream) Push(ev event.Event, offset int64) (Result, error) {
 	}
 	s.commitPending(s.anomRun >= s.cfg.AdaptAfter)
 	res.Judgement = j
+	if s.cfg.ScoreEvents {
+		res.Score = max(res.Score, j.strength)
+	}
 	return res, nil
 }
 
