@@ -3,6 +3,8 @@ package eval
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/driftlock/driftlock/internal/cbad"
@@ -13,8 +15,8 @@ import (
 // HDFSService is the service name HDFS sessions are sent as.
 const HDFSService = "hdfs"
 
-// hdfsEpoch is the made-up time of the first HDFS event; the sessions carry
-// no timestamps, so events are one millisecond apart from it.
+// hdfsEpoch is the made-up time of the first HDFS record; the sessions carry
+// no timestamps, so records are one millisecond apart from it.
 var hdfsEpoch = time.Date(2008, 11, 9, 20, 0, 0, 0, time.UTC)
 
 // HDFSReport is the outcome of an HDFS evaluation.
@@ -26,8 +28,8 @@ type HDFSReport struct {
 }
 
 // EvalHDFS builds the stream's baseline from the train sessions (their
-// labels unread), then streams the test sessions' events and flags a
-// session by the HDFS rule; predictions are compared with the test labels.
+// labels unread), then streams the test sessions and flags each by the
+// HDFS rule; predictions are compared with the test labels.
 func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup HDFSSetup, progress func(done, total int)) (HDFSReport, error) {
 	st, err := cbad.NewStream(event.StreamKey(HDFSService, event.TypeLog, ""), setup.Core)
 	if err != nil {
@@ -41,8 +43,8 @@ func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup HDFSSetup
 			return HDFSReport{}, err
 		}
 		hits := 0
-		for _, tmpl := range s.Templates {
-			ev, err := loghub.LogEvent(HDFSService, hdfsEpoch.Add(time.Duration(offset)*time.Millisecond), "", tmpl, nil)
+		for _, body := range setup.records(s) {
+			ev, err := loghub.LogEvent(HDFSService, hdfsEpoch.Add(time.Duration(offset)*time.Millisecond), "", body, nil)
 			if err != nil {
 				return HDFSReport{}, err
 			}
@@ -62,6 +64,21 @@ func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup HDFSSetup
 			progress(i+1, total)
 		}
 	}
+	r.score(test)
+	return r, nil
+}
+
+// records returns the bodies of the log records a session is sent as.
+func (s HDFSSetup) records(sess loghub.Session) []string {
+	if !s.Sessions {
+		return sess.Templates
+	}
+	distinct := slices.Clone(sess.Templates)
+	slices.Sort(distinct)
+	return []string{strings.Join(slices.Compact(distinct), "\n")}
+}
+
+func (r *HDFSReport) score(test []loghub.Session) {
 	truth := make([]bool, len(test))
 	for i, s := range test {
 		truth[i] = s.Anomalous()
@@ -70,5 +87,4 @@ func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup HDFSSetup
 		}
 	}
 	r.Metrics = loghub.Binary(r.Pred, truth)
-	return r, nil
 }

@@ -55,7 +55,7 @@ func EvalLog(ctx context.Context, path string, setup LogSetup, progress func(don
 			return LogReport{}, err
 		}
 		r.Truth[i] = l.Anomalous()
-		setup.flag(r.Pred, i, res)
+		setup.flag(r.Pred, i, loghub.SeverityNumber(l.Level), res)
 		if progress != nil && ((i+1)%100 == 0 || i+1 == len(parsed)) {
 			progress(i+1, len(parsed))
 		}
@@ -64,9 +64,10 @@ func EvalLog(ctx context.Context, path string, setup LogSetup, progress func(don
 	return r, nil
 }
 
-// flag applies the line rule to the result of pushing line i.
-func (s LogSetup) flag(pred []bool, i int, res cbad.Result) {
-	if res.Score >= s.Threshold {
+// flag applies the line rule to the result of pushing line i, of the
+// given severity number.
+func (s LogSetup) flag(pred []bool, i int, severity int32, res cbad.Result) {
+	if res.Score >= s.Threshold && (severity == 0 || severity >= s.MinSeverity) {
 		pred[i] = true
 	}
 	if !s.Evidence || res.Judgement == nil || !res.Judgement.Anomalous {

@@ -85,17 +85,20 @@ func (s *NABSetup) Override(kv []string) error {
 }
 
 // Override changes the log setup by "key=value" pairs: scoring-core keys or
-// rule keys (line_threshold, evidence).
+// rule keys (line_threshold, min_severity, evidence).
 func (s *LogSetup) Override(kv []string) error {
-	return apply(kv, &s.Core, func(k, v string) (bool, error) {
-		return ruleKey(k, v, nil, map[string]*float64{"line_threshold": &s.Threshold}, map[string]*bool{"evidence": &s.Evidence})
+	sev := int(s.MinSeverity)
+	err := apply(kv, &s.Core, func(k, v string) (bool, error) {
+		return ruleKey(k, v, map[string]*int{"min_severity": &sev}, map[string]*float64{"line_threshold": &s.Threshold}, map[string]*bool{"evidence": &s.Evidence})
 	})
+	s.MinSeverity = int32(sev)
+	return err
 }
 
 // Override changes the HDFS setup by "key=value" pairs: scoring-core keys or
-// rule keys (session_threshold, min_events).
+// rule keys (session_threshold, min_events, sessions).
 func (s *HDFSSetup) Override(kv []string) error {
 	return apply(kv, &s.Core, func(k, v string) (bool, error) {
-		return ruleKey(k, v, map[string]*int{"min_events": &s.MinEvents}, map[string]*float64{"session_threshold": &s.Threshold}, nil)
+		return ruleKey(k, v, map[string]*int{"min_events": &s.MinEvents}, map[string]*float64{"session_threshold": &s.Threshold}, map[string]*bool{"sessions": &s.Sessions})
 	})
 }

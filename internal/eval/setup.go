@@ -36,6 +36,10 @@ type LogSetup struct {
 	Core cbad.Config
 	// Threshold flags a line whose event score is at least this.
 	Threshold float64
+	// MinSeverity is the lowest OpenTelemetry severity number a line needs to
+	// be flagged; lines without a severity (0) are always eligible. 0 turns
+	// the gate off.
+	MinSeverity int32
 	// Evidence also flags the lines an anomalous judgement names as evidence.
 	Evidence bool
 }
@@ -43,8 +47,12 @@ type LogSetup struct {
 // HDFSSetup is the configuration used on HDFS sessions.
 type HDFSSetup struct {
 	Core cbad.Config
-	// Threshold flags a session when at least MinEvents of its events score
-	// at least Threshold.
+	// Sessions sends each block session as one log record whose body lists
+	// the session's distinct templates, sorted (a block summary), instead of
+	// one log record per template.
+	Sessions bool
+	// Threshold flags a session when at least MinEvents of its records
+	// score at least Threshold.
 	Threshold float64
 	MinEvents int
 }
@@ -64,7 +72,7 @@ func BGL() LogSetup {
 	c.Seed = Seed
 	c.ScoreEvents = true
 	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 256, 4
-	return LogSetup{Core: c, Threshold: 0.5, Evidence: false}
+	return LogSetup{Core: c, Threshold: 0.5, MinSeverity: 17, Evidence: false}
 }
 
 // HDFS returns the HDFS setup.
@@ -72,8 +80,8 @@ func HDFS() HDFSSetup {
 	c := cbad.DefaultConfig()
 	c.Seed = Seed
 	c.ScoreEvents = true
-	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 256, 64, 1024, 16
-	return HDFSSetup{Core: c, Threshold: 0.5, MinEvents: 1}
+	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 8192, 4
+	return HDFSSetup{Core: c, Sessions: true, Threshold: 0.4, MinEvents: 1}
 }
 
 // Describe renders a core configuration on one line.
@@ -93,12 +101,17 @@ func (s NABSetup) String() string {
 
 // String renders the log setup.
 func (s LogSetup) String() string {
-	return lines(Describe(s.Core), fmt.Sprintf("line flagged: event score >= %g, or named as evidence of an anomalous judgement: %t", s.Threshold, s.Evidence))
+	return lines(Describe(s.Core), fmt.Sprintf("line flagged: event score >= %g and severity number >= %d (or no severity); "+
+		"also lines named as evidence of an anomalous judgement: %t", s.Threshold, s.MinSeverity, s.Evidence))
 }
 
 // String renders the HDFS setup.
 func (s HDFSSetup) String() string {
-	return lines(Describe(s.Core), fmt.Sprintf("session flagged: at least %d events with score >= %g", s.MinEvents, s.Threshold))
+	unit := "one log record per template"
+	if s.Sessions {
+		unit = "one log record per session listing its distinct templates"
+	}
+	return lines(Describe(s.Core), unit+fmt.Sprintf("; session flagged: at least %d records with score >= %g", s.MinEvents, s.Threshold))
 }
 
 func lines(ls ...string) string { return "  " + strings.Join(ls, "\n  ") }
