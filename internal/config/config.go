@@ -123,6 +123,9 @@ type Console struct {
 	AlertmanagerURL string `mapstructure:"alertmanager_url"`
 	// WebhookURLs each receive each anomaly as JSON. Default none.
 	WebhookURLs []string `mapstructure:"webhook_urls"`
+	// ExternalURL is the console's address as people reach it, used in alert
+	// links. Default "" (http://<hostname>:<port> of http_endpoint).
+	ExternalURL string `mapstructure:"external_url"`
 }
 
 // Default returns the documented defaults.
