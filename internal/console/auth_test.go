@@ -96,3 +96,17 @@ func TestAuthToken(t *testing.T) {
 		c.close()
 	}
 }
+
+func TestExternalURL(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Console.ExternalURL = "console.example.com"
+	if _, err := New(cfg, nil, quietLog()); err == nil ||
+		err.Error() != `invalid value "console.example.com" for console.external_url: must be an absolute http or https URL` {
+		t.Fatalf("err = %v", err)
+	}
+	cfg.Console.ExternalURL = "https://console.example.com/driftlock/"
+	r := startConsole(t, cfg)
+	if got := r.svc.anomalyURL("a/b c"); got != "https://console.example.com/driftlock/#/anomaly/a%2Fb%20c" {
+		t.Errorf("anomaly URL = %s", got)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,7 +62,7 @@ func WithCommitInterval(d time.Duration) Option { return func(o *options) { o.co
 func WithSSEBuffer(n int) Option { return func(o *options) { o.sseBuffer = n } }
 
 // WithPublicURL sets the console's external base URL, used in alert links.
-// Default http://<hostname>:<port> of the listener.
+// Default console.external_url, else http://<hostname>:<port> of the listener.
 func WithPublicURL(u string) Option { return func(o *options) { o.publicURL = u } }
 
 // WithAlertConfig adjusts the alert forwarder's settings (queue, retries).
@@ -89,7 +90,10 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err := cfg.Console.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256, sequenceBase: -1}
+	if err := validExternalURL(cfg.Console.ExternalURL); err != nil {
+		return nil, err
+	}
+	o := options{publicURL: strings.TrimRight(cfg.Console.ExternalURL, "/"), heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256, sequenceBase: -1}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -163,6 +167,19 @@ func (s *Service) ready(ctx context.Context) error {
 // anomalyURL is the console page of an anomaly, for alert links.
 func (s *Service) anomalyURL(id string) string {
 	return s.publicURL() + "/#/anomaly/" + url.PathEscape(id)
+}
+
+// validExternalURL checks console.external_url: empty or an absolute
+// http(s) URL.
+func validExternalURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("invalid value %q for console.external_url: must be an absolute http or https URL", v)
+	}
+	return nil
 }
 
 func (s *Service) publicURL() string {
