@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// datasets finds the shared data sets as the eval tests do.
+func datasets(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("DRIFTLOCK_DATASETS"); dir != "" {
+		return dir
+	}
+	dir := "../../../shared/datasets"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("shared data sets not found (../shared/datasets next to the checkout, or DRIFTLOCK_DATASETS); skipping")
+	}
+	return dir
+}
+
+func runEval(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(append([]string{"eval"}, args...))
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+// TestEvalNABResults scores Numenta's published results through the command
+// and checks the JSON last line against NAB's published figures.
+func TestEvalNABResults(t *testing.T) {
+	nab := filepath.Join(datasets(t), "nab")
+	out, err := runEval(t, "nab", "--results", filepath.Join(nab, "published/numenta"),
+		"--windows", filepath.Join(nab, "labels/combined_windows.json"), "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var got map[string]float64
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+	}
+	want := map[string]float64{"standard": 72.3, "reward_low_FP_rate": 65.5, "reward_low_FN_rate": 76.3}
+	if len(got) != 3 || got["standard"] != want["standard"] || got["reward_low_FP_rate"] != want["reward_low_FP_rate"] || got["reward_low_FN_rate"] != want["reward_low_FN_rate"] {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if !strings.Contains(out, "detector numenta, 45 files, 83 windows") {
+		t.Fatalf("report header missing:\n%s", out)
+	}
+}
+
+func TestEvalFlagErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nab"}, "eval nab: --data (or --results) is required"},
+		{[]string{"bgl"}, "eval bgl: --log is required"},
+		{[]string{"hdfs"}, "eval hdfs: --train is required"},
+		{[]string{"bgl", "--log", "x.log", "--set", "window_size=3"}, "invalid value 3 for window_size"},
+		{[]string{"bgl", "--log", "x.log", "--set", "nope=1"}, "--set nope: unknown key"},
+	}
+	for _, tt := range tests {
+		_, err := runEval(t, tt.args...)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
