@@ -184,7 +184,8 @@ running_pid() {
 
 format_storage() {
   [[ -f "$DATA/meta.properties" ]] && return 0
-  local id; id=$(tool storage random-uuid | tail -n1)
+  local id # a random 16-byte UUID in URL-safe base64, as kafka-storage random-uuid prints
+  id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
   say "formatting $DATA (cluster id $id)"
   tool storage format -t "$id" -c "$CONF/server.properties" --standalone >>"$LOGS/format.log" 2>&1 ||
     die "storage format failed, see $LOGS/format.log"
