@@ -191,6 +191,26 @@ func progress(ctx context.Context, brokers []string, group, topic string) (commi
 	return committed, end, nil
 }
 
+// committedOffsets returns the group's committed offset of each partition
+// of topic that has one.
+func committedOffsets(brokers []string, group, topic string) (map[int]int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	client, done := testClient(brokers)
+	defer done()
+	of, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: {0, 1, 2}}})
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]int64{}
+	for _, p := range of.Topics[topic] {
+		if p.CommittedOffset >= 0 {
+			out[p.Partition] = p.CommittedOffset
+		}
+	}
+	return out, nil
+}
+
 // testClient returns a client with its own transport, so that no metadata
 // cached by an earlier test is used, and a function releasing it.
 func testClient(brokers []string) (*kafka.Client, func()) {
