@@ -28,12 +28,20 @@
 //     anomaly-events and skips ids it finds for the partition with
 //     window.last_offset >= C.
 //
+// detector.max_streams therefore bounds the streams of each partition, not
+// of a replica (a replica holds at most max_streams times the partitions it
+// is assigned): a per-replica bound would make results depend on how
+// partitions are spread over replicas.
+//
 // Limits: replay reads the whole retained partition, so assignment costs
 // grow with the events topic's retention, and exactness holds only while
 // retention still holds every record a stream's state depends on (the next
-// step is a compacted changelog topic of partition state). A replica that
-// lost its membership but keeps publishing (a zombie) can still duplicate;
-// ids let readers drop such copies.
+// step is a compacted changelog topic of partition state, written with the
+// commit). Adding partitions to the events topic moves streams between
+// partitions and restarts their windows. A replica that lost its
+// membership but keeps publishing (a zombie) can still duplicate, as can a
+// produce retry after a lost acknowledgement; ids let readers drop such
+// copies. Dead letters are at least once: they are not deduplicated.
 package detector
 
 import (
@@ -130,6 +138,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	mux := http.NewServeMux()
 	admin.Handle(mux, s.reg, func(ctx context.Context) error { return bus.Ping(ctx, cfg.Kafka.EventsTopic) })
 	if s.admin, err = admin.Listen(cfg.Detector.AdminEndpoint, mux); err != nil {
+		s.closeWriters()
 		return nil, fmt.Errorf("detector.admin_endpoint: %w", err)
 	}
 	return s, nil
@@ -236,6 +245,20 @@ func (s *Service) closeWriters() {
 			s.log.Warn("close dead-letter writer", "error", err)
 		}
 	}
+}
+
+// Close releases the admin listener and the writers of a Service whose Run
+// was never called; after Run it does nothing.
+func (s *Service) Close() error {
+	if s.runCalled.Swap(true) {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := s.admin.Run(ctx)
+	s.closeWriters()
+	s.hardStop()
+	return err
 }
 
 // halt simulates a crash: partitions stop without publishing what is

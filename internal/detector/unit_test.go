@@ -1,8 +1,10 @@
 package detector
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
@@ -10,6 +12,7 @@ import (
 	"github.com/driftlock/driftlock/internal/cbad"
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/kafkabus"
 )
 
 func TestTrackerCommitsHighestContiguousAckedOffset(t *testing.T) {
@@ -137,5 +140,34 @@ func TestDecodeRecord(t *testing.T) {
 				t.Fatalf("stream = %+v, want key %s service %s", id, c.key, c.service)
 			}
 		})
+	}
+}
+
+func TestNewRejectsBadConfigAndClosesUnused(t *testing.T) {
+	bus, err := kafkabus.New(config.Default().Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	cfg := config.Default()
+	cfg.Detector.HopSize = 0
+	if _, err := New(cfg, bus, quietLog()); err == nil || err.Error() != "invalid value 0 for detector.hop_size: must be between 1 and detector.window_size" {
+		t.Fatalf("err = %v", err)
+	}
+	cfg = config.Default()
+	cfg.Detector.AdminEndpoint = "127.0.0.1:0"
+	s, err := New(cfg, bus, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Detector.AdminEndpoint = s.AdminAddr()
+	if _, err := New(cfg, bus, quietLog()); err == nil || !strings.Contains(err.Error(), "detector.admin_endpoint") {
+		t.Fatalf("second New on a bound address: err = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(context.Background()); err == nil {
+		t.Fatal("Run after Close succeeded")
 	}
 }
