@@ -124,7 +124,9 @@ func (s *Service) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.BatchBytes = int64(maxBytes) + batchOverhead
+	// A batch holds at least one record of maxBytes and, with the record
+	// batch header, stays below the topic's max.message.bytes.
+	w.BatchBytes = int64(maxBytes) + batchOverhead/2
 	w.WriteTimeout = time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond
 	s.prod = &producer{
 		w:        w,
