@@ -79,6 +79,11 @@ func runRebalance(t *testing.T, brokers []string) []kafka.Message {
 	for _, r := range append(more, first) {
 		r.stop(t)
 	}
+	// It kept one of its partitions, committed at revoke: that partition's
+	// state is reused, not rebuilt.
+	if n := counter(t, first.svc.reg, "driftlock_detector_replayed_records_total", nil); n != 0 {
+		t.Errorf("first replica replayed %v records of the partition it kept", n)
+	}
 	if n := counter(t, first.svc.reg, "driftlock_detector_rebalances_total", nil); n < 2 {
 		t.Errorf("first replica saw %v generations, want a rebalance", n)
 	}
