@@ -171,3 +171,22 @@ func TestNewRejectsBadConfigAndClosesUnused(t *testing.T) {
 		t.Fatal("Run after Close succeeded")
 	}
 }
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add([]byte("cart|log"), []byte(`{"type":"log","data":{"body":"x"},"timestamp":"2026-03-01T12:00:00.000Z"}`))
+	f.Add([]byte(""), []byte(`{"type":"metric","data":{"name":"m","gauge":[{"attributes":{"service.name":"s"}}]},"timestamp":"2026-03-01T12:00:00Z"}`))
+	f.Add([]byte("a|metric|"), []byte(`{"type":"span","data":{},"timestamp":"x"}`))
+	f.Fuzz(func(t *testing.T, key, value []byte) {
+		ev, id, err := decodeRecord(kafka.Message{Key: key, Value: value})
+		if err != nil {
+			var ie *invalidError
+			if !errors.As(err, &ie) || ie.reason == "" {
+				t.Fatalf("error without a reason: %v", err)
+			}
+			return
+		}
+		if _, signal, _, perr := event.ParseStreamKey(id.key); perr != nil || signal != ev.Type {
+			t.Fatalf("accepted record with stream %q for a %s event: %v", id.key, ev.Type, perr)
+		}
+	})
+}
