@@ -15,16 +15,18 @@ import (
 
 // ScoringConfig returns the scoring core's settings: its defaults with the
 // detector configuration's window, hop, threshold, seed, compressor and
-// permutations. The baseline is as long as the window.
+// permutations. The baseline keeps the core's default ratio to the window.
 func ScoringConfig(d config.Detector) cbad.Config {
 	c := cbad.DefaultConfig()
+	if c.BaselineSize > 0 && c.WindowSize > 0 {
+		c.BaselineSize = min(1<<20, max(8, c.BaselineSize*d.WindowSize/c.WindowSize))
+	}
 	c.WindowSize = d.WindowSize
 	c.HopSize = d.HopSize
 	c.Threshold = d.Threshold
 	c.Seed = d.Seed
 	c.Compressor = d.Compressor
 	c.Permutations = d.Permutations
-	c.BaselineSize = d.WindowSize
 	c.BlockSize = min(c.BlockSize, d.HopSize)
 	return c
 }
