@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -36,10 +37,15 @@ func schemaRequired() []string {
 	return keys
 }
 
-// checkEvent checks one otlp-events record against the contract: JSON with
-// the required keys, an RFC 3339 timestamp, the stream key as record key and
+// checkEvent checks one otlp-events record against the contract: valid
+// against api/otlp-event.schema.json, the required keys, an RFC 3339 timestamp, the stream key as record key and
 // the four headers. It returns the decoded event.
-func checkEvent(r record, service string) (map[string]any, error) {
+func checkEvent(t *testing.T, r record, service string) (map[string]any, error) {
+	if s := loadSchema(t, "otlp-event.schema.json"); s != nil {
+		if err := s.Validate([]byte(r.Value())); err != nil {
+			return nil, fmt.Errorf("offset %d: not valid against api/otlp-event.schema.json: %v: %s", r.Offset, err, r.Value())
+		}
+	}
 	var ev map[string]any
 	if err := json.Unmarshal([]byte(r.Value()), &ev); err != nil {
 		return nil, fmt.Errorf("offset %d: value is not JSON: %v", r.Offset, err)

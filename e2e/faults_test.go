@@ -107,6 +107,7 @@ func anomaliesByID(t *testing.T, topic string) map[string]string {
 	out := map[string]string{}
 	dups := 0
 	for _, r := range readTopic(t, topic) {
+		checkAnomalySchema(t, r)
 		var m map[string]any
 		if err := json.Unmarshal([]byte(r.Value()), &m); err != nil {
 			t.Fatalf("%s offset %d: %v", topic, r.Offset, err)

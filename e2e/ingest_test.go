@@ -55,7 +55,7 @@ func TestSDKToTopic(t *testing.T) {
 	bodies := map[string]int{}
 	types := map[string]int{}
 	for _, r := range recs {
-		ev, err := checkEvent(r, svc)
+		ev, err := checkEvent(t, r, svc)
 		if err != nil {
 			t.Error(err)
 			continue
@@ -175,7 +175,7 @@ func TestTelemetrygenToTopic(t *testing.T) {
 	logs, spans, points := 0, 0, 0
 	recs := waitRecords(t, n.Events, 200+100+40+1, 60*time.Second)
 	for _, r := range waitStable(t, n.Events, recs) {
-		ev, err := checkEvent(r, svc)
+		ev, err := checkEvent(t, r, svc)
 		if err != nil {
 			t.Error(err)
 			continue

@@ -42,7 +42,7 @@ func TestRecordOverBrokerLimit(t *testing.T) {
 	recs := waitStable(t, n.Events, waitRecords(t, n.Events, 10, 30*time.Second))
 	got := map[string]int{}
 	for _, r := range recs {
-		ev, err := checkEvent(r, svc)
+		ev, err := checkEvent(t, r, svc)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -73,6 +73,7 @@ func waitAnomaly(t *testing.T, topic, key string, timeout time.Duration) (anomal
 	for {
 		var all []anomaly.Anomaly
 		for _, r := range readTopic(t, topic) {
+			checkAnomalySchema(t, r)
 			a, err := anomaly.Decode([]byte(r.Value()))
 			if err != nil {
 				t.Fatalf("anomalies offset %d: %v", r.Offset, err)
@@ -108,5 +109,15 @@ func checkConsoleLists(t *testing.T, addr, id string) {
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// checkAnomalySchema checks an anomaly-events record against its JSON Schema.
+func checkAnomalySchema(t *testing.T, r record) {
+	t.Helper()
+	if s := loadSchema(t, "anomaly-event.schema.json"); s != nil {
+		if err := s.Validate([]byte(r.Value())); err != nil {
+			t.Errorf("%s offset %d: not valid against api/anomaly-event.schema.json: %v: %s", r.Topic, r.Offset, err, r.Value())
+		}
 	}
 }

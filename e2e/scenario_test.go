@@ -118,7 +118,7 @@ func checkAcked(t *testing.T, topic string, acked map[string]bool) []record {
 	recs := waitStable(t, topic, waitRecords(t, topic, len(acked), 60*time.Second))
 	seen := map[string]int{}
 	for _, r := range recs {
-		ev, err := checkEvent(r, eventService(r))
+		ev, err := checkEvent(t, r, eventService(r))
 		if err != nil {
 			t.Fatal(err)
 		}
