@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build run test bench eval e2e fmt vet lint clean
+.PHONY: build run test bench eval demo e2e fmt vet clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/driftlock
@@ -15,6 +15,21 @@ run: build
 
 test:
 	$(GO) test -race ./...
+
+# Go benchmarks of every stage with -benchmem, then the ingest load test with
+# telemetrygen. Figures and machine go into docs/BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	./scripts/bench-ingest.sh
+
+# Detection quality on ../shared/datasets (NAB, loghub); see docs/EVALUATION.md.
+eval: build
+	./scripts/eval.sh
+
+# With `make run` going in another terminal: steady logs, then a burst of new
+# error lines; an anomaly shows in the console a few seconds later.
+demo:
+	$(GO) run ./scripts/demo
 
 # End-to-end suite on a real Apache Kafka (scripts/kafka-native-setup.sh start).
 E2E_BROKERS ?= 127.0.0.1:9092
