@@ -178,7 +178,7 @@ func BenchmarkStreamMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		tab := newStreamTable(streams, ScoringConfig(config.Default().Detector), newCBADScorer)
-		for c := range streams / 5 { // copies of the scenario's five streams
+		for c := range streams / 4 { // copies of the scenario's four streams
 			for i, m := range msgs {
 				ev, id, err := decodeRecord(m)
 				if err != nil {
