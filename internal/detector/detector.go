@@ -124,6 +124,9 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	for _, o := range opts {
 		o(s)
 	}
+	if err := s.scoring.Validate(); err != nil {
+		return nil, fmt.Errorf("detector scoring settings: %w", err)
+	}
 	s.metrics = newMetrics(s.reg)
 	s.hard, s.hardStop = context.WithCancel(context.Background())
 	var err error
