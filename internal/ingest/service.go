@@ -119,6 +119,7 @@ func (s *Service) start(ctx context.Context) error {
 	if err := s.bus.WaitTopics(ctx, s.kafka.EventsTopic); err != nil {
 		return fmt.Errorf("ensure topic %s: %w", s.kafka.EventsTopic, err)
 	}
+	tuneGC(s.cfg.MaxInflightBytes, s.log)
 	maxBytes := s.recordLimit(ctx)
 	w, err := s.bus.NewWriter(s.kafka.EventsTopic, kafkabus.WriterOptions{})
 	if err != nil {
@@ -128,6 +129,9 @@ func (s *Service) start(ctx context.Context) error {
 	// batch header, stays below the topic's max.message.bytes.
 	w.BatchBytes = int64(maxBytes) + batchOverhead/2
 	w.WriteTimeout = time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond
+	if w.Transport != nil {
+		w.Transport = &metadataCache{next: w.Transport, ttl: metadataTTL}
+	}
 	s.prod = &producer{
 		w:        w,
 		sem:      &byteSemaphore{limit: int64(s.cfg.MaxInflightBytes), gauge: s.m.inflightBytes},
