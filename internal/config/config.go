@@ -101,7 +101,10 @@ type Detector struct {
 	Compressor string `mapstructure:"compressor"`
 	// Permutations is the most permutations of one significance test. Default 200.
 	Permutations int `mapstructure:"permutations"`
-	// MaxStreams bounds the streams tracked by one replica; the idlest is evicted. Default 10000.
+	// MaxStreams bounds the streams tracked per partition (so that results do
+	// not depend on how partitions are spread over replicas); the least
+	// recently seen is evicted. At defaults a full stream holds about 0.4 MB.
+	// Default 1000.
 	MaxStreams int `mapstructure:"max_streams"`
 	// AdminEndpoint serves /metrics, /healthz and /readyz. Default "0.0.0.0:8889".
 	AdminEndpoint string `mapstructure:"admin_endpoint"`
@@ -162,7 +165,7 @@ func Default() Config {
 			Seed:          42,
 			Compressor:    "zstd",
 			Permutations:  200,
-			MaxStreams:    10_000,
+			MaxStreams:    1_000,
 			AdminEndpoint: "0.0.0.0:8889",
 		},
 		Console: Console{
