@@ -65,9 +65,28 @@ ensure_binary() {
   make -C "$ROOT" build >/dev/null
 }
 
+ports() {
+  case $1 in
+    ingest) echo 4317 4318 8888 ;;
+    detect-1) echo 8889 ;;
+    detect-2) echo 8890 ;;
+    console) echo 8080 ;;
+  esac
+}
+
+# port_in_use reports whether something already accepts connections on port.
+port_in_use() {
+  local host=$BIND
+  [[ $host == 0.0.0.0 ]] && host=127.0.0.1
+  (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
+}
+
 start_service() {
-  local name=$1 pid words
+  local name=$1 pid words p
   if pid=$(pid_of "$name"); then say "$name already running (pid $pid)"; return 0; fi
+  for p in $(ports "$name"); do
+    port_in_use "$p" && die "port $p for $name is taken by another process; stop it first"
+  done
   mapfile -t words < <(args "$name")
   nohup "$BIN" "${words[@]}" >>"$RUN/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN/$name.pid"
@@ -77,8 +96,9 @@ start_service() {
 wait_ready() {
   local name=$1 url deadline=$((SECONDS + 60))
   url=$(ready_url "$name")
-  until "$BIN" healthcheck "$url" 2>/dev/null; do
+  while :; do
     pid_of "$name" >/dev/null || { tail -n 20 "$RUN/$name.log" >&2; die "$name exited, see $RUN/$name.log"; }
+    "$BIN" healthcheck "$url" 2>/dev/null && break
     ((SECONDS < deadline)) || die "$name not ready within 60s ($url), see $RUN/$name.log"
     sleep 0.5
   done
