@@ -20,9 +20,6 @@ import (
 	"github.com/driftlock/driftlock/internal/kafkabus"
 )
 
-// devBrokerAddr is where `driftlock dev` serves its embedded broker.
-const devBrokerAddr = "127.0.0.1:9092"
-
 func newDevCmd() *cobra.Command {
 	cmd := serviceCmd("dev", "Run everything in one process on an embedded in-memory Kafka broker", runDev)
 	return cmd
@@ -81,18 +78,25 @@ func local(addr string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// startDevBroker starts the embedded broker on 127.0.0.1:9092 with the
-// configured topics already created.
+// startDevBroker starts the embedded broker on the port of the first
+// configured broker (127.0.0.1:9092 by default) with the topics created.
 func startDevBroker(k config.Kafka) (*kfake.Cluster, error) {
-	_, portStr, _ := net.SplitHostPort(devBrokerAddr)
-	port, _ := strconv.Atoi(portStr)
+	addr := k.Brokers[0]
+	_, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.brokers %q: %w", addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.brokers %q: port is not a number", addr)
+	}
 	c, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.Ports(port),
 		kfake.SeedTopics(int32(k.TopicPartitions), k.EventsTopic, k.AnomaliesTopic),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("start embedded broker on %s: %w", devBrokerAddr, err)
+		return nil, fmt.Errorf("start embedded broker on port %d (set another with --kafka.brokers=127.0.0.1:PORT): %w", port, err)
 	}
 	return c, nil
 }
