@@ -1,0 +1,264 @@
+package otlpconv
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// The fast logs decoder reads the OTLP/protobuf logs requests that clients
+// actually send straight from the wire, without protobuf-go's reflection
+// and with far fewer allocations: every string of the request is a
+// substring of one copy of the body, and messages are allocated in slabs.
+//
+// It is deliberately narrow. Anything it does not handle exactly as
+// protobuf-go would (unknown fields, a field with an unexpected wire type,
+// a singular field or oneof given twice, invalid UTF-8, nesting deeper than
+// fastMaxDepth, malformed input) makes it give up, and DecodeLogs decodes
+// the body with protobuf-go instead, which then also produces the error
+// message. So whatever it returns equals what proto.Unmarshal returns
+// (FuzzFastLogs checks this).
+
+// errNotFast: the fast decoder leaves this body to protobuf-go.
+var errNotFast = errors.New("left to protobuf-go")
+
+// fastMaxDepth bounds the nesting of attribute values the fast decoder reads.
+const fastMaxDepth = 64
+
+// slabSize is the number of messages allocated at once.
+const slabSize = 64
+
+// slab hands out pointers into chunks of Ts allocated slabSize at a time.
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) next() *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, slabSize)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
+}
+
+// wireDecoder holds one request's copies of the body and its slabs.
+type wireDecoder struct {
+	own  []byte // copy of the body; decoded bytes are capped subslices
+	str  string // the body as a string; decoded strings are substrings
+	kvs  slab[commonpb.KeyValue]
+	anys slab[commonpb.AnyValue]
+	strs slab[commonpb.AnyValue_StringValue]
+	ints slab[commonpb.AnyValue_IntValue]
+	recs slab[logspb.LogRecord]
+}
+
+// wireField is one decoded field: u holds varint and fixed values, b the
+// bytes of a length-delimited one.
+type wireField struct {
+	num protowire.Number
+	typ protowire.Type
+	u   uint64
+	b   []byte
+}
+
+// nextField reads the field at the start of b and returns the rest.
+func nextField(b []byte) (wireField, []byte, error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return wireField{}, nil, errNotFast
+	}
+	b = b[n:]
+	f := wireField{num: num, typ: typ}
+	switch typ {
+	case protowire.VarintType:
+		f.u, n = protowire.ConsumeVarint(b)
+	case protowire.Fixed64Type:
+		f.u, n = protowire.ConsumeFixed64(b)
+	case protowire.Fixed32Type:
+		var v uint32
+		v, n = protowire.ConsumeFixed32(b)
+		f.u = uint64(v)
+	case protowire.BytesType:
+		f.b, n = protowire.ConsumeBytes(b)
+	default:
+		return wireField{}, nil, errNotFast
+	}
+	if n < 0 {
+		return wireField{}, nil, errNotFast
+	}
+	return f, b[n:], nil
+}
+
+// once marks field num of a message as seen; false if it already was or
+// if it does not have wire type want.
+func once(seen *uint32, f wireField, want protowire.Type) bool {
+	bit := uint32(1) << (f.num & 31)
+	if f.typ != want || *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
+	return true
+}
+
+// string returns the bytes field v, which lies in d.own, as a substring of
+// d.str, or false if it is not valid UTF-8.
+func (d *wireDecoder) string(v []byte) (string, bool) {
+	if !utf8.Valid(v) {
+		return "", false
+	}
+	off := cap(d.own) - cap(v)
+	return d.str[off : off+len(v)], true
+}
+
+// fastDecodeLogs decodes an OTLP/protobuf logs request, or returns
+// errNotFast.
+func fastDecodeLogs(body []byte) (*collogspb.ExportLogsServiceRequest, error) {
+	d := &wireDecoder{own: append([]byte(nil), body...)}
+	d.str = string(d.own)
+	req := &collogspb.ExportLogsServiceRequest{}
+	for b := d.own; len(b) > 0; {
+		f, rest, err := nextField(b)
+		if err != nil || f.num != 1 || f.typ != protowire.BytesType {
+			return nil, errNotFast
+		}
+		rl, err := d.resourceLogs(f.b)
+		if err != nil {
+			return nil, err
+		}
+		req.ResourceLogs = append(req.ResourceLogs, rl)
+		b = rest
+	}
+	return req, nil
+}
+
+func (d *wireDecoder) resourceLogs(b []byte) (*logspb.ResourceLogs, error) {
+	rl := &logspb.ResourceLogs{}
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return nil, err
+		}
+		ok := false
+		switch f.num {
+		case 1:
+			if ok = once(&seen, f, protowire.BytesType); ok {
+				rl.Resource, err = d.resource(f.b)
+			}
+		case 2:
+			if ok = f.typ == protowire.BytesType; ok {
+				var sl *logspb.ScopeLogs
+				sl, err = d.scopeLogs(f.b)
+				rl.ScopeLogs = append(rl.ScopeLogs, sl)
+			}
+		case 3:
+			if ok = once(&seen, f, protowire.BytesType); ok {
+				rl.SchemaUrl, ok = d.string(f.b)
+			}
+		}
+		if err != nil || !ok {
+			return nil, errNotFast
+		}
+		b = rest
+	}
+	return rl, nil
+}
+
+func (d *wireDecoder) resource(b []byte) (*resourcepb.Resource, error) {
+	r := &resourcepb.Resource{}
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return nil, err
+		}
+		ok := false
+		switch f.num {
+		case 1:
+			if ok = f.typ == protowire.BytesType; ok {
+				r.Attributes, err = d.appendKeyValue(r.Attributes, f.b, 0)
+			}
+		case 2:
+			if ok = once(&seen, f, protowire.VarintType); ok {
+				r.DroppedAttributesCount = uint32(f.u)
+			}
+		}
+		if err != nil || !ok {
+			return nil, errNotFast
+		}
+		b = rest
+	}
+	return r, nil
+}
+
+func (d *wireDecoder) scopeLogs(b []byte) (*logspb.ScopeLogs, error) {
+	sl := &logspb.ScopeLogs{}
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return nil, err
+		}
+		ok := false
+		switch f.num {
+		case 1:
+			if ok = once(&seen, f, protowire.BytesType); ok {
+				sl.Scope, err = d.scope(f.b)
+			}
+		case 2:
+			if ok = f.typ == protowire.BytesType; ok {
+				var lr *logspb.LogRecord
+				lr, err = d.logRecord(f.b)
+				sl.LogRecords = append(sl.LogRecords, lr)
+			}
+		case 3:
+			if ok = once(&seen, f, protowire.BytesType); ok {
+				sl.SchemaUrl, ok = d.string(f.b)
+			}
+		}
+		if err != nil || !ok {
+			return nil, errNotFast
+		}
+		b = rest
+	}
+	return sl, nil
+}
+
+func (d *wireDecoder) scope(b []byte) (*commonpb.InstrumentationScope, error) {
+	s := &commonpb.InstrumentationScope{}
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return nil, err
+		}
+		ok := false
+		switch f.num {
+		case 1:
+			if ok = once(&seen, f, protowire.BytesType); ok {
+				s.Name, ok = d.string(f.b)
+			}
+		case 2:
+			if ok = once(&seen, f, protowire.BytesType); ok {
+				s.Version, ok = d.string(f.b)
+			}
+		case 3:
+			if ok = f.typ == protowire.BytesType; ok {
+				s.Attributes, err = d.appendKeyValue(s.Attributes, f.b, 0)
+			}
+		case 4:
+			if ok = once(&seen, f, protowire.VarintType); ok {
+				s.DroppedAttributesCount = uint32(f.u)
+			}
+		}
+		if err != nil || !ok {
+			return nil, errNotFast
+		}
+		b = rest
+	}
+	return s, nil
+}
