@@ -31,6 +31,11 @@ func DecodeLogs(body []byte, isJSON bool) (*collogspb.ExportLogsServiceRequest, 
 
 // DecodeMetrics decodes an OTLP/HTTP metrics request body.
 func DecodeMetrics(body []byte, isJSON bool) (*colmetricspb.ExportMetricsServiceRequest, error) {
+	if !isJSON {
+		if req, err := fastDecodeMetrics(body); err == nil {
+			return req, nil
+		}
+	}
 	req := &colmetricspb.ExportMetricsServiceRequest{}
 	return req, decode(body, isJSON, "metrics", req)
 }

@@ -7,6 +7,7 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -47,13 +48,14 @@ func (s *slab[T]) next() *T {
 
 // wireDecoder holds one request's copies of the body and its slabs.
 type wireDecoder struct {
-	own  []byte // copy of the body; decoded bytes are capped subslices
-	str  string // the body as a string; decoded strings are substrings
-	kvs  slab[commonpb.KeyValue]
-	anys slab[commonpb.AnyValue]
-	strs slab[commonpb.AnyValue_StringValue]
-	ints slab[commonpb.AnyValue_IntValue]
-	recs slab[logspb.LogRecord]
+	own    []byte // copy of the body; decoded bytes are capped subslices
+	str    string // the body as a string; decoded strings are substrings
+	kvs    slab[commonpb.KeyValue]
+	anys   slab[commonpb.AnyValue]
+	strs   slab[commonpb.AnyValue_StringValue]
+	ints   slab[commonpb.AnyValue_IntValue]
+	recs   slab[logspb.LogRecord]
+	points slab[metricspb.NumberDataPoint]
 }
 
 // wireField is one decoded field: u holds varint and fixed values, b the
