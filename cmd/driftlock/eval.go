@@ -35,33 +35,7 @@ func newEvalNABCmd() *cobra.Command {
 		Short: "Run the detector over NAB's data files and print the NAB scores of the three profiles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := nabPaths(&o); err != nil {
-				return err
-			}
-			o.Setup = eval.NAB()
-			if err := o.Setup.Override(set); err != nil {
-				return err
-			}
-			if o.Results == "" {
-				o.Progress = progressBar("nab files")
-			}
-			rep, err := eval.EvalNAB(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			if outDir != "" {
-				if err := nab.WriteResults(outDir, rep.Detector, rep.Series); err != nil {
-					return err
-				}
-			}
-			out := cmd.OutOrStdout()
-			if o.Results == "" {
-				fmt.Fprintf(out, "configuration (NAB):\n%s\n\n", o.Setup)
-			}
-			if err := rep.WriteText(out, profile); err != nil {
-				return err
-			}
-			return printJSON(out, asJSON, rep.JSON())
+			return runEvalNAB(cmd, o, set, profile, outDir, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -76,6 +50,38 @@ func newEvalNABCmd() *cobra.Command {
 	f.IntVar(&o.Workers, "workers", 0, "files run at once (default: number of CPUs)")
 	f.BoolVar(&asJSON, "json", false, "print the normalised scores as one JSON object on the last line")
 	return cmd
+}
+
+// runEvalNAB runs eval nab: the detector (or a published results folder),
+// the scores, the tables and the JSON line.
+func runEvalNAB(cmd *cobra.Command, o eval.NABOptions, set []string, profile, outDir string, asJSON bool) error {
+	if err := nabPaths(&o); err != nil {
+		return err
+	}
+	o.Setup = eval.NAB()
+	if err := o.Setup.Override(set); err != nil {
+		return err
+	}
+	if o.Results == "" {
+		o.Progress = progressBar("nab files")
+	}
+	rep, err := eval.EvalNAB(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	if outDir != "" {
+		if err := nab.WriteResults(outDir, rep.Detector, rep.Series); err != nil {
+			return err
+		}
+	}
+	out := cmd.OutOrStdout()
+	if o.Results == "" {
+		fmt.Fprintf(out, "configuration (NAB):\n%s\n\n", o.Setup)
+	}
+	if err := rep.WriteText(out, profile); err != nil {
+		return err
+	}
+	return printJSON(out, asJSON, rep.JSON())
 }
 
 // nabPaths checks the NAB flags and fills in the default label and config paths.
