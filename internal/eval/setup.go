@@ -63,7 +63,7 @@ func NAB() NABSetup {
 	c.Seed = Seed
 	c.ScoreEvents = true
 	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 8192, 4
-	return NABSetup{Core: c, Onset: 128, Ratio: 0.9}
+	return NABSetup{Core: c, Onset: 160, Ratio: 0.9}
 }
 
 // BGL returns the setup used on BGL and Thunderbird.
