@@ -16,6 +16,7 @@ import (
 
 	"github.com/driftlock/driftlock/internal/cbad"
 	"github.com/driftlock/driftlock/internal/eval/loghub"
+	"github.com/driftlock/driftlock/internal/eval/nab"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -110,6 +111,12 @@ func TestNABLabelsOnlyScore(t *testing.T) {
 	}
 	if with.Windows != 2 || without.Windows != 0 || len(with.Results) != 3 {
 		t.Fatalf("windows %d and %d, results %d", with.Windows, without.Windows, len(with.Results))
+	}
+	out := t.TempDir()
+	must(t, nab.WriteResults(out, "driftlock", with.Series))
+	name, back, err := nab.LoadResults(filepath.Join(out, "driftlock"))
+	if err != nil || name != "driftlock" || !reflect.DeepEqual(back, with.Series) {
+		t.Fatalf("results folder does not read back the same scores (%v)", err)
 	}
 	std := with.Results[0]
 	if std.Profile.Name != "standard" || std.Files[0].WindowsHit+std.Files[1].WindowsHit == 0 {
