@@ -81,7 +81,7 @@ func HDFS() HDFSSetup {
 	c.Seed = Seed
 	c.ScoreEvents = true
 	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 8192, 4
-	return HDFSSetup{Core: c, Sessions: true, Threshold: 0.4, MinEvents: 1}
+	return HDFSSetup{Core: c, Sessions: true, Threshold: 0.3, MinEvents: 1}
 }
 
 // Describe renders a core configuration on one line.
