@@ -46,6 +46,23 @@ func (s *slab[T]) next() *T {
 	return p
 }
 
+// listCap is the capacity of a new KeyValue list, enough for the
+// attributes of most records; longer lists grow as usual.
+const listCap = 8
+
+// lists hands out empty slices of capacity listCap from chunks of
+// slabSize of them, saving an allocation or three per attribute list.
+type lists[T any] struct{ free []T }
+
+func (l *lists[T]) take() []T {
+	if len(l.free) < listCap {
+		l.free = make([]T, listCap*slabSize)
+	}
+	s := l.free[:0:listCap]
+	l.free = l.free[listCap:]
+	return s
+}
+
 // wireDecoder holds one request's copies of the body and its slabs.
 type wireDecoder struct {
 	own    []byte // copy of the body; decoded bytes are capped subslices
@@ -56,6 +73,8 @@ type wireDecoder struct {
 	ints   slab[commonpb.AnyValue_IntValue]
 	recs   slab[logspb.LogRecord]
 	points slab[metricspb.NumberDataPoint]
+	// kvLists backs the KeyValue lists.
+	kvLists lists[*commonpb.KeyValue]
 }
 
 // wireField is one decoded field: u holds varint and fixed values, b the

@@ -112,6 +112,9 @@ func (d *wireDecoder) appendKeyValue(kvs []*commonpb.KeyValue, b []byte, depth i
 		}
 		b = rest
 	}
+	if kvs == nil {
+		kvs = d.kvLists.take()
+	}
 	return append(kvs, kv), nil
 }
 
