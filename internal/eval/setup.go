@@ -28,6 +28,7 @@ type NABSetup struct {
 	// positive and only the earliest one inside, so repeats can only cost.
 	// Onset 0 keeps every score.
 	Onset int
+	// Ratio is the factor of the Onset rule: 1 only asks for a higher score.
 	Ratio float64
 }
 
@@ -111,7 +112,7 @@ func (s HDFSSetup) String() string {
 	if s.Sessions {
 		unit = "one log record per session listing its distinct templates"
 	}
-	return lines(Describe(s.Core), unit+fmt.Sprintf("; session flagged: at least %d records with score >= %g", s.MinEvents, s.Threshold))
+	return lines(Describe(s.Core), unit+fmt.Sprintf("; session flagged: at least %d record(s) with score >= %g", s.MinEvents, s.Threshold))
 }
 
 func lines(ls ...string) string { return "  " + strings.Join(ls, "\n  ") }
