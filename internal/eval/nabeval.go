@@ -112,10 +112,10 @@ func (s NABSetup) rule() nab.RowRule {
 }
 
 // JSON returns the normalised score of each profile, rounded to 0.1.
-func (r NABReport) JSON() map[string]float64 {
-	out := make(map[string]float64, len(r.Results))
+func (r NABReport) JSON() *Fields {
+	out := &Fields{}
 	for _, res := range r.Results {
-		out[res.Profile.Name] = math.Round(res.Normalized*10) / 10
+		out.Add(res.Profile.Name, math.Round(res.Normalized*10)/10)
 	}
 	return out
 }

@@ -52,9 +52,9 @@ func show(r loghub.Ratio) string {
 }
 
 // JSON returns precision, recall and F1 (null when undefined).
-func (r HDFSReport) JSON() map[string]loghub.Ratio {
+func (r HDFSReport) JSON() *Fields {
 	m := r.Metrics
-	return map[string]loghub.Ratio{"precision": round3(m.Precision), "recall": round3(m.Recall), "f1": round3(m.F1)}
+	return (&Fields{}).Add("precision", round3(m.Precision)).Add("recall", round3(m.Recall)).Add("f1", round3(m.F1))
 }
 
 // WriteText writes the HDFS figures.
@@ -69,23 +69,22 @@ func (r HDFSReport) WriteText(w io.Writer) error {
 
 // JSON returns the line-level figures (precision, recall, f1), the run-level
 // ones (run_*), and the rates per 1,000 lines.
-func (r LogReport) JSON() map[string]any {
-	return map[string]any{
-		"precision":                   round3(r.Line.Precision),
-		"recall":                      round3(r.Line.Recall),
-		"f1":                          round3(r.Line.F1),
-		"run_precision":               round3(r.Run.Precision),
-		"run_recall":                  round3(r.Run.Recall),
-		"run_f1":                      round3(r.Run.F1),
-		"lines":                       r.Lines,
-		"anomalous_lines":             r.Anomalous,
-		"flagged_lines":               r.Flagged,
-		"runs":                        r.Run.Runs,
-		"runs_detected":               r.Run.Detected,
-		"false_alarm_runs":            r.Run.FalseAlarms,
-		"anomalies_per_1000_lines":    math.Round(r.Per1000(r.Flagged)*10) / 10,
-		"false_alarms_per_1000_lines": math.Round(r.Per1000(r.Line.FP)*10) / 10,
-	}
+func (r LogReport) JSON() *Fields {
+	return (&Fields{}).
+		Add("precision", round3(r.Line.Precision)).
+		Add("recall", round3(r.Line.Recall)).
+		Add("f1", round3(r.Line.F1)).
+		Add("run_precision", round3(r.Run.Precision)).
+		Add("run_recall", round3(r.Run.Recall)).
+		Add("run_f1", round3(r.Run.F1)).
+		Add("anomalies_per_1000_lines", math.Round(r.Per1000(r.Flagged)*10)/10).
+		Add("false_alarms_per_1000_lines", math.Round(r.Per1000(r.Line.FP)*10)/10).
+		Add("lines", r.Lines).
+		Add("anomalous_lines", r.Anomalous).
+		Add("flagged_lines", r.Flagged).
+		Add("runs", r.Run.Runs).
+		Add("runs_detected", r.Run.Detected).
+		Add("false_alarm_runs", r.Run.FalseAlarms)
 }
 
 // WriteText writes the line- and run-level tables and the first misses and
