@@ -51,6 +51,9 @@ func TestEvalNABResults(t *testing.T) {
 	if len(got) != 3 || got["standard"] != want["standard"] || got["reward_low_FP_rate"] != want["reward_low_FP_rate"] || got["reward_low_FN_rate"] != want["reward_low_FN_rate"] {
 		t.Fatalf("got %v, want %v", got, want)
 	}
+	if last := lines[len(lines)-1]; last != `{"standard":72.3,"reward_low_FP_rate":65.5,"reward_low_FN_rate":76.3}` {
+		t.Fatalf("last line %s, want the contract's shape and order", last)
+	}
 	if !strings.Contains(out, "detector numenta, 45 files, 83 windows") {
 		t.Fatalf("report header missing:\n%s", out)
 	}
