@@ -169,12 +169,6 @@ func (s *Stream) halveMemory() {
 	}
 }
 
-// lineNovelty maps a line's count c among n baseline lines to [0, 1].
-func lineNovelty(c, n int) float64 {
-	bits := math.Log2(float64(n+1) / (float64(c) + 0.5))
-	return clamp01(bits / math.Log2(2*float64(n+1)))
-}
-
 // valueNovelty maps a value to [0, 1] against the baseline statistics: 0
 // inside the baseline's 1st to 99th percentile, rising with the distance
 // beyond it in interquartile ranges (d / (1 + d), which keeps large

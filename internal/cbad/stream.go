@@ -35,7 +35,6 @@ type Stream struct {
 	sinceJudge int
 	seq        int64
 	anomRun    int
-	lastConf   float64
 	sumPrev    float64
 	sumHave    bool
 	// dict holds recent distinct lines, newline-separated.
@@ -102,7 +101,6 @@ func (s *Stream) Push(ev event.Event, offset int64) (Result, error) {
 	j := s.judge()
 	s.sinceJudge = 0
 	s.seq++
-	s.lastConf = j.Scores.Confidence
 	if j.Anomalous {
 		s.anomRun++
 		for i := 0; i < s.window.n; i++ {
