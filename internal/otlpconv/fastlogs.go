@@ -65,8 +65,9 @@ func (l *lists[T]) take() []T {
 
 // wireDecoder holds one request's copies of the body and its slabs.
 type wireDecoder struct {
-	own    []byte // copy of the body; decoded bytes are capped subslices
-	str    string // the body as a string; decoded strings are substrings
+	body   []byte // the body, only read: bytes fields are copied to arena
+	str    string // a copy of the body; decoded strings are substrings
+	arena  []byte // backs the bytes fields
 	kvs    slab[commonpb.KeyValue]
 	anys   slab[commonpb.AnyValue]
 	strs   slab[commonpb.AnyValue_StringValue]
@@ -125,23 +126,39 @@ func once(seen *uint32, f wireField, want protowire.Type) bool {
 	return true
 }
 
-// string returns the bytes field v, which lies in d.own, as a substring of
+// string returns the bytes field v, which lies in d.body, as a substring of
 // d.str, or false if it is not valid UTF-8.
 func (d *wireDecoder) string(v []byte) (string, bool) {
 	if !utf8.Valid(v) {
 		return "", false
 	}
-	off := cap(d.own) - cap(v)
+	off := cap(d.body) - cap(v)
 	return d.str[off : off+len(v)], true
+}
+
+// arenaSize is the size of the chunks bytes fields are copied to.
+const arenaSize = 4096
+
+// bytes returns a copy of the bytes field v, capped so that appending to
+// it copies again. An empty v gives an empty, non-nil slice.
+func (d *wireDecoder) bytes(v []byte) []byte {
+	if len(v) == 0 {
+		return v[:0:0]
+	}
+	if cap(d.arena)-len(d.arena) < len(v) {
+		d.arena = make([]byte, 0, max(arenaSize, len(v)))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, v...)
+	return d.arena[start:len(d.arena):len(d.arena)]
 }
 
 // fastDecodeLogs decodes an OTLP/protobuf logs request, or returns
 // errNotFast.
 func fastDecodeLogs(body []byte) (*collogspb.ExportLogsServiceRequest, error) {
-	d := &wireDecoder{own: append([]byte(nil), body...)}
-	d.str = string(d.own)
+	d := &wireDecoder{body: body, str: string(body)}
 	req := &collogspb.ExportLogsServiceRequest{}
-	for b := d.own; len(b) > 0; {
+	for b := body; len(b) > 0; {
 		f, rest, err := nextField(b)
 		if err != nil || f.num != 1 || f.typ != protowire.BytesType {
 			return nil, errNotFast

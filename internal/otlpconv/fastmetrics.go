@@ -15,10 +15,9 @@ import (
 // fastDecodeMetrics decodes an OTLP/protobuf metrics request, or returns
 // errNotFast.
 func fastDecodeMetrics(body []byte) (*colmetricspb.ExportMetricsServiceRequest, error) {
-	d := &wireDecoder{own: append([]byte(nil), body...)}
-	d.str = string(d.own)
+	d := &wireDecoder{body: body, str: string(body)}
 	req := &colmetricspb.ExportMetricsServiceRequest{}
-	for b := d.own; len(b) > 0; {
+	for b := body; len(b) > 0; {
 		f, rest, err := nextField(b)
 		if err != nil || f.num != 1 || f.typ != protowire.BytesType {
 			return nil, errNotFast

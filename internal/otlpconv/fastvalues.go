@@ -60,11 +60,11 @@ func (d *wireDecoder) logRecordField(lr *logspb.LogRecord, seen *uint32, f wireF
 		}
 	case 9:
 		if ok = once(seen, f, protowire.BytesType); ok {
-			lr.TraceId = nonEmpty(f.b)
+			lr.TraceId = nonEmpty(d.bytes(f.b))
 		}
 	case 10:
 		if ok = once(seen, f, protowire.BytesType); ok {
-			lr.SpanId = nonEmpty(f.b)
+			lr.SpanId = nonEmpty(d.bytes(f.b))
 		}
 	case 11:
 		if ok = once(seen, f, protowire.Fixed64Type); ok {
@@ -78,13 +78,12 @@ func (d *wireDecoder) logRecordField(lr *logspb.LogRecord, seen *uint32, f wireF
 	return ok && err == nil
 }
 
-// nonEmpty is a proto3 bytes field as protobuf-go sets it: nil when empty,
-// else capped so that appending to it copies.
+// nonEmpty is a proto3 bytes field as protobuf-go sets it: nil when empty.
 func nonEmpty(v []byte) []byte {
 	if len(v) == 0 {
 		return nil
 	}
-	return v[:len(v):len(v)]
+	return v
 }
 
 // appendKeyValue decodes the KeyValue in b and appends it to kvs.
@@ -166,7 +165,7 @@ func (d *wireDecoder) setAnyValue(v *commonpb.AnyValue, f wireField, depth int) 
 		v.Value, ok = &commonpb.AnyValue_KvlistValue{KvlistValue: l}, err == nil
 	case f.num == 7 && f.typ == protowire.BytesType:
 		// In a oneof, protobuf-go keeps an empty value non-nil.
-		v.Value, ok = &commonpb.AnyValue_BytesValue{BytesValue: f.b[:len(f.b):len(f.b)]}, true
+		v.Value, ok = &commonpb.AnyValue_BytesValue{BytesValue: d.bytes(f.b)}, true
 	}
 	return ok
 }
