@@ -93,10 +93,14 @@ func (c *canonicalizer) span(name, kind, status string, durNanos int64, attrs ma
 
 // appendAttrs appends the attributes in key order: key=value while the key
 // has shown at most maxValues distinct values, the key alone after that.
+// service.name is left out: it names the stream, so it is the same on every
+// event and would only clutter the shapes quoted in explanations.
 func (c *canonicalizer) appendAttrs(dst []byte, attrs map[string]any) []byte {
 	c.keys = c.keys[:0]
 	for k := range attrs {
-		c.keys = append(c.keys, k)
+		if k != "service.name" {
+			c.keys = append(c.keys, k)
+		}
 	}
 	slices.Sort(c.keys)
 	for _, k := range c.keys {
