@@ -156,21 +156,31 @@ func (d *wireDecoder) bytes(v []byte) []byte {
 // fastDecodeLogs decodes an OTLP/protobuf logs request, or returns
 // errNotFast.
 func fastDecodeLogs(body []byte) (*collogspb.ExportLogsServiceRequest, error) {
+	rls, err := fastDecodeRequest(body, (*wireDecoder).resourceLogs)
+	if err != nil {
+		return nil, err
+	}
+	return &collogspb.ExportLogsServiceRequest{ResourceLogs: rls}, nil
+}
+
+// fastDecodeRequest decodes an export request, whose only field is the
+// repeated resource message 1, with one decoder shared by its items.
+func fastDecodeRequest[T any](body []byte, item func(*wireDecoder, []byte) (T, error)) ([]T, error) {
 	d := &wireDecoder{body: body, str: string(body)}
-	req := &collogspb.ExportLogsServiceRequest{}
+	var items []T
 	for b := body; len(b) > 0; {
 		f, rest, err := nextField(b)
 		if err != nil || f.num != 1 || f.typ != protowire.BytesType {
 			return nil, errNotFast
 		}
-		rl, err := d.resourceLogs(f.b)
+		it, err := item(d, f.b)
 		if err != nil {
 			return nil, err
 		}
-		req.ResourceLogs = append(req.ResourceLogs, rl)
+		items = append(items, it)
 		b = rest
 	}
-	return req, nil
+	return items, nil
 }
 
 func (d *wireDecoder) resourceLogs(b []byte) (*logspb.ResourceLogs, error) {

@@ -15,21 +15,11 @@ import (
 // fastDecodeMetrics decodes an OTLP/protobuf metrics request, or returns
 // errNotFast.
 func fastDecodeMetrics(body []byte) (*colmetricspb.ExportMetricsServiceRequest, error) {
-	d := &wireDecoder{body: body, str: string(body)}
-	req := &colmetricspb.ExportMetricsServiceRequest{}
-	for b := body; len(b) > 0; {
-		f, rest, err := nextField(b)
-		if err != nil || f.num != 1 || f.typ != protowire.BytesType {
-			return nil, errNotFast
-		}
-		rm, err := d.resourceMetrics(f.b)
-		if err != nil {
-			return nil, err
-		}
-		req.ResourceMetrics = append(req.ResourceMetrics, rm)
-		b = rest
+	rms, err := fastDecodeRequest(body, (*wireDecoder).resourceMetrics)
+	if err != nil {
+		return nil, err
 	}
-	return req, nil
+	return &colmetricspb.ExportMetricsServiceRequest{ResourceMetrics: rms}, nil
 }
 
 func (d *wireDecoder) resourceMetrics(b []byte) (*metricspb.ResourceMetrics, error) {
