@@ -46,6 +46,13 @@ type Config struct {
 	// Levels is the number of level symbols a metric value is quantised into
 	// against the baseline. Default 8.
 	Levels int
+	// ContextOrder, when above 0, also scores a metric event by the novelty
+	// of the latest ContextOrder symbols (level and direction of change)
+	// against the n-grams the stream has shown: Result.Score is the larger
+	// of the value's novelty and ContextWeight times this. Default 0 (off).
+	ContextOrder int
+	// ContextWeight scales the context novelty, in [0, 1].
+	ContextWeight float64
 }
 
 // Judgement is the verdict on one window of a stream.

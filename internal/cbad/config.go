@@ -43,6 +43,8 @@ func (c Config) Validate() error {
 		{c.AdaptAfter >= 1, "adapt_after", c.AdaptAfter, "must be at least 1"},
 		{c.MaxAttrValues >= 0 && c.MaxAttrValues <= 256, "max_attr_values", c.MaxAttrValues, "must be between 0 and 256"},
 		{c.Levels >= 2 && c.Levels <= 64, "levels", c.Levels, "must be between 2 and 64"},
+		{c.ContextOrder >= 0 && c.ContextOrder <= 8, "context_order", c.ContextOrder, "must be between 0 and 8"},
+		{c.ContextWeight >= 0 && c.ContextWeight <= 1, "context_weight", c.ContextWeight, "must be between 0 and 1"},
 		{c.Memory >= 16 && c.Memory <= 1<<30, "memory", c.Memory, "must be between 16 and 1073741824"},
 	}
 	for _, ch := range checks {

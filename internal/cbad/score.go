@@ -79,7 +79,8 @@ func (s *Stream) refresh() {
 // eventScore is the novelty of one event given the baseline, in [0, 1]:
 // for logs the surprisal of its canonical line under the baseline's line
 // counts, for metrics the rarity of its value's rank in the baseline plus
-// its distance beyond the baseline's range.
+// its distance beyond the baseline's range, or, with Config.ContextOrder
+// set, the novelty of its recent context if that is larger.
 func (s *Stream) eventScore(it *item) float64 {
 	if s.kind != "metric" {
 		return s.lineScore(it.line)
@@ -88,7 +89,11 @@ func (s *Stream) eventScore(it *item) float64 {
 		return 0
 	}
 	s.refresh()
-	return s.valueNovelty(it.vals[0])
+	score := s.valueNovelty(it.vals[0])
+	if s.cfg.ContextOrder > 0 {
+		score = max(score, s.cfg.ContextWeight*s.contextNovelty(it.vals[0]))
+	}
+	return score
 }
 
 // maxMemoryLines bounds the distinct lines the long memory keeps.

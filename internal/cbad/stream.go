@@ -45,6 +45,7 @@ type Stream struct {
 	effects []float64
 
 	ref refStats
+	ctx contextModel
 	sc  scratch
 }
 
@@ -175,6 +176,7 @@ func (s *Stream) SizeBytes() int {
 	for line := range s.lines {
 		n += len(line) + 48
 	}
+	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes() + s.sc.sizeBytes()
 }
 

@@ -14,8 +14,9 @@ func coreKey(c *cbad.Config, key, value string) (bool, error) {
 		"window_size": &c.WindowSize, "hop_size": &c.HopSize, "permutations": &c.Permutations,
 		"baseline_size": &c.BaselineSize, "block_size": &c.BlockSize, "stop_after": &c.StopAfter,
 		"adapt_after": &c.AdaptAfter, "max_attr_values": &c.MaxAttrValues, "levels": &c.Levels,
+		"context_order": &c.ContextOrder,
 	}
-	floats := map[string]*float64{"threshold": &c.Threshold, "min_effect": &c.MinEffect}
+	floats := map[string]*float64{"threshold": &c.Threshold, "min_effect": &c.MinEffect, "context_weight": &c.ContextWeight}
 	var err error
 	switch {
 	case ints[key] != nil:
