@@ -183,37 +183,49 @@ func fastDecodeRequest[T any](body []byte, item func(*wireDecoder, []byte) (T, e
 	return items, nil
 }
 
-func (d *wireDecoder) resourceLogs(b []byte) (*logspb.ResourceLogs, error) {
-	rl := &logspb.ResourceLogs{}
+// decodeContainer decodes the shape ResourceLogs, ScopeLogs,
+// ResourceMetrics and ScopeMetrics share: field 1 a message given at most
+// once (the resource or scope), field 2 the repeated children, field 3 the
+// schema URL. A child it cannot decode makes it return errNotFast.
+func decodeContainer[H, C any](d *wireDecoder, b []byte, head func(*wireDecoder, []byte) (H, error),
+	child func(*wireDecoder, []byte) (C, error)) (h H, children []C, schemaURL string, err error) {
 	var seen uint32
 	for len(b) > 0 {
-		f, rest, err := nextField(b)
-		if err != nil {
-			return nil, err
+		f, rest, ferr := nextField(b)
+		if ferr != nil {
+			return h, nil, "", ferr
 		}
 		ok := false
 		switch f.num {
 		case 1:
 			if ok = once(&seen, f, protowire.BytesType); ok {
-				rl.Resource, err = d.resource(f.b)
+				h, err = head(d, f.b)
 			}
 		case 2:
 			if ok = f.typ == protowire.BytesType; ok {
-				var sl *logspb.ScopeLogs
-				sl, err = d.scopeLogs(f.b)
-				rl.ScopeLogs = append(rl.ScopeLogs, sl)
+				var c C
+				c, err = child(d, f.b)
+				children = append(children, c)
 			}
 		case 3:
 			if ok = once(&seen, f, protowire.BytesType); ok {
-				rl.SchemaUrl, ok = d.string(f.b)
+				schemaURL, ok = d.string(f.b)
 			}
 		}
 		if err != nil || !ok {
-			return nil, errNotFast
+			return h, nil, "", errNotFast
 		}
 		b = rest
 	}
-	return rl, nil
+	return h, children, schemaURL, nil
+}
+
+func (d *wireDecoder) resourceLogs(b []byte) (*logspb.ResourceLogs, error) {
+	res, sls, url, err := decodeContainer(d, b, (*wireDecoder).resource, (*wireDecoder).scopeLogs)
+	if err != nil {
+		return nil, err
+	}
+	return &logspb.ResourceLogs{Resource: res, ScopeLogs: sls, SchemaUrl: url}, nil
 }
 
 func (d *wireDecoder) resource(b []byte) (*resourcepb.Resource, error) {
@@ -244,36 +256,11 @@ func (d *wireDecoder) resource(b []byte) (*resourcepb.Resource, error) {
 }
 
 func (d *wireDecoder) scopeLogs(b []byte) (*logspb.ScopeLogs, error) {
-	sl := &logspb.ScopeLogs{}
-	var seen uint32
-	for len(b) > 0 {
-		f, rest, err := nextField(b)
-		if err != nil {
-			return nil, err
-		}
-		ok := false
-		switch f.num {
-		case 1:
-			if ok = once(&seen, f, protowire.BytesType); ok {
-				sl.Scope, err = d.scope(f.b)
-			}
-		case 2:
-			if ok = f.typ == protowire.BytesType; ok {
-				var lr *logspb.LogRecord
-				lr, err = d.logRecord(f.b)
-				sl.LogRecords = append(sl.LogRecords, lr)
-			}
-		case 3:
-			if ok = once(&seen, f, protowire.BytesType); ok {
-				sl.SchemaUrl, ok = d.string(f.b)
-			}
-		}
-		if err != nil || !ok {
-			return nil, errNotFast
-		}
-		b = rest
+	scope, lrs, url, err := decodeContainer(d, b, (*wireDecoder).scope, (*wireDecoder).logRecord)
+	if err != nil {
+		return nil, err
 	}
-	return sl, nil
+	return &logspb.ScopeLogs{Scope: scope, LogRecords: lrs, SchemaUrl: url}, nil
 }
 
 func (d *wireDecoder) scope(b []byte) (*commonpb.InstrumentationScope, error) {

@@ -23,69 +23,19 @@ func fastDecodeMetrics(body []byte) (*colmetricspb.ExportMetricsServiceRequest, 
 }
 
 func (d *wireDecoder) resourceMetrics(b []byte) (*metricspb.ResourceMetrics, error) {
-	rm := &metricspb.ResourceMetrics{}
-	var seen uint32
-	for len(b) > 0 {
-		f, rest, err := nextField(b)
-		if err != nil {
-			return nil, err
-		}
-		ok := false
-		switch f.num {
-		case 1:
-			if ok = once(&seen, f, protowire.BytesType); ok {
-				rm.Resource, err = d.resource(f.b)
-			}
-		case 2:
-			if ok = f.typ == protowire.BytesType; ok {
-				var sm *metricspb.ScopeMetrics
-				sm, err = d.scopeMetrics(f.b)
-				rm.ScopeMetrics = append(rm.ScopeMetrics, sm)
-			}
-		case 3:
-			if ok = once(&seen, f, protowire.BytesType); ok {
-				rm.SchemaUrl, ok = d.string(f.b)
-			}
-		}
-		if err != nil || !ok {
-			return nil, errNotFast
-		}
-		b = rest
+	res, sms, url, err := decodeContainer(d, b, (*wireDecoder).resource, (*wireDecoder).scopeMetrics)
+	if err != nil {
+		return nil, err
 	}
-	return rm, nil
+	return &metricspb.ResourceMetrics{Resource: res, ScopeMetrics: sms, SchemaUrl: url}, nil
 }
 
 func (d *wireDecoder) scopeMetrics(b []byte) (*metricspb.ScopeMetrics, error) {
-	sm := &metricspb.ScopeMetrics{}
-	var seen uint32
-	for len(b) > 0 {
-		f, rest, err := nextField(b)
-		if err != nil {
-			return nil, err
-		}
-		ok := false
-		switch f.num {
-		case 1:
-			if ok = once(&seen, f, protowire.BytesType); ok {
-				sm.Scope, err = d.scope(f.b)
-			}
-		case 2:
-			if ok = f.typ == protowire.BytesType; ok {
-				var m *metricspb.Metric
-				m, err = d.metric(f.b)
-				sm.Metrics = append(sm.Metrics, m)
-			}
-		case 3:
-			if ok = once(&seen, f, protowire.BytesType); ok {
-				sm.SchemaUrl, ok = d.string(f.b)
-			}
-		}
-		if err != nil || !ok {
-			return nil, errNotFast
-		}
-		b = rest
+	scope, ms, url, err := decodeContainer(d, b, (*wireDecoder).scope, (*wireDecoder).metric)
+	if err != nil {
+		return nil, err
 	}
-	return sm, nil
+	return &metricspb.ScopeMetrics{Scope: scope, Metrics: ms, SchemaUrl: url}, nil
 }
 
 func (d *wireDecoder) metric(b []byte) (*metricspb.Metric, error) {
