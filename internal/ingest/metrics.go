@@ -14,6 +14,8 @@ type metrics struct {
 	kafkaErrors   prometheus.Counter
 	inflightBytes prometheus.Gauge
 	batchRecords  prometheus.Histogram
+
+	kafkaBatchRecords prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -52,9 +54,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Records per export request.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
 		}),
+		kafkaBatchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "driftlock_ingest_kafka_batch_records",
+			Help:    "Records per record batch produced to Kafka.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
+		}),
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests,
-		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords)
+		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords)
 	return m
 }
 

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/compress"
 
-	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/otlpconv"
 )
 
@@ -53,41 +54,129 @@ func (s *byteSemaphore) release(n int64) {
 	s.gauge.Set(float64(s.used))
 }
 
-// producer writes a request's records with the shared writer and waits for
-// Kafka's acknowledgement of all of them. Concurrent requests share the
-// writer's batches.
-//
-// A request that stops waiting (timeout, client gone) leaves its records in
-// the writer's batches, which kafka-go still sends. Their bytes stay counted
-// in the in-flight budget until kafka-go is done with them, so that clients
-// retrying through an outage cannot pile up unbounded batches.
-type producer struct {
-	w        *kafka.Writer
-	sem      *byteSemaphore
-	timeout  time.Duration
-	maxBytes int // largest record (key, value and headers) a batch can hold
-	m        *metrics
-	writes   sync.WaitGroup // one per WriteMessages call in progress
+// producerConfig is what the producer needs from the service's settings.
+type producerConfig struct {
+	topic        string
+	batchRecords int           // kafka.batch_size
+	linger       time.Duration // kafka.batch_timeout_ms
+	compression  string        // kafka.compression
+	writeTimeout time.Duration // ingest.write_timeout_ms
+	maxBytes     int           // largest record (key, value and headers)
+	inflight     int64         // ingest.max_inflight_bytes
 }
 
-// produce writes recs. It returns the records Kafka refused as too large
-// (a permanent rejection); any other failure is errOverloaded or
+// producer writes the records of export requests to the events topic and
+// tells each request when Kafka has acknowledged all of its records.
+// Records are partitioned by key (murmur2, as kafka.Murmur2Balancer) and
+// encoded at once into the open record batch of their partition, shared by
+// concurrent requests (batcher.go); finished batches go to Kafka with
+// kafka-go's RawProduce, one produce request in flight per partition, so
+// each partition's records are written in the order they came.
+//
+// A request that stops waiting (timeout, client gone) leaves its records in
+// their batches, which are still sent. Their bytes stay counted in the
+// in-flight budget until every batch holding them is done, so that clients
+// retrying through an outage cannot pile up unbounded batches.
+type producer struct {
+	cfg        producerConfig
+	client     *kafka.Client
+	codec      compress.Codec // nil for none
+	batchBytes int            // cap of a batch, header included
+	parts      *partitionCounter
+	sem        *byteSemaphore
+	m          *metrics
+
+	lanes    atomic.Pointer[[]*lane] // by partition; only grows
+	growMu   sync.Mutex
+	state    sync.RWMutex // held for reading while a request enqueues
+	closed   bool
+	closing  chan struct{} // closed by close: send what is open now
+	ctx      context.Context
+	cancel   context.CancelFunc // aborts produce calls when close gives up
+	senders  sync.WaitGroup     // one per lane being served
+	batches  sync.Pool
+	closeErr error
+	once     sync.Once
+}
+
+// newProducer builds a producer for cfg.topic sending through client.
+func newProducer(cfg producerConfig, client *kafka.Client, m *metrics) (*producer, error) {
+	var c compress.Compression
+	if cfg.compression != "" {
+		if err := c.UnmarshalText([]byte(cfg.compression)); err != nil {
+			return nil, fmt.Errorf("kafka.compression: %w", err)
+		}
+	}
+	p := &producer{
+		cfg:    cfg,
+		client: client,
+		codec:  c.Codec(),
+		// A batch holds at least one record of maxBytes and, with the
+		// record batch header, stays below the topic's max.message.bytes.
+		batchBytes: cfg.maxBytes + batchOverhead/2,
+		parts:      &partitionCounter{client: client, topic: cfg.topic, ttl: metadataTTL},
+		sem:        &byteSemaphore{limit: cfg.inflight, gauge: m.inflightBytes},
+		m:          m,
+		closing:    make(chan struct{}),
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	empty := []*lane{}
+	p.lanes.Store(&empty)
+	return p, nil
+}
+
+// request is one produce call's share of the batches: it is done when
+// every batch holding one of its records is done.
+type request struct {
+	pending  atomic.Int32 // batches not done yet, plus one while enqueuing
+	bytes    int64
+	sem      *byteSemaphore
+	done     chan struct{}
+	mu       sync.Mutex
+	err      error
+	rejected []otlpconv.Rejection
+}
+
+// batchDone notes the end of one batch holding records of r; err is the
+// batch's failure, if any.
+func (r *request) batchDone(err error) {
+	if err != nil {
+		r.fail(err)
+	}
+	if r.pending.Add(-1) == 0 {
+		r.sem.release(r.bytes)
+		close(r.done)
+	}
+}
+
+func (r *request) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+}
+
+func (r *request) reject(rej otlpconv.Rejection) {
+	r.mu.Lock()
+	r.rejected = append(r.rejected, rej)
+	r.mu.Unlock()
+}
+
+// produce writes recs. It returns the records refused as too large (a
+// permanent rejection); any other failure is errOverloaded or
 // errUnavailable and means the client must retry the whole request.
 func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
-	msgs, rejected := p.messages(recs)
-	if len(msgs) == 0 {
+	recs, rejected := p.admit(recs)
+	if len(recs) == 0 {
 		return rejected, nil
 	}
 	start := time.Now()
-	err := p.write(ctx, msgs)
+	tooLarge, err := p.write(ctx, recs)
 	p.m.writeDuration.Observe(time.Since(start).Seconds())
 	if errors.Is(err, errOverloaded) {
 		return nil, err
 	}
-	if err == nil {
-		return rejected, nil
-	}
-	tooLarge, err := p.splitTooLarge(ctx, msgs, err)
 	if err != nil {
 		if ctx.Err() == nil { // not the client giving up
 			p.m.kafkaErrors.Inc()
@@ -97,147 +186,86 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 	return append(rejected, tooLarge...), nil
 }
 
-// write hands msgs to the writer within the in-flight budget and waits for
-// the acknowledgement, ctx's end or the write timeout, whichever is first.
-func (p *producer) write(ctx context.Context, msgs []kafka.Message) error {
-	var n int64
-	for i := range msgs {
-		n += int64(len(msgs[i].Value) + len(msgs[i].Key))
-	}
-	if !p.sem.tryAcquire(n) {
-		return errOverloaded
-	}
-	done := make(chan error, 1)
-	p.writes.Add(1)
-	go func() {
-		defer p.writes.Done()
-		defer p.sem.release(n)
-		// kafka-go bounds each attempt by the writer's WriteTimeout.
-		done <- p.w.WriteMessages(context.WithoutCancel(ctx), msgs...)
-	}()
-	timer := time.NewTimer(p.timeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		return err
-	case <-timer.C:
-		return fmt.Errorf("no acknowledgement within %s", p.timeout)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// close waits for the writes in progress and closes the writer, which
-// flushes what it still holds; it gives up when ctx ends.
-func (p *producer) close(ctx context.Context) error {
-	done := make(chan error, 1)
-	go func() {
-		p.writes.Wait()
-		done <- p.w.Close()
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return fmt.Errorf("kafka writes still pending: %w", ctx.Err())
-	}
-}
-
-// Header values shared by every message; kafka-go only reads them.
-var (
-	contentTypeValue = []byte(event.ContentTypeJSON)
-	typeValues       = map[event.Type][]byte{event.TypeLog: []byte(event.TypeLog), event.TypeMetric: []byte(event.TypeMetric), event.TypeSpan: []byte(event.TypeSpan)}
-	sourceValues     = map[string][]byte{sourceGRPC: []byte(sourceGRPC), sourceHTTP: []byte(sourceHTTP)}
-)
-
-// messages turns records into Kafka messages, setting aside those that
-// cannot fit in a produce batch. Keys, headers and header values are shared
-// between the messages of a request where they are equal, which saves most
-// of the allocations per record.
-func (p *producer) messages(recs []otlpconv.Record) ([]kafka.Message, []otlpconv.Rejection) {
-	msgs := make([]kafka.Message, 0, len(recs))
-	headers := make([]kafka.Header, 0, 4*len(recs))
+// admit sets aside the records that cannot fit in a produce batch. recs
+// is returned as it is when all fit.
+func (p *producer) admit(recs []otlpconv.Record) ([]otlpconv.Record, []otlpconv.Rejection) {
+	var kept []otlpconv.Record
 	var rejected []otlpconv.Rejection
-	var key, service []byte
 	for i := range recs {
 		r := &recs[i]
-		if string(key) != r.Key {
-			key = []byte(r.Key)
+		size := recordSize(r)
+		switch {
+		case size > p.cfg.maxBytes:
+			if kept == nil {
+				kept = append(make([]otlpconv.Record, 0, len(recs)), recs[:i]...)
+			}
+			rejected = append(rejected, tooLargeRejection(r, size, p.cfg.maxBytes))
+		case kept != nil:
+			kept = append(kept, *r)
 		}
-		if string(service) != r.Service {
-			service = []byte(r.Service)
-		}
-		start := len(headers)
-		headers = append(headers,
-			kafka.Header{Key: event.HeaderEventType, Value: headerValue(typeValues, r.Type, string(r.Type))},
-			kafka.Header{Key: event.HeaderSource, Value: headerValue(sourceValues, r.Source, r.Source)},
-			kafka.Header{Key: event.HeaderServiceName, Value: service},
-			kafka.Header{Key: event.HeaderContentType, Value: contentTypeValue})
-		m := kafka.Message{Key: key, Value: r.Value, Headers: headers[start:len(headers):len(headers)]}
-		if size := recordSize(&m); size > p.maxBytes {
-			headers = headers[:start]
-			rejected = append(rejected, tooLargeRejection(r, size, p.maxBytes))
-			continue
-		}
-		msgs = append(msgs, m)
 	}
-	return msgs, rejected
+	if kept == nil && rejected == nil {
+		return recs, nil
+	}
+	return kept, rejected
 }
 
-func headerValue[K comparable](known map[K][]byte, k K, s string) []byte {
-	if v, ok := known[k]; ok {
-		return v
-	}
-	return []byte(s)
-}
-
-// splitTooLarge looks at a failed write. Records Kafka refused as too large
-// are written once more on their own (they may have shared a batch with a
-// large one); those refused again are rejected. Any other error is returned.
-func (p *producer) splitTooLarge(ctx context.Context, msgs []kafka.Message, err error) ([]otlpconv.Rejection, error) {
-	var werrs kafka.WriteErrors
-	if !errors.As(err, &werrs) {
+// write enqueues recs within the in-flight budget and waits for Kafka's
+// acknowledgement of all of them, ctx's end or the write timeout,
+// whichever is first.
+func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
+	timer := time.NewTimer(p.cfg.writeTimeout)
+	defer timer.Stop()
+	mctx, cancel := context.WithTimeout(ctx, p.cfg.writeTimeout)
+	partitions, err := p.parts.count(mctx)
+	cancel()
+	if err != nil {
 		return nil, err
 	}
-	var retry []int
-	for i, e := range werrs {
-		switch {
-		case e == nil:
-		case errors.Is(e, kafka.MessageSizeTooLarge):
-			retry = append(retry, i)
-		default:
-			return nil, e
-		}
+	var n int64
+	for i := range recs {
+		n += int64(len(recs[i].Value) + len(recs[i].Key))
 	}
-	var rejected []otlpconv.Rejection
-	for _, i := range retry {
-		err := p.write(ctx, msgs[i:i+1])
-		switch {
-		case err == nil:
-		case isTooLarge(err):
-			rejected = append(rejected, otlpconv.Rejection{Reason: "too_large", Items: 1, Message: fmt.Sprintf(
-				"%s record of stream %q (%d bytes with key and headers) refused by kafka as too large; the topic's max.message.bytes is below ingest.max_record_bytes",
-				msgs[i].Headers[0].Value, msgs[i].Key, recordSize(&msgs[i]))})
-		default:
-			return nil, err
-		}
+	if !p.sem.tryAcquire(n) {
+		return nil, errOverloaded
 	}
-	return rejected, nil
+	req := &request{bytes: n, sem: p.sem, done: make(chan struct{})}
+	req.pending.Store(1)
+	err = p.enqueue(req, recs, partitions)
+	req.batchDone(err)
+	select {
+	case <-req.done:
+		return req.rejected, req.err
+	case <-timer.C:
+		return nil, fmt.Errorf("no acknowledgement within %s", p.cfg.writeTimeout)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
-// isTooLarge reports whether err is Kafka's MESSAGE_TOO_LARGE, alone or as
-// the only kind of error of a write.
-func isTooLarge(err error) bool {
-	var werrs kafka.WriteErrors
-	if !errors.As(err, &werrs) {
-		return errors.Is(err, kafka.MessageSizeTooLarge)
-	}
-	for _, e := range werrs {
-		if e != nil && !errors.Is(e, kafka.MessageSizeTooLarge) {
-			return false
+// close sends what the batches hold and waits for every batch to be done.
+// When ctx ends first, the produce calls in progress are abandoned.
+func (p *producer) close(ctx context.Context) error {
+	p.once.Do(func() {
+		p.state.Lock()
+		p.closed = true
+		close(p.closing)
+		p.state.Unlock()
+		done := make(chan struct{})
+		go func() {
+			p.senders.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			p.closeErr = fmt.Errorf("kafka writes still pending: %w", ctx.Err())
+			p.cancel()
+			<-done
 		}
-	}
-	return werrs.Count() > 0
+		p.cancel()
+	})
+	return p.closeErr
 }
 
 func tooLargeRejection(r *otlpconv.Record, size, limit int) otlpconv.Rejection {
@@ -245,12 +273,23 @@ func tooLargeRejection(r *otlpconv.Record, size, limit int) otlpconv.Rejection {
 		"%s record of stream %q is %d bytes with key and headers, over the limit of %d bytes", r.Type, r.Key, size, limit)}
 }
 
-// recordSize is the bytes a message takes in a produce batch, as the
-// writer counts them.
-func recordSize(m *kafka.Message) int {
-	n := 4 + 1 + 1 + 8 + 4 + len(m.Key) + 4 + len(m.Value) + 1
-	for _, h := range m.Headers {
-		n += 2 + len(h.Key) + 2 + len(h.Value)
+func refusedRejection(r *decodedRecord) otlpconv.Rejection {
+	return otlpconv.Rejection{Reason: "too_large", Items: 1, Message: fmt.Sprintf(
+		"%s record of stream %q (%d bytes with key and headers) refused by kafka as too large; the topic's max.message.bytes is below ingest.max_record_bytes",
+		r.headers[0], r.key, sizeWithHeaders(len(r.key), len(r.value), &r.headers))}
+}
+
+// recordSize is the bytes a record takes in a produce batch, as kafka-go
+// counts them (fixed-size lengths); the record limits are in these bytes.
+func recordSize(r *otlpconv.Record) int {
+	h := recordHeaderValues(r)
+	return sizeWithHeaders(len(r.Key), len(r.Value), &h)
+}
+
+func sizeWithHeaders(key, value int, h *headerValues) int {
+	n := 4 + 1 + 1 + 8 + 4 + key + 4 + value + 1
+	for i := range h {
+		n += 2 + len(headerKeys[i]) + 2 + len(h[i])
 	}
 	return n
 }

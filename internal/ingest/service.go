@@ -121,24 +121,22 @@ func (s *Service) start(ctx context.Context) error {
 	}
 	tuneGC(s.cfg.MaxInflightBytes, s.log)
 	maxBytes := s.recordLimit(ctx)
-	w, err := s.bus.NewWriter(s.kafka.EventsTopic, kafkabus.WriterOptions{})
+	writeTimeout := time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond
+	client := s.bus.Client()
+	client.Timeout = writeTimeout
+	prod, err := newProducer(producerConfig{
+		topic:        s.kafka.EventsTopic,
+		batchRecords: s.kafka.BatchSize,
+		linger:       time.Duration(s.kafka.BatchTimeoutMS) * time.Millisecond,
+		compression:  s.kafka.Compression,
+		writeTimeout: writeTimeout,
+		maxBytes:     maxBytes,
+		inflight:     int64(s.cfg.MaxInflightBytes),
+	}, client, s.m)
 	if err != nil {
 		return err
 	}
-	// A batch holds at least one record of maxBytes and, with the record
-	// batch header, stays below the topic's max.message.bytes.
-	w.BatchBytes = int64(maxBytes) + batchOverhead/2
-	w.WriteTimeout = time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond
-	if w.Transport != nil {
-		w.Transport = &metadataCache{next: w.Transport, ttl: metadataTTL}
-	}
-	s.prod = &producer{
-		w:        w,
-		sem:      &byteSemaphore{limit: int64(s.cfg.MaxInflightBytes), gauge: s.m.inflightBytes},
-		timeout:  time.Duration(s.cfg.WriteTimeoutMS) * time.Millisecond,
-		maxBytes: maxBytes,
-		m:        s.m,
-	}
+	s.prod = prod
 	s.conv = otlpconv.New(otlpconv.Limits{
 		MaxRecordBytes:    min(s.cfg.MaxRecordBytes, maxBytes),
 		MaxAttributes:     s.cfg.MaxAttributes,
@@ -154,7 +152,7 @@ func (s *Service) serve(ctx context.Context) error {
 	go func() { errc <- s.grpc.Serve(s.grpcLn) }()
 	go func() { errc <- s.http.Serve(s.httpLn) }()
 	s.log.Info("ingest serving", "otlp_grpc", s.GRPCAddr(), "otlp_http", s.HTTPAddr(),
-		"admin", s.AdminAddr(), "topic", s.kafka.EventsTopic, "max_record_bytes", s.prod.maxBytes)
+		"admin", s.AdminAddr(), "topic", s.kafka.EventsTopic, "max_record_bytes", s.prod.cfg.maxBytes)
 	var serveErr error
 	running := 2
 	select {
@@ -171,7 +169,7 @@ func (s *Service) serve(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(context.Background(), s.shutdownBound())
 	defer cancel()
 	if err := s.prod.close(cctx); err != nil && serveErr == nil {
-		serveErr = fmt.Errorf("close kafka writer: %w", err)
+		serveErr = fmt.Errorf("close kafka producer: %w", err)
 	}
 	s.log.Info("ingest stopped")
 	return serveErr

@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/driftlock/driftlock/internal/otlpconv"
+)
+
+// errClosed: a request came after the producer was closed.
+var errClosed = errors.New("producer closed")
+
+// lane holds the batches of one partition. Requests add records to the
+// open batch; a batch is sealed when it is full (kafka.batch_size records,
+// or the byte cap) or has waited kafka.batch_timeout_ms. One sender
+// goroutine serves the lane while it holds records and sends its sealed
+// batches one after the other, so at most one produce request per
+// partition is in flight and the partition's records keep their order.
+type lane struct {
+	partition int
+	mu        sync.Mutex
+	open      *recordBatch
+	sealed    []*recordBatch // waiting to be sent, oldest first
+	serving   bool           // a sender goroutine owns the lane
+	wake      chan struct{}  // capacity 1: a batch was sealed
+}
+
+// lane returns partition i's lane, adding lanes when the topic grew.
+func (p *producer) lane(i int) *lane {
+	if lanes := *p.lanes.Load(); i < len(lanes) {
+		return lanes[i]
+	}
+	p.growMu.Lock()
+	defer p.growMu.Unlock()
+	lanes := *p.lanes.Load()
+	for j := len(lanes); j <= i; j++ {
+		lanes = append(lanes, &lane{partition: j, wake: make(chan struct{}, 1)})
+	}
+	p.lanes.Store(&lanes)
+	return lanes[i]
+}
+
+// enqueue adds recs, all of which fit a batch alone, to the open batches
+// of their partitions. Consecutive records of one partition are added
+// under one lock.
+func (p *producer) enqueue(req *request, recs []otlpconv.Record, partitions int) error {
+	p.state.RLock()
+	defer p.state.RUnlock()
+	if p.closed {
+		return errClosed
+	}
+	lastKey, last := "", -1
+	partition := func(r *otlpconv.Record) int {
+		if last < 0 || r.Key != lastKey {
+			lastKey, last = r.Key, partitionOf(r.Key, partitions)
+		}
+		return last
+	}
+	for start := 0; start < len(recs); {
+		part, end := partition(&recs[start]), start+1
+		for end < len(recs) && partition(&recs[end]) == part {
+			end++
+		}
+		p.addRun(p.lane(part), req, recs[start:end])
+		start = end
+	}
+	return nil
+}
+
+// addRun adds records of one partition to its open batch, sealing batches
+// as they fill, and makes sure a sender serves the lane.
+func (p *producer) addRun(l *lane, req *request, recs []otlpconv.Record) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range recs {
+		r := &recs[i]
+		h := recordHeaderValues(r)
+		if b := l.open; b != nil && b.size()+encodedSize(b.records, r.Key, r.Value, &h) > p.batchBytes {
+			l.seal()
+		}
+		if l.open == nil {
+			l.open = p.newBatch()
+			l.open.opened = time.Now()
+		}
+		l.open.add(r.Key, r.Value, &h)
+		l.open.own(req)
+		if l.open.records >= p.cfg.batchRecords {
+			l.seal()
+		}
+	}
+	if !l.serving {
+		l.serving = true
+		p.senders.Add(1)
+		go p.serve(l)
+	}
+}
+
+// seal moves the open batch to the queue and wakes the sender; l.mu held.
+func (l *lane) seal() {
+	l.sealed = append(l.sealed, l.open)
+	l.open = nil
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *producer) newBatch() *recordBatch {
+	b, _ := p.batches.Get().(*recordBatch)
+	if b == nil {
+		b = &recordBatch{}
+	}
+	b.reset()
+	return b
+}
+
+// serve sends the lane's batches until it holds none.
+func (p *producer) serve(l *lane) {
+	defer p.senders.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		b := p.next(l, timer)
+		if b == nil {
+			return
+		}
+		p.send(l.partition, b)
+	}
+}
+
+// next returns the lane's next batch to send, waiting for the open batch
+// to fill or to reach its linger time, or nil (and the lane unserved) when
+// the lane is empty.
+func (p *producer) next(l *lane, timer *time.Timer) *recordBatch {
+	for {
+		l.mu.Lock()
+		if len(l.sealed) > 0 {
+			b := l.sealed[0]
+			l.sealed[0] = nil
+			l.sealed = l.sealed[1:]
+			l.mu.Unlock()
+			return b
+		}
+		if l.open == nil {
+			l.serving = false
+			l.mu.Unlock()
+			return nil
+		}
+		wait := p.cfg.linger - time.Since(l.open.opened)
+		if wait <= 0 || p.isClosing() {
+			l.seal()
+			l.mu.Unlock()
+			continue
+		}
+		l.mu.Unlock()
+		timer.Reset(wait)
+		select {
+		case <-l.wake:
+		case <-timer.C:
+		case <-p.closing:
+		}
+		timer.Stop()
+	}
+}
+
+func (p *producer) isClosing() bool {
+	select {
+	case <-p.closing:
+		return true
+	default:
+		return false
+	}
+}

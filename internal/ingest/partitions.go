@@ -1,0 +1,106 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// metadataTTL is how long the events topic's partition count is reused.
+// kafka-go's transport, which answers the metadata request from its own
+// cache, refreshes that cache every few seconds.
+const metadataTTL = time.Second
+
+// partitionCounter knows the events topic's partition count, asking
+// kafka-go's transport at most once per ttl and again after forget.
+type partitionCounter struct {
+	client *kafka.Client
+	topic  string
+	ttl    time.Duration
+	mu     sync.Mutex // one metadata request at a time
+	last   atomic.Pointer[partitionCount]
+}
+
+type partitionCount struct {
+	n       int
+	expires time.Time
+}
+
+// count returns the partition count, from cache when it is fresh.
+func (c *partitionCounter) count(ctx context.Context) (int, error) {
+	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
+		return e.n, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
+		return e.n, nil
+	}
+	resp, err := c.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.topic}})
+	if err != nil {
+		return 0, fmt.Errorf("kafka metadata: %w", err)
+	}
+	for _, t := range resp.Topics {
+		if t.Name != c.topic {
+			continue
+		}
+		if t.Error != nil {
+			return 0, fmt.Errorf("topic %s: %w", c.topic, t.Error)
+		}
+		if len(t.Partitions) == 0 {
+			break
+		}
+		c.last.Store(&partitionCount{n: len(t.Partitions), expires: time.Now().Add(c.ttl)})
+		return len(t.Partitions), nil
+	}
+	return 0, fmt.Errorf("topic %s: no partitions in the metadata", c.topic)
+}
+
+// forget drops the cached count, after Kafka said a partition has no
+// leader here or does not exist.
+func (c *partitionCounter) forget() { c.last.Store(nil) }
+
+// partitionOf is the partition of key among n, as kafka.Murmur2Balancer
+// (and the Java client) picks it for a non-nil key.
+func partitionOf(key string, n int) int {
+	return int((murmur2(key) & 0x7fffffff) % uint32(n))
+}
+
+// murmur2 is the Java client's murmur2 hash, as kafka-go implements it.
+func murmur2(data string) uint32 {
+	const (
+		seed uint32 = 0x9747b28c
+		m    uint32 = 0x5bd1e995
+		r           = 24
+	)
+	length := len(data)
+	h := seed ^ uint32(length)
+	for i := 0; i+4 <= length; i += 4 {
+		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+	}
+	tail := length &^ 3
+	switch length % 4 {
+	case 3:
+		h ^= uint32(data[tail+2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(data[tail+1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(data[tail])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}
