@@ -1,0 +1,294 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/otlpconv"
+)
+
+// producerHarness is a producer on an in-memory broker whose events
+// topic has three partitions.
+type producerHarness struct {
+	t       *testing.T
+	p       *producer
+	m       *metrics
+	cluster *kfake.Cluster
+	cfg     config.Config
+}
+
+func startProducer(t *testing.T, tweak func(*producerConfig)) *producerHarness {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Kafka.Brokers = c.ListenAddrs()
+	bus, err := kafkabus.New(cfg.Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 5 * time.Millisecond, compression: "none",
+		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20}
+	if tweak != nil {
+		tweak(&pc)
+	}
+	client := bus.Client()
+	client.Timeout = pc.writeTimeout
+	m := newMetrics(prometheus.NewRegistry())
+	p, err := newProducer(pc, client, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := p.close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		bus.Close()
+		c.Close()
+	})
+	return &producerHarness{t: t, p: p, m: m, cluster: c, cfg: cfg}
+}
+
+// observe reports the records of each produce request the broker gets, by
+// partition, and the compression of its batch.
+func (h *producerHarness) observe() <-chan producedBatch {
+	ch := make(chan producedBatch, 1000)
+	h.cluster.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		h.cluster.KeepControl()
+		for _, tp := range req.(*kmsg.ProduceRequest).Topics {
+			for _, pp := range tp.Partitions {
+				var rb kmsg.RecordBatch
+				if err := rb.ReadFrom(pp.Records); err == nil {
+					ch <- producedBatch{partition: int(pp.Partition), records: int(rb.NumRecords), compression: rb.Attributes & 7}
+				}
+			}
+		}
+		return nil, nil, false
+	})
+	return ch
+}
+
+type producedBatch struct {
+	partition, records int
+	compression        int16
+}
+
+// consume reads the whole events topic.
+func (h *producerHarness) consume() []*kgo.Record {
+	return (&harness{t: h.t, cfg: h.cfg}).consumeAll()
+}
+
+func logRecords(key string, n int, valueSize int) []otlpconv.Record {
+	recs := make([]otlpconv.Record, n)
+	for i := range recs {
+		v := fmt.Sprintf(`{"key":%q,"i":%d}`, key, i)
+		v += strings.Repeat(" ", max(0, valueSize-len(v)))
+		service, _, _ := strings.Cut(key, "|")
+		recs[i] = otlpconv.Record{Key: key, Value: []byte(v), Type: event.TypeLog, Service: service, Source: sourceGRPC}
+	}
+	return recs
+}
+
+func batchesSeen(ch <-chan producedBatch, want int) []producedBatch {
+	var got []producedBatch
+	for n := 0; n < want; {
+		select {
+		case b := <-ch:
+			got = append(got, b)
+			n += b.records
+		case <-time.After(10 * time.Second):
+			return got
+		}
+	}
+	return got
+}
+
+// TestProducerBatchSize: a request larger than kafka.batch_size is sent as
+// full batches and a rest, on the key's partition, in order.
+func TestProducerBatchSize(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 10 })
+	seen := h.observe()
+	recs := logRecords("checkout|log", 25, 0)
+	if rej, err := h.p.produce(context.Background(), recs); err != nil || rej != nil {
+		t.Fatalf("produce: %v %v", rej, err)
+	}
+	part := partitionOf("checkout|log", 3)
+	got := batchesSeen(seen, 25)
+	if fmt.Sprint(got) != fmt.Sprint([]producedBatch{{part, 10, 0}, {part, 10, 0}, {part, 5, 0}}) {
+		t.Errorf("produce requests %v, want 10, 10, 5 records on partition %d", got, part)
+	}
+	for i, r := range h.consume() {
+		if want := fmt.Sprintf(`"i":%d}`, i); !strings.HasSuffix(string(r.Value), want) || int(r.Partition) != part {
+			t.Errorf("record %d: %s on partition %d, want %s on %d", i, r.Value, r.Partition, want, part)
+		}
+	}
+}
+
+// TestProducerSharesBatches: records of concurrent requests share a batch,
+// and each request is answered when that batch is acknowledged.
+func TestProducerSharesBatches(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 3; c.linger = time.Hour })
+	seen := h.observe()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 10*i))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := batchesSeen(seen, 3); len(got) != 1 || got[0].records != 3 {
+		t.Errorf("produce requests %v, want one of 3 records", got)
+	}
+	if n := testutil.CollectAndCount(h.m.kafkaBatchRecords); n != 1 {
+		t.Errorf("batch records histogram has %d series", n)
+	}
+}
+
+// TestProducerBatchBytes: a batch stays below the byte cap derived from
+// the record limit.
+func TestProducerBatchBytes(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.maxBytes = 1000 })
+	seen := h.observe()
+	if rej, err := h.p.produce(context.Background(), logRecords("checkout|log", 5, 400)); err != nil || rej != nil {
+		t.Fatalf("produce: %v %v", rej, err)
+	}
+	got := batchesSeen(seen, 5)
+	if fmt.Sprint(got) != fmt.Sprint([]producedBatch{{got[0].partition, 2, 0}, {got[0].partition, 2, 0}, {got[0].partition, 1, 0}}) {
+		t.Errorf("produce requests %v, want 2, 2, 1 records", got)
+	}
+	rej, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 1000))
+	if err != nil || len(rej) != 1 || !strings.Contains(rej[0].Message, "over the limit of 1000 bytes") {
+		t.Errorf("record over the limit: %v %v", rej, err)
+	}
+}
+
+// TestProducerCompression: every codec's batches read back through a
+// consumer with keys, values, headers and partitions intact.
+func TestProducerCompression(t *testing.T) {
+	for code, name := range codecNames {
+		t.Run(name, func(t *testing.T) {
+			h := startProducer(t, func(c *producerConfig) { c.compression = name })
+			seen := h.observe()
+			var recs []otlpconv.Record
+			for _, key := range []string{"checkout|log", "cart|log", "pay|log", "auth|log"} {
+				recs = append(recs, logRecords(key, 30, 200)...)
+			}
+			if rej, err := h.p.produce(context.Background(), recs); err != nil || rej != nil {
+				t.Fatalf("produce: %v %v", rej, err)
+			}
+			for _, b := range batchesSeen(seen, len(recs)) {
+				if b.compression != int16(code) {
+					t.Errorf("batch compression %d, want %d", b.compression, code)
+				}
+			}
+			got := h.consume()
+			if len(got) != len(recs) {
+				t.Fatalf("%d records on the topic, want %d", len(got), len(recs))
+			}
+			values := map[string]bool{}
+			for _, r := range got {
+				values[string(r.Value)] = true
+				service, _, _ := strings.Cut(string(r.Key), "|")
+				checkHeaders(t, r, event.TypeLog, service, sourceGRPC)
+				if int(r.Partition) != partitionOf(string(r.Key), 3) {
+					t.Errorf("key %s on partition %d", r.Key, r.Partition)
+				}
+			}
+			for _, r := range recs {
+				if !values[string(r.Value)] {
+					t.Errorf("record %s missing", r.Value)
+				}
+			}
+		})
+	}
+}
+
+// TestProducerCloseFlushes: close sends what waits in open batches and
+// answers their requests; later requests are refused.
+func TestProducerCloseFlushes(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.linger = time.Hour })
+	errc := make(chan error, 1)
+	go func() {
+		_, err := h.p.produce(context.Background(), logRecords("checkout|log", 2, 0))
+		errc <- err
+	}()
+	l := h.p.lane(partitionOf("checkout|log", 3))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		l.mu.Lock()
+		open := l.open != nil
+		l.mu.Unlock()
+		if open {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("records never reached the open batch")
+		}
+	}
+	if err := h.p.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("request waiting at close: %v", err)
+	}
+	if n := len(h.consume()); n != 2 {
+		t.Errorf("%d records on the topic, want 2", n)
+	}
+	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); !errors.Is(err, errUnavailable) {
+		t.Errorf("produce after close: %v, want errUnavailable", err)
+	}
+}
+
+// TestProducerRetries: retriable errors are retried within the write
+// timeout; a permanent one fails the request at once as unavailable.
+func TestProducerRetries(t *testing.T) {
+	h := startProducer(t, nil)
+	h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotLeaderForPartition, Count: 2})
+	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 3, 0)); err != nil {
+		t.Fatalf("produce through two NOT_LEADER answers: %v", err)
+	}
+	if n := len(h.consume()); n != 3 {
+		t.Errorf("%d records on the topic, want 3", n)
+	}
+	fault := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.InvalidRecord, Count: -1})
+	defer fault.Remove()
+	start := time.Now()
+	_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0))
+	if !errors.Is(err, errUnavailable) || !strings.Contains(err.Error(), "Invalid Record") {
+		t.Errorf("permanent error: %v, want errUnavailable naming it", err)
+	}
+	if d := time.Since(start); d >= h.p.cfg.writeTimeout {
+		t.Errorf("permanent error answered after %s, not before the write timeout", d)
+	}
+	if v := testutil.ToFloat64(h.m.kafkaErrors); v != 1 {
+		t.Errorf("kafka errors counted %v, want 1", v)
+	}
+}
