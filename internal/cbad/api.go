@@ -53,6 +53,12 @@ type Config struct {
 	ContextOrder int
 	// ContextWeight scales the context novelty, in [0, 1].
 	ContextWeight float64
+	// SeasonCycles, when above 0, also scores a metric event by how far its
+	// value departs from the median of the same time of day over this many
+	// previous days (the period in events follows from the events' median
+	// interval): Result.Score is the larger of that and the other scores.
+	// Default 0 (off).
+	SeasonCycles int
 }
 
 // Judgement is the verdict on one window of a stream.

@@ -45,6 +45,7 @@ func (c Config) Validate() error {
 		{c.Levels >= 2 && c.Levels <= 64, "levels", c.Levels, "must be between 2 and 64"},
 		{c.ContextOrder >= 0 && c.ContextOrder <= 8, "context_order", c.ContextOrder, "must be between 0 and 8"},
 		{c.ContextWeight >= 0 && c.ContextWeight <= 1, "context_weight", c.ContextWeight, "must be between 0 and 1"},
+		{c.SeasonCycles >= 0 && c.SeasonCycles <= 16, "season_cycles", c.SeasonCycles, "must be between 0 and 16"},
 		{c.Memory >= 16 && c.Memory <= 1<<30, "memory", c.Memory, "must be between 16 and 1073741824"},
 	}
 	for _, ch := range checks {

@@ -80,16 +80,21 @@ func (s *Stream) refresh() {
 // for logs the surprisal of its canonical line under the baseline's line
 // counts, for metrics the rarity of its value's rank in the baseline plus
 // its distance beyond the baseline's range, or, with Config.ContextOrder
-// set, the novelty of its recent context if that is larger.
+// or Config.SeasonCycles set, the novelty of its recent context or its
+// departure from the daily cycle if that is larger.
 func (s *Stream) eventScore(it *item) float64 {
 	if s.kind != "metric" {
 		return s.lineScore(it.line)
 	}
+	score := 0.0
+	if s.cfg.SeasonCycles > 0 {
+		score = s.seasonNovelty(it.vals[0], it.ts)
+	}
 	if s.base.n == 0 {
-		return 0
+		return score
 	}
 	s.refresh()
-	score := s.valueNovelty(it.vals[0])
+	score = max(score, s.valueNovelty(it.vals[0]))
 	if s.cfg.ContextOrder > 0 {
 		score = max(score, s.cfg.ContextWeight*s.contextNovelty(it.vals[0]))
 	}

@@ -44,9 +44,10 @@ type Stream struct {
 	// effects are the effects of the latest judgements, oldest first.
 	effects []float64
 
-	ref refStats
-	ctx contextModel
-	sc  scratch
+	ref    refStats
+	ctx    contextModel
+	season seasonModel
+	sc     scratch
 }
 
 type lineStat struct {
@@ -177,6 +178,7 @@ func (s *Stream) SizeBytes() int {
 		n += len(line) + 48
 	}
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
+	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes() + s.sc.sizeBytes()
 }
 

@@ -14,7 +14,7 @@ func coreKey(c *cbad.Config, key, value string) (bool, error) {
 		"window_size": &c.WindowSize, "hop_size": &c.HopSize, "permutations": &c.Permutations,
 		"baseline_size": &c.BaselineSize, "block_size": &c.BlockSize, "stop_after": &c.StopAfter,
 		"adapt_after": &c.AdaptAfter, "max_attr_values": &c.MaxAttrValues, "levels": &c.Levels,
-		"context_order": &c.ContextOrder,
+		"context_order": &c.ContextOrder, "season_cycles": &c.SeasonCycles,
 	}
 	floats := map[string]*float64{"threshold": &c.Threshold, "min_effect": &c.MinEffect, "context_weight": &c.ContextWeight}
 	var err error

@@ -65,6 +65,7 @@ func NAB() NABSetup {
 	c.ScoreEvents = true
 	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 8192, 4
 	c.ContextOrder, c.ContextWeight = 8, 1
+	c.SeasonCycles = 7
 	return NABSetup{Core: c, Onset: 160, Ratio: 0.9}
 }
 
@@ -90,10 +91,10 @@ func HDFS() HDFSSetup {
 func Describe(c cbad.Config) string {
 	return fmt.Sprintf("window_size=%d hop_size=%d baseline_size=%d block_size=%d threshold=%g "+
 		"permutations=%d stop_after=%d min_effect=%g adapt_after=%d compressor=%s levels=%d "+
-		"max_attr_values=%d score_events=%t context_order=%d context_weight=%g seed=%d",
+		"max_attr_values=%d score_events=%t context_order=%d context_weight=%g season_cycles=%d seed=%d",
 		c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize, c.Threshold,
 		c.Permutations, c.StopAfter, c.MinEffect, c.AdaptAfter, c.Compressor, c.Levels,
-		c.MaxAttrValues, c.ScoreEvents, c.ContextOrder, c.ContextWeight, c.Seed)
+		c.MaxAttrValues, c.ScoreEvents, c.ContextOrder, c.ContextWeight, c.SeasonCycles, c.Seed)
 }
 
 // String renders the NAB setup.
