@@ -23,6 +23,9 @@ var hdfsEpoch = time.Date(2008, 11, 9, 20, 0, 0, 0, time.UTC)
 type HDFSReport struct {
 	Train, Test, TestAnomalous int
 	Metrics                    loghub.PRF
+	// Ceiling is the best any detector of template sequences could score
+	// on the test sessions (loghub.SequenceCeiling).
+	Ceiling loghub.PRF
 	// Pred are the test sessions' predictions, in order.
 	Pred []bool
 }
@@ -87,4 +90,5 @@ func (r *HDFSReport) score(test []loghub.Session) {
 		}
 	}
 	r.Metrics = loghub.Binary(r.Pred, truth)
+	r.Ceiling = loghub.SequenceCeiling(test)
 }
