@@ -24,6 +24,7 @@ type lane struct {
 	sealed    []*recordBatch // waiting to be sent, oldest first
 	serving   bool           // a sender goroutine owns the lane
 	wake      chan struct{}  // capacity 1: a batch was sealed
+	shape     recordShape    // of the last record added
 }
 
 // lane returns partition i's lane, adding lanes when the topic grew.
@@ -75,15 +76,18 @@ func (p *producer) addRun(l *lane, req *request, recs []otlpconv.Record) {
 	defer l.mu.Unlock()
 	for i := range recs {
 		r := &recs[i]
-		h := recordHeaderValues(r)
-		if b := l.open; b != nil && b.size()+encodedSize(b.records, r.Key, r.Value, &h) > p.batchBytes {
+		if !l.shape.matches(r) {
+			h := recordHeaderValues(r)
+			l.shape.set(r.Key, &h)
+		}
+		if b := l.open; b != nil && b.size()+b.encodedSize(&l.shape, r.Value) > p.batchBytes {
 			l.seal()
 		}
 		if l.open == nil {
 			l.open = p.newBatch()
 			l.open.opened = time.Now()
 		}
-		l.open.add(r.Key, r.Value, &h)
+		l.open.addShaped(&l.shape, r.Value)
 		l.open.own(req)
 		if l.open.records >= p.cfg.batchRecords {
 			l.seal()

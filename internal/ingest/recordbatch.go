@@ -71,44 +71,70 @@ func recordHeaderValues(r *otlpconv.Record) headerValues {
 	return headerValues{string(r.Type), r.Source, r.Service, event.ContentTypeJSON}
 }
 
-// encodedSize is the bytes a record takes in a batch at offsetDelta.
-func encodedSize(offsetDelta int, key string, value []byte, h *headerValues) int {
-	n := bodySize(offsetDelta, key, value, h)
+// recordShape is the encoded key and headers of a record: the same for
+// the consecutive records of a stream, so they are encoded once and copied.
+type recordShape struct {
+	key     string
+	headers headerValues
+	enc     []byte // key length, key, header count, headers
+	keyEnd  int    // end of the key in enc
+}
+
+// matches reports whether r has the shape's key and header values.
+func (s *recordShape) matches(r *otlpconv.Record) bool {
+	return s.enc != nil && r.Key == s.key && string(r.Type) == s.headers[0] &&
+		r.Source == s.headers[1] && r.Service == s.headers[2]
+}
+
+// set encodes key and h into the shape, reusing its buffer.
+func (s *recordShape) set(key string, h *headerValues) {
+	s.key, s.headers = key, *h
+	enc := binary.AppendVarint(s.enc[:0], int64(len(key)))
+	enc = append(enc, key...)
+	s.keyEnd = len(enc)
+	enc = binary.AppendVarint(enc, recordHeaders)
+	for i := range h {
+		enc = binary.AppendVarint(enc, int64(len(headerKeys[i])))
+		enc = append(enc, headerKeys[i]...)
+		enc = binary.AppendVarint(enc, int64(len(h[i])))
+		enc = append(enc, h[i]...)
+	}
+	s.enc = enc
+}
+
+// bodySize is the length field of a record of shape s with value at
+// offsetDelta: everything after the field.
+func (s *recordShape) bodySize(offsetDelta int, value []byte) int {
+	return 1 + 1 + varintSize(int64(offsetDelta)) + // attributes, timestamp delta 0, offset delta
+		len(s.enc) + varintSize(int64(len(value))) + len(value)
+}
+
+// encodedSize is the bytes a record of shape s with value takes as the
+// next record of b.
+func (b *recordBatch) encodedSize(s *recordShape, value []byte) int {
+	n := s.bodySize(b.records, value)
 	return varintSize(int64(n)) + n
 }
 
-// bodySize is the record's length field: everything after it.
-func bodySize(offsetDelta int, key string, value []byte, h *headerValues) int {
-	n := 1 + 1 + varintSize(int64(offsetDelta)) + // attributes, timestamp delta 0, offset delta
-		varintSize(int64(len(key))) + len(key) +
-		varintSize(int64(len(value))) + len(value) +
-		varintSize(recordHeaders)
-	for i := range h {
-		n += varintSize(int64(len(headerKeys[i]))) + len(headerKeys[i]) + varintSize(int64(len(h[i]))) + len(h[i])
-	}
-	return n
+// addShaped appends a record of shape s with value.
+func (b *recordBatch) addShaped(s *recordShape, value []byte) {
+	buf := binary.AppendVarint(b.buf, int64(s.bodySize(b.records, value)))
+	buf = append(buf, 0, 0) // attributes, timestamp delta
+	buf = binary.AppendVarint(buf, int64(b.records))
+	buf = append(buf, s.enc[:s.keyEnd]...)
+	buf = binary.AppendVarint(buf, int64(len(value)))
+	buf = append(buf, value...)
+	b.buf = append(buf, s.enc[s.keyEnd:]...)
+	b.records++
 }
 
 // add appends a record and returns its encoded size.
 func (b *recordBatch) add(key string, value []byte, h *headerValues) int {
+	var s recordShape
+	s.set(key, h)
 	start := len(b.buf)
-	buf := binary.AppendVarint(b.buf, int64(bodySize(b.records, key, value, h)))
-	buf = append(buf, 0, 0) // attributes, timestamp delta
-	buf = binary.AppendVarint(buf, int64(b.records))
-	buf = binary.AppendVarint(buf, int64(len(key)))
-	buf = append(buf, key...)
-	buf = binary.AppendVarint(buf, int64(len(value)))
-	buf = append(buf, value...)
-	buf = binary.AppendVarint(buf, recordHeaders)
-	for i := range h {
-		buf = binary.AppendVarint(buf, int64(len(headerKeys[i])))
-		buf = append(buf, headerKeys[i]...)
-		buf = binary.AppendVarint(buf, int64(len(h[i])))
-		buf = append(buf, h[i]...)
-	}
-	b.buf = buf
-	b.records++
-	return len(buf) - start
+	b.addShaped(&s, value)
+	return len(b.buf) - start
 }
 
 // own notes that the record just added belongs to req.
