@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/driftlock/driftlock/internal/event"
 )
@@ -27,10 +28,10 @@ func benchMetrics(n int) []event.Event {
 	return evs
 }
 
-// benchStream pushes evs round and round through one stream at defaults and
-// reports events and judgements per second.
-func benchStream(b *testing.B, key string, evs []event.Event) {
-	s, err := NewStream(key, DefaultConfig())
+// benchStream pushes evs round and round through one stream configured by
+// cfg and reports events and judgements per second.
+func benchStream(b *testing.B, key string, cfg Config, evs []event.Event) {
+	s, err := NewStream(key, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,8 +58,25 @@ func benchStream(b *testing.B, key string, evs []event.Event) {
 	b.ReportMetric(float64(s.SizeBytes()), "stream-bytes")
 }
 
-func BenchmarkPushLogs(b *testing.B)    { benchStream(b, "svc|log", benchLogs(4096)) }
-func BenchmarkPushMetrics(b *testing.B) { benchStream(b, "svc|metric|latency", benchMetrics(4096)) }
+func BenchmarkPushLogs(b *testing.B) { benchStream(b, "svc|log", DefaultConfig(), benchLogs(4096)) }
+func BenchmarkPushMetrics(b *testing.B) {
+	benchStream(b, "svc|metric|latency", DefaultConfig(), benchMetrics(4096))
+}
+
+// BenchmarkPushMetricsEventScores is BenchmarkPushMetrics with every event
+// scored, its context and daily-cycle models on (the NAB evaluation's
+// scoring; events five minutes apart, so a day is 288 events).
+func BenchmarkPushMetricsEventScores(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.ScoreEvents, cfg.ContextOrder, cfg.ContextWeight, cfg.SeasonCycles = true, 8, 1, 7
+	r := rand.New(rand.NewPCG(3, 4))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	evs := make([]event.Event, 4096)
+	for i := range evs {
+		evs[i] = gaugeAt(start.Add(time.Duration(i)*5*time.Minute), 50+5*r.NormFloat64())
+	}
+	benchStream(b, "svc|metric|latency", cfg, evs)
+}
 
 // BenchmarkZstdFloor compresses the canonical lines of one window and its
 // baseline (2048 events) once with zstd: the least work a judgement that
