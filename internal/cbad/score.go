@@ -111,7 +111,11 @@ const maxMemoryLines = 8192
 // The counts are halved every Memory events, and whenever more than
 // maxMemoryLines distinct lines are held, forgetting lines seen only once.
 //
-// A line never seen before is new by as much as it is unlike the lines seen
+// A line never seen before counts as often as there are lines seen exactly
+// once (Good–Turing's estimate of the chance that the next line is new, and
+// at least 0.5): in a stream that often shows new lines another new line is
+// less surprising than in one that rarely does. It is also new by as much
+// as it is unlike the lines seen
 // lately: its surprisal is scaled by its conditional compressed size given
 // the recent distinct lines, per byte (between half and all of it), so that
 // a known message about another node counts less than a message of a kind
@@ -120,7 +124,11 @@ func (s *Stream) lineScore(line string) float64 {
 	ls := s.lines[line]
 	score := 0.0
 	if s.seenTotal > 0 {
-		bits := math.Log2((s.seenTotal + 1) / (ls.seen + 0.5))
+		count := ls.seen + 0.5
+		if ls.seen == 0 {
+			count = max(0.5, s.once)
+		}
+		bits := math.Log2((s.seenTotal + 1) / count)
 		if ls.seen == 0 {
 			bits *= 0.5 + 0.5*s.unlikeness(line)
 		}
@@ -128,6 +136,12 @@ func (s *Stream) lineScore(line string) float64 {
 	}
 	if ls.seen == 0 {
 		s.remember(line)
+	}
+	switch ls.seen {
+	case 0:
+		s.once++
+	case 1:
+		s.once--
 	}
 	ls.seen++
 	s.seenTotal++
@@ -169,10 +183,13 @@ func (s *Stream) remember(line string) {
 // halveMemory halves every long-memory count and forgets lines no longer
 // held. Each line is treated alike, so map order does not matter.
 func (s *Stream) halveMemory() {
-	s.seenTotal = 0
+	s.seenTotal, s.once = 0, 0
 	for line, ls := range s.lines {
 		ls.seen = math.Floor(ls.seen / 2)
 		s.seenTotal += ls.seen
+		if ls.seen == 1 {
+			s.once++
+		}
 		if ls.base <= 0 && ls.live <= 0 && ls.seen < 0.5 {
 			delete(s.lines, line)
 		}

@@ -41,6 +41,8 @@ type Stream struct {
 	dict []byte
 	// seenTotal is the sum of the lines' seen counts.
 	seenTotal float64
+	// once is the number of lines whose seen count is 1.
+	once float64
 	// effects are the effects of the latest judgements, oldest first.
 	effects []float64
 
