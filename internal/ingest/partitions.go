@@ -30,10 +30,18 @@ type partitionCount struct {
 	expires time.Time
 }
 
+// cached returns the partition count if the cache holds a fresh one.
+func (c *partitionCounter) cached() (int, bool) {
+	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
+		return e.n, true
+	}
+	return 0, false
+}
+
 // count returns the partition count, from cache when it is fresh.
 func (c *partitionCounter) count(ctx context.Context) (int, error) {
-	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
-		return e.n, nil
+	if n, ok := c.cached(); ok {
+		return n, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -216,9 +216,7 @@ func (p *producer) admit(recs []otlpconv.Record) ([]otlpconv.Record, []otlpconv.
 func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
 	timer := time.NewTimer(p.cfg.writeTimeout)
 	defer timer.Stop()
-	mctx, cancel := context.WithTimeout(ctx, p.cfg.writeTimeout)
-	partitions, err := p.parts.count(mctx)
-	cancel()
+	partitions, err := p.partitions(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +229,7 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 	}
 	req := &request{bytes: n, sem: p.sem, done: make(chan struct{})}
 	req.pending.Store(1)
-	err = p.enqueue(req, recs, partitions)
-	req.batchDone(err)
+	req.batchDone(p.enqueue(req, recs, partitions))
 	select {
 	case <-req.done:
 		return req.rejected, req.err
@@ -241,6 +238,17 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// partitions is the events topic's partition count, asked for within the
+// write timeout when the cached one is stale.
+func (p *producer) partitions(ctx context.Context) (int, error) {
+	if n, ok := p.parts.cached(); ok {
+		return n, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.writeTimeout)
+	defer cancel()
+	return p.parts.count(ctx)
 }
 
 // close sends what the batches hold and waits for every batch to be done.
