@@ -201,14 +201,19 @@ func (s *Stream) halveMemory() {
 // beyond it in interquartile ranges (d / (1 + d), which keeps large
 // distances apart).
 func (s *Stream) valueNovelty(v float64) float64 {
-	r := &s.ref
-	dist := 0.0
-	if v > r.hi {
-		dist = (v - r.hi) / r.spread
-	} else if v < r.lo {
-		dist = (r.lo - v) / r.spread
+	return beyond(v, s.ref.lo, s.ref.hi, s.ref.spread)
+}
+
+// beyond maps v's distance outside [lo, hi], in units of spread, to [0, 1)
+// as d / (1 + d).
+func beyond(v, lo, hi, spread float64) float64 {
+	d := 0.0
+	if v > hi {
+		d = (v - hi) / spread
+	} else if v < lo {
+		d = (lo - v) / spread
 	}
-	return dist / (1 + dist)
+	return d / (1 + d)
 }
 
 func clamp01(x float64) float64 {

@@ -130,11 +130,5 @@ func (m *seasonModel) residualNovelty(r float64) float64 {
 	if !m.ready {
 		return 0
 	}
-	d := 0.0
-	if r > m.hi {
-		d = (r - m.hi) / m.spread
-	} else if r < m.lo {
-		d = (m.lo - r) / m.spread
-	}
-	return d / (1 + d)
+	return beyond(r, m.lo, m.hi, m.spread)
 }
