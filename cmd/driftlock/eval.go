@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/detector"
 	"github.com/driftlock/driftlock/internal/eval"
 	"github.com/driftlock/driftlock/internal/eval/nab"
 )
@@ -29,12 +31,16 @@ func newEvalNABCmd() *cobra.Command {
 	var o eval.NABOptions
 	var profile, outDir string
 	var set []string
-	var asJSON bool
+	var asJSON, asDetector bool
 	cmd := &cobra.Command{
 		Use:   "nab --data DIR --windows FILE",
 		Short: "Run the detector over NAB's data files and print the NAB scores of the three profiles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Setup = eval.NAB()
+			if asDetector {
+				o.Setup = eval.NABDetector(detector.ScoringConfig(config.Default().Detector))
+			}
 			return runEvalNAB(cmd, o, set, profile, outDir, asJSON)
 		},
 	}
@@ -49,6 +55,7 @@ func newEvalNABCmd() *cobra.Command {
 	setFlag(f, &set)
 	f.IntVar(&o.Workers, "workers", 0, "files run at once (default: number of CPUs)")
 	f.BoolVar(&asJSON, "json", false, "print the normalised scores as one JSON object on the last line")
+	f.BoolVar(&asDetector, "detector-defaults", false, "score what the detector service raises at its default settings (anomalous window judgements) instead of the NAB setup")
 	return cmd
 }
 
@@ -58,7 +65,6 @@ func runEvalNAB(cmd *cobra.Command, o eval.NABOptions, set []string, profile, ou
 	if err := nabPaths(&o); err != nil {
 		return err
 	}
-	o.Setup = eval.NAB()
 	if err := o.Setup.Override(set); err != nil {
 		return err
 	}

@@ -55,6 +55,23 @@ func TestOnsetRule(t *testing.T) {
 	}
 }
 
+func TestJudgementsRule(t *testing.T) {
+	rule := NABSetup{Judgements: true, Onset: 3, Ratio: 0.5}.rule()
+	cases := []struct {
+		res  cbad.Result
+		want float64
+	}{
+		{cbad.Result{Score: 0.99}, 0},
+		{cbad.Result{Score: 0.99, Judgement: &cbad.Judgement{Scores: cbad.Scores{Confidence: 0.95}}}, 0},
+		{cbad.Result{Score: 0.1, Judgement: &cbad.Judgement{Anomalous: true, Scores: cbad.Scores{Confidence: 0.97}}}, 0.97},
+	}
+	for i, c := range cases {
+		if got := rule(c.res); got != c.want {
+			t.Fatalf("case %d: %v, want %v", i, got, c.want)
+		}
+	}
+}
+
 // writeNAB writes a small NAB-shaped corpus: two files of a daily sine with
 // a level shift, and windows files with and without labels.
 func writeNAB(t *testing.T) (data, labelled, empty string) {

@@ -95,8 +95,17 @@ func nabScores(ctx context.Context, o NABOptions) (string, []nab.Series, map[str
 }
 
 // rule returns a fresh row rule: the event score when its tail is below
-// Ratio times every tail of the previous Onset rows, else 0.
+// Ratio times every tail of the previous Onset rows, else 0; or, with
+// Judgements, the confidence of anomalous window judgements.
 func (s NABSetup) rule() nab.RowRule {
+	if s.Judgements {
+		return func(r cbad.Result) float64 {
+			if j := r.Judgement; j != nil && j.Anomalous {
+				return j.Scores.Confidence
+			}
+			return 0
+		}
+	}
 	if s.Onset <= 0 {
 		return func(r cbad.Result) float64 { return r.Score }
 	}

@@ -78,10 +78,10 @@ func apply(overrides []string, core *cbad.Config, rule func(k, v string) (bool, 
 }
 
 // Override changes the NAB setup by "key=value" pairs: scoring-core keys
-// (window_size, hop_size, ...) or rule keys (hold, decay).
+// (window_size, hop_size, ...) or rule keys (onset, ratio, judgements).
 func (s *NABSetup) Override(kv []string) error {
 	return apply(kv, &s.Core, func(k, v string) (bool, error) {
-		return ruleKey(k, v, map[string]*int{"onset": &s.Onset}, map[string]*float64{"ratio": &s.Ratio}, nil)
+		return ruleKey(k, v, map[string]*int{"onset": &s.Onset}, map[string]*float64{"ratio": &s.Ratio}, map[string]*bool{"judgements": &s.Judgements})
 	})
 }
 

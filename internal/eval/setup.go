@@ -30,6 +30,11 @@ type NABSetup struct {
 	Onset int
 	// Ratio is the factor of the Onset rule: 1 only asks for a higher score.
 	Ratio float64
+	// Judgements scores rows by window judgements only, as the detector
+	// service raises anomalies: the row that completes a window judged
+	// anomalous gets the judgement's confidence, every other row 0. Onset
+	// and the event scores are then not used.
+	Judgements bool
 }
 
 // LogSetup is the configuration used on BGL and Thunderbird lines.
@@ -69,6 +74,13 @@ func NAB() NABSetup {
 	return NABSetup{Core: c, Onset: 160, Ratio: 0.9}
 }
 
+// NABDetector returns the setup that scores what the detector service
+// raises on NAB with the scoring settings core: anomalous window judgements.
+func NABDetector(core cbad.Config) NABSetup {
+	core.Seed = Seed
+	return NABSetup{Core: core, Judgements: true}
+}
+
 // BGL returns the setup used on BGL and Thunderbird.
 func BGL() LogSetup {
 	c := cbad.DefaultConfig()
@@ -99,6 +111,9 @@ func Describe(c cbad.Config) string {
 
 // String renders the NAB setup.
 func (s NABSetup) String() string {
+	if s.Judgements {
+		return lines(Describe(s.Core), "row score: the confidence of an anomalous window judgement at the row that completes the window, else 0 (what the detector service raises)")
+	}
 	return lines(Describe(s.Core), fmt.Sprintf("row score: event score when its tail (1-score) is below %g x the smallest tail of the previous %d rows, else 0", s.Ratio, s.Onset))
 }
 
