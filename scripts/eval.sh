@@ -29,6 +29,7 @@ run() { # name, then the eval arguments; keeps the report, prints the JSON line
 
 run nab-numenta-check nab --results "$DATA/nab/published/numenta" --windows "$DATA/nab/labels/combined_windows.json"
 run nab                nab --data "$DATA/nab/data" --windows "$DATA/nab/labels/combined_windows.json" --profile all --out "$OUT/nab-results"
+run nab-detector       nab --data "$DATA/nab/data" --windows "$DATA/nab/labels/combined_windows.json" --detector-defaults
 run hdfs-split         hdfs --train "$DATA/loghub/HDFS_sessions/hdfs_train.jsonl" --split 0.7
 if [ -f "$DATA/loghub/HDFS_sessions/hdfs_test.jsonl" ]; then
   run hdfs             hdfs --train "$DATA/loghub/HDFS_sessions/hdfs_train.jsonl" --test "$DATA/loghub/HDFS_sessions/hdfs_test.jsonl"
