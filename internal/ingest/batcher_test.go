@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -241,18 +242,7 @@ func TestProducerCloseFlushes(t *testing.T) {
 		_, err := h.p.produce(context.Background(), logRecords("checkout|log", 2, 0))
 		errc <- err
 	}()
-	l := h.p.lane(partitionOf("checkout|log", 3))
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		l.mu.Lock()
-		open := l.open != nil
-		l.mu.Unlock()
-		if open {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("records never reached the open batch")
-		}
-	}
+	waitOpen(t, h.p.lane(partitionOf("checkout|log", 3)), 2)
 	if err := h.p.close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -290,5 +280,73 @@ func TestProducerRetries(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(h.m.kafkaErrors); v != 1 {
 		t.Errorf("kafka errors counted %v, want 1", v)
+	}
+}
+
+// TestProducerSplitsRefusedBatch: when Kafka refuses a batch shared by two
+// requests as too large, its records are sent one by one; only the record
+// refused alone is rejected, to the request it came from.
+func TestProducerSplitsRefusedBatch(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 3; c.linger = time.Hour })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	maxBytes := "3000"
+	resp, err := adminClient(t, h.cfg.Kafka.Brokers).AlterTopicConfigs(ctx,
+		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &maxBytes}}, testTopic)
+	if err != nil || resp[0].Err != nil {
+		t.Fatalf("alter topic config: %v %v", err, resp)
+	}
+	big := logRecords("checkout|log", 1, 4000)[0]
+	type answer struct {
+		rej []otlpconv.Rejection
+		err error
+	}
+	first := make(chan answer, 1)
+	go func() {
+		rej, err := h.p.produce(ctx, append(logRecords("checkout|log", 1, 0), big))
+		first <- answer{rej, err}
+	}()
+	waitOpen(t, h.p.lane(partitionOf("checkout|log", 3)), 2)
+	rej, err := h.p.produce(ctx, logRecords("checkout|log", 1, 10))
+	if err != nil || rej != nil {
+		t.Errorf("request sharing the batch: %v %v, want success", rej, err)
+	}
+	a := <-first
+	if a.err != nil || len(a.rej) != 1 || !strings.Contains(a.rej[0].Message, "refused by kafka as too large") {
+		t.Errorf("request with the large record: %v %v, want it rejected alone", a.rej, a.err)
+	}
+	if n := len(h.consume()); n != 2 {
+		t.Errorf("%d records on the topic, want the 2 small ones", n)
+	}
+	// A batch of the large record alone, sent by close, is not split.
+	go func() {
+		rej, err := h.p.produce(ctx, []otlpconv.Record{big})
+		first <- answer{rej, err}
+	}()
+	waitOpen(t, h.p.lane(partitionOf("checkout|log", 3)), 1)
+	if err := h.p.close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-first; a.err != nil || len(a.rej) != 1 || !strings.Contains(a.rej[0].Message, `log record of stream "checkout|log"`) {
+		t.Errorf("large record alone: %v %v, want it rejected", a.rej, a.err)
+	}
+}
+
+// waitOpen waits until l's open batch holds n records.
+func waitOpen(t *testing.T, l *lane, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		l.mu.Lock()
+		held := 0
+		if l.open != nil {
+			held = l.open.records
+		}
+		l.mu.Unlock()
+		if held == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("open batch holds %d records after 10 s, want %d", held, n)
+		}
 	}
 }
