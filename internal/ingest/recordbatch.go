@@ -227,41 +227,48 @@ func (b *recordBatch) eachRecord(fn func(i int, r *decodedRecord)) error {
 	rest := b.buf[recordsStart:]
 	var r decodedRecord
 	for i := range b.records {
-		n, k := binary.Varint(rest)
-		if k <= 0 || n < 0 || int(n) > len(rest)-k {
+		body, next, ok := varBytes(rest)
+		if !ok || !r.read(body) {
 			return errCorruptBatch
 		}
-		body := rest[k : k+int(n)]
-		rest = rest[k+int(n):]
-		body = body[2:] // attributes, timestamp delta
-		if _, k = binary.Varint(body); k <= 0 {
-			return errCorruptBatch
-		}
-		body = body[k:]
-		var ok bool
-		if r.key, body, ok = varBytes(body); !ok {
-			return errCorruptBatch
-		}
-		if r.value, body, ok = varBytes(body); !ok {
-			return errCorruptBatch
-		}
-		if _, k = binary.Varint(body); k <= 0 {
-			return errCorruptBatch
-		}
-		body = body[k:]
-		for j := range r.headers {
-			var hk, hv []byte
-			if hk, body, ok = varBytes(body); !ok {
-				return errCorruptBatch
-			}
-			if hv, body, ok = varBytes(body); !ok || string(hk) != headerKeys[j] {
-				return errCorruptBatch
-			}
-			r.headers[j] = string(hv)
-		}
+		rest = next
 		fn(i, &r)
 	}
 	return nil
+}
+
+// read decodes a record's body (what follows its length) into r.
+func (r *decodedRecord) read(body []byte) bool {
+	if len(body) < 2 {
+		return false
+	}
+	_, k := binary.Varint(body[2:]) // after attributes and timestamp delta: offset delta
+	if k <= 0 {
+		return false
+	}
+	var ok bool
+	if r.key, body, ok = varBytes(body[2+k:]); !ok {
+		return false
+	}
+	if r.value, body, ok = varBytes(body); !ok {
+		return false
+	}
+	n, k := binary.Varint(body)
+	if k <= 0 || n != recordHeaders {
+		return false
+	}
+	body = body[k:]
+	for j := range r.headers {
+		var hk, hv []byte
+		if hk, body, ok = varBytes(body); !ok || string(hk) != headerKeys[j] {
+			return false
+		}
+		if hv, body, ok = varBytes(body); !ok {
+			return false
+		}
+		r.headers[j] = string(hv)
+	}
+	return len(body) == 0
 }
 
 // varBytes splits a varint-length-prefixed byte string off b.

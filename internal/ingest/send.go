@@ -14,7 +14,7 @@ import (
 
 // Delivery of a batch: retriable failures are retried with a backoff
 // between these bounds until the batch's delivery deadline, which is
-// deliveryTimeouts write timeouts after its first record came. A request
+// deliveryTimeouts write timeouts after its linger time. A request
 // waits one write timeout, so every request of a batch has been answered
 // before the batch's last attempt ends; until then its bytes stay counted.
 const (
@@ -32,8 +32,8 @@ var errExpired = errors.New("batch not sent before its delivery deadline")
 // one and only those refused alone are rejected.
 func (p *producer) send(partition int, b *recordBatch) {
 	p.m.kafkaBatchRecords.Observe(float64(b.records))
-	deadline := b.opened.Add(deliveryTimeouts * p.cfg.writeTimeout)
-	err, answered := p.deliver(partition, b, deadline)
+	deadline := b.opened.Add(p.cfg.linger + deliveryTimeouts*p.cfg.writeTimeout)
+	answered, err := p.deliver(partition, b, deadline)
 	switch {
 	case errors.Is(err, kafka.MessageSizeTooLarge) && b.records > 1:
 		p.split(partition, b, deadline)
@@ -59,15 +59,15 @@ func (b *recordBatch) done(err error) {
 // deadline passes. answered is false when an attempt ended without
 // Kafka's answer: kafka-go may then still be reading b's bytes, which must
 // not be reused.
-func (p *producer) deliver(partition int, b *recordBatch, deadline time.Time) (err error, answered bool) {
+func (p *producer) deliver(partition int, b *recordBatch, deadline time.Time) (answered bool, err error) {
 	payload, err := b.finish(time.Now().UnixMilli(), p.codec)
 	if err != nil {
-		return fmt.Errorf("compress batch: %w", err), true
+		return true, fmt.Errorf("compress batch: %w", err)
 	}
 	answered = true
 	for backoff := retryBackoffMin; ; backoff = min(2*backoff, retryBackoffMax) {
 		if !time.Now().Before(deadline) {
-			return errExpired, answered
+			return answered, errExpired
 		}
 		ctx, cancel := context.WithDeadline(p.ctx, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
 		resp, err := p.client.RawProduce(ctx, &kafka.RawProduceRequest{
@@ -83,13 +83,13 @@ func (p *producer) deliver(partition int, b *recordBatch, deadline time.Time) (e
 			err = resp.Error
 		}
 		if err == nil || !retriable(err) {
-			return err, answered
+			return answered, err
 		}
 		if leaderMoved(err) {
 			p.parts.forget()
 		}
 		if !p.sleep(backoff, deadline) {
-			return err, answered
+			return answered, err
 		}
 	}
 }
@@ -144,7 +144,7 @@ func (p *producer) split(partition int, b *recordBatch, deadline time.Time) {
 		req := b.owners[run].req
 		single.reset()
 		single.add(string(r.key), r.value, &r.headers)
-		err, answered := p.deliver(partition, single, deadline)
+		answered, err := p.deliver(partition, single, deadline)
 		switch {
 		case err == nil:
 		case errors.Is(err, kafka.MessageSizeTooLarge):
