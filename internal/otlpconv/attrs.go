@@ -13,12 +13,24 @@ import (
 // cyclic value built in code cannot recurse without end.
 const hardMaxDepth = 128
 
-// kv is one resource attribute. enc, when set, holds the attribute already
-// written as "key":value.
+// kv is one resource attribute: its value is val, or the AnyValue wire
+// bytes wire when fromWire is set. enc, when set, holds the attribute
+// already written as "key":value.
 type kv struct {
-	key string
-	val *commonpb.AnyValue
-	enc []byte
+	key      string
+	val      *commonpb.AnyValue
+	wire     []byte
+	fromWire bool
+	enc      []byte
+}
+
+// stringValue is the attribute's string value, or "" when it has another
+// type.
+func (a *kv) stringValue() string {
+	if a.fromWire {
+		return wireStringValue(a.wire)
+	}
+	return a.val.GetStringValue()
 }
 
 // sortedIdx appends to dst[:0] the indices of attrs sorted by key
@@ -32,13 +44,19 @@ func sortedIdx(dst []int32, attrs []*commonpb.KeyValue) []int32 {
 			dst = append(dst, int32(i))
 		}
 	}
-	if len(dst) < 2 {
-		return dst
+	return sortUnique(dst, func(i int32) string { return attrs[i].Key })
+}
+
+// sortUnique sorts the indices idx by key and keeps, of equal keys, the
+// last index given.
+func sortUnique(idx []int32, key func(int32) string) []int32 {
+	if len(idx) < 2 {
+		return idx
 	}
-	slices.SortStableFunc(dst, func(x, y int32) int { return strings.Compare(attrs[x].Key, attrs[y].Key) })
-	out := dst[:0]
-	for i, x := range dst {
-		if i+1 < len(dst) && attrs[dst[i+1]].Key == attrs[x].Key {
+	slices.SortStableFunc(idx, func(x, y int32) int { return strings.Compare(key(x), key(y)) })
+	out := idx[:0]
+	for i, x := range idx {
+		if i+1 < len(idx) && key(idx[i+1]) == key(x) {
 			continue
 		}
 		out = append(out, x)
@@ -49,11 +67,12 @@ func sortedIdx(dst []int32, attrs []*commonpb.KeyValue) []int32 {
 // mergeIdx appends to dst[:0] the union of the resource set res and the
 // sorted own attributes: an own attribute i as i, a resource attribute j as
 // ^j. On equal keys the own attribute wins.
-func mergeIdx(dst []int32, res []kv, own []*commonpb.KeyValue, idx []int32) []int32 {
+// ownKey gives the key of own attribute i.
+func mergeIdx(dst []int32, res []kv, ownKey func(int32) string, idx []int32) []int32 {
 	dst = dst[:0]
 	i, j := 0, 0
 	for i < len(res) && j < len(idx) {
-		switch c := strings.Compare(res[i].key, own[idx[j]].Key); {
+		switch c := strings.Compare(res[i].key, ownKey(idx[j])); {
 		case c < 0:
 			dst = append(dst, ^int32(i))
 			i++
@@ -85,10 +104,13 @@ func (e *limitError) Error() string { return e.reason + ": " + e.detail }
 type valueWriter struct {
 	maxDepth int
 	scratch  [][]int32
+	wkvs     [][]wkv // the wire path's key-value lists, per level
 }
 
-// appendMergedObject writes a merged set (see mergeIdx) as a JSON object.
-func (w *valueWriter) appendMergedObject(dst []byte, merged []int32, res []kv, own []*commonpb.KeyValue) ([]byte, error) {
+// appendMergedObject writes a merged set (see mergeIdx) as a JSON object;
+// appendOwn writes own attribute i as "key":value.
+func (w *valueWriter) appendMergedObject(dst []byte, merged []int32, res []kv,
+	appendOwn func(dst []byte, i int32) ([]byte, error)) ([]byte, error) {
 	dst = append(dst, '{')
 	for n, m := range merged {
 		if n > 0 {
@@ -97,11 +119,11 @@ func (w *valueWriter) appendMergedObject(dst []byte, merged []int32, res []kv, o
 		var err error
 		switch {
 		case m >= 0:
-			dst, err = w.appendAttr(dst, own[m].Key, own[m].Value)
+			dst, err = appendOwn(dst, m)
 		case res[^m].enc != nil:
 			dst = append(dst, res[^m].enc...)
 		default:
-			dst, err = w.appendAttr(dst, res[^m].key, res[^m].val)
+			dst, err = w.appendKV(dst, &res[^m])
 		}
 		if err != nil {
 			return dst, err
@@ -110,18 +132,24 @@ func (w *valueWriter) appendMergedObject(dst []byte, merged []int32, res []kv, o
 	return append(dst, '}'), nil
 }
 
-// appendIdxObject writes the attributes of attrs at the sorted indices idx
-// as a JSON object; depth is the nesting of their values.
-func (w *valueWriter) appendIdxObject(dst []byte, attrs []*commonpb.KeyValue, idx []int32, depth int) ([]byte, error) {
+// appendKV appends a resource attribute as "key":value.
+func (w *valueWriter) appendKV(dst []byte, a *kv) ([]byte, error) {
+	if a.fromWire {
+		return w.appendWireAttr(dst, a.key, a.wire)
+	}
+	return w.appendAttr(dst, a.key, a.val)
+}
+
+// appendIdxObject writes the attributes at the sorted indices idx as a
+// JSON object; attr writes attribute i as "key":value.
+func appendIdxObject(dst []byte, idx []int32, attr func(dst []byte, i int32) ([]byte, error)) ([]byte, error) {
 	dst = append(dst, '{')
 	for n, i := range idx {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, attrs[i].Key)
-		dst = append(dst, ':')
 		var err error
-		if dst, err = w.appendValue(dst, attrs[i].Value, depth); err != nil {
+		if dst, err = attr(dst, i); err != nil {
 			return dst, err
 		}
 	}
@@ -141,10 +169,10 @@ func (w *valueWriter) appendAttr(dst []byte, key string, val *commonpb.AnyValue)
 // carries it then reports the error.
 func (w *valueWriter) preEncode(buf []byte, set []kv, ends []int) ([]byte, []int) {
 	buf, ends = buf[:0], ends[:0]
-	for _, a := range set {
+	for i := range set {
 		start := len(buf)
 		var err error
-		if buf, err = w.appendAttr(buf, a.key, a.val); err != nil {
+		if buf, err = w.appendKV(buf, &set[i]); err != nil {
 			buf = buf[:start]
 			ends = append(ends, -1)
 			continue
@@ -173,10 +201,7 @@ func (w *valueWriter) appendValue(dst []byte, v *commonpb.AnyValue, nest int) ([
 	case *commonpb.AnyValue_IntValue:
 		return strconv.AppendInt(dst, x.IntValue, 10), nil
 	case *commonpb.AnyValue_DoubleValue:
-		if !finite(x.DoubleValue) {
-			return appendString(dst, nonFiniteName(x.DoubleValue)), nil
-		}
-		return appendFloat(dst, x.DoubleValue), nil
+		return appendDouble(dst, x.DoubleValue), nil
 	case *commonpb.AnyValue_BytesValue:
 		return appendBase64(dst, x.BytesValue), nil
 	case *commonpb.AnyValue_ArrayValue:
@@ -191,6 +216,14 @@ func (w *valueWriter) appendValue(dst []byte, v *commonpb.AnyValue, nest int) ([
 		return w.appendKVList(dst, x.KvlistValue.GetValues(), nest+1)
 	}
 	return append(dst, "null"...), nil
+}
+
+// appendDouble appends a double value, a non-finite one as its name.
+func appendDouble(dst []byte, f float64) []byte {
+	if !finite(f) {
+		return appendString(dst, nonFiniteName(f))
+	}
+	return appendFloat(dst, f)
 }
 
 func (w *valueWriter) checkDepth(depth int) error {
@@ -222,5 +255,15 @@ func (w *valueWriter) appendKVList(dst []byte, vals []*commonpb.KeyValue, depth 
 		w.scratch = append(w.scratch, nil)
 	}
 	w.scratch[depth] = sortedIdx(w.scratch[depth], vals)
-	return w.appendIdxObject(dst, vals, w.scratch[depth], depth)
+	return w.appendPBObject(dst, vals, w.scratch[depth], depth)
+}
+
+// appendPBObject writes the attributes of attrs at the sorted indices idx
+// as a JSON object; depth is the nesting of their values.
+func (w *valueWriter) appendPBObject(dst []byte, attrs []*commonpb.KeyValue, idx []int32, depth int) ([]byte, error) {
+	return appendIdxObject(dst, idx, func(dst []byte, i int32) ([]byte, error) {
+		dst = appendString(dst, attrs[i].Key)
+		dst = append(dst, ':')
+		return w.appendValue(dst, attrs[i].Value, depth)
+	})
 }

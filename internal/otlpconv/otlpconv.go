@@ -130,6 +130,7 @@ type scratch struct {
 	resBuf      []byte  // the resource attributes, written once
 	resEnds     []int   // ends of the attributes in resBuf
 	own, merged []int32 // see sortedIdx and mergeIdx
+	wown        []wkv   // the wire path's attributes of the current item
 }
 
 // batch collects the records of one request. All values are appended to one
@@ -203,6 +204,8 @@ func (c *Converter) end(b *batch) {
 	}
 	s := b.scratch
 	clear(s.res[:cap(s.res)])
+	clear(s.wown[:cap(s.wown)])
+	s.w.release()
 	if cap(s.resBuf) > maxPooledBuffer {
 		s.resBuf = nil
 	}
@@ -253,12 +256,21 @@ func (b *batch) setResource(attrs []*commonpb.KeyValue) {
 	for _, i := range b.own {
 		b.res = append(b.res, kv{key: attrs[i].Key, val: attrs[i].Value})
 	}
+	b.resourceSet()
+}
+
+// resourceSet writes the sorted resource attributes in b.res and finds the
+// service name.
+func (b *batch) resourceSet() {
 	b.resBuf, b.resEnds = b.w.preEncode(b.resBuf, b.res, b.resEnds)
 	b.service = event.UnknownService
-	for _, a := range b.res {
-		if a.key == "service.name" {
-			if s := a.val.GetStringValue(); s != "" {
+	for i := range b.res {
+		if a := &b.res[i]; a.key == "service.name" {
+			if s := a.stringValue(); s != "" {
 				b.service = s
+				if a.fromWire {
+					b.service = strings.Clone(s) // s points into the request body
+				}
 			}
 			break
 		}
@@ -328,11 +340,19 @@ func (b *batch) checkCount(n int, of string) error {
 // after checking their number.
 func (b *batch) appendMerged(own []*commonpb.KeyValue) error {
 	b.own = sortedIdx(b.own, own)
-	b.merged = mergeIdx(b.merged, b.res, own, b.own)
+	return b.appendMergedIdx(func(i int32) string { return own[i].Key }, func(dst []byte, i int32) ([]byte, error) {
+		return b.w.appendAttr(dst, own[i].Key, own[i].Value)
+	})
+}
+
+// appendMergedIdx appends the resource attributes merged with the own
+// attributes at the sorted indices b.own, which key names and attr writes.
+func (b *batch) appendMergedIdx(key func(int32) string, attr func(dst []byte, i int32) ([]byte, error)) error {
+	b.merged = mergeIdx(b.merged, b.res, key, b.own)
 	if err := b.checkCount(len(b.merged), "attributes"); err != nil {
 		return err
 	}
 	var err error
-	b.buf, err = b.w.appendMergedObject(b.buf, b.merged, b.res, own)
+	b.buf, err = b.w.appendMergedObject(b.buf, b.merged, b.res, attr)
 	return err
 }

@@ -183,3 +183,36 @@ func BenchmarkDecodeLogsProto(b *testing.B) {
 	}
 	reportPerRecord(b, cpu)
 }
+
+// BenchmarkDecodeConvertLogsProto is the ingest's work on an OTLP/protobuf
+// logs body through protobuf-go messages: DecodeLogs, then Logs.
+func BenchmarkDecodeConvertLogsProto(b *testing.B) {
+	c, body := New(testLimits), benchLogsBody(b)
+	runBench(b, func() ([]Record, []Rejection) {
+		req, err := DecodeLogs(body, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c.Logs(req, testSource)
+	})
+}
+
+// BenchmarkLogsProto is the same work straight from the wire bytes.
+func BenchmarkLogsProto(b *testing.B) {
+	c, body := New(testLimits), benchLogsBody(b)
+	runBench(b, func() ([]Record, []Rejection) {
+		recs, rejs, err := c.LogsProto(body, testSource)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return recs, rejs
+	})
+}
+
+func benchLogsBody(b *testing.B) []byte {
+	body, err := proto.Marshal(benchLogs())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}

@@ -118,7 +118,7 @@ func refLogs(req *collogspb.ExportLogsServiceRequest, source string) []refRecord
 				}
 				d := event.LogData{
 					Timestamp:      event.FormatNanos(unixNanos(ts)),
-					Severity:       severity(lr),
+					Severity:       severity(lr.GetSeverityText(), int32(lr.GetSeverityNumber())),
 					Body:           refAny(lr.GetBody()),
 					SeverityNumber: int32(lr.GetSeverityNumber()),
 					Flags:          lr.GetFlags(),

@@ -108,7 +108,7 @@ func (b *batch) spanEvents(evs []*tracepb.Span_Event) error {
 			}
 			b.buf = append(b.buf, `,"attributes":`...)
 			var err error
-			if b.buf, err = b.w.appendIdxObject(b.buf, attrs, b.own, 0); err != nil {
+			if b.buf, err = b.w.appendPBObject(b.buf, attrs, b.own, 0); err != nil {
 				return err
 			}
 		}
