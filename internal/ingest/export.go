@@ -31,14 +31,18 @@ type signal[Req, Resp proto.Message] struct {
 	path    string // OTLP/HTTP path
 	decode  func(body []byte, json bool) (Req, error)
 	convert func(c *otlpconv.Converter, req Req, source string) ([]otlpconv.Record, []otlpconv.Rejection)
-	respond func(rejected int64, message string) Resp
+	// fromWire, when set, decodes and converts an OTLP/protobuf body in one
+	// step, as decode and convert would.
+	fromWire func(c *otlpconv.Converter, body []byte, source string) ([]otlpconv.Record, []otlpconv.Rejection, error)
+	respond  func(rejected int64, message string) Resp
 }
 
 var logsSignal = signal[*collogspb.ExportLogsServiceRequest, *collogspb.ExportLogsServiceResponse]{
-	name:    "logs",
-	path:    "/v1/logs",
-	decode:  otlpconv.DecodeLogs,
-	convert: (*otlpconv.Converter).Logs,
+	name:     "logs",
+	path:     "/v1/logs",
+	decode:   otlpconv.DecodeLogs,
+	convert:  (*otlpconv.Converter).Logs,
+	fromWire: (*otlpconv.Converter).LogsProto,
 	respond: func(rejected int64, msg string) *collogspb.ExportLogsServiceResponse {
 		resp := &collogspb.ExportLogsServiceResponse{}
 		if rejected > 0 || msg != "" {
@@ -83,10 +87,23 @@ type result struct {
 	message  string
 }
 
-// export converts req, produces its records and waits for Kafka. A non-nil
-// error is errOverloaded or errUnavailable (wrapped): the client retries.
-func export[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], transport, source string, req Req) (result, error) {
+// decodeConvert decodes a request body and converts the request; an error
+// is the decoder's, for the client.
+func decodeConvert[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], body []byte, isJSON bool, source string) ([]otlpconv.Record, []otlpconv.Rejection, error) {
+	if !isJSON && sig.fromWire != nil {
+		return sig.fromWire(s.conv, body, source)
+	}
+	req, err := sig.decode(body, isJSON)
+	if err != nil {
+		return nil, nil, err
+	}
 	recs, rejs := sig.convert(s.conv, req, source)
+	return recs, rejs, nil
+}
+
+// export produces the records of a request and waits for Kafka. A non-nil
+// error is errOverloaded or errUnavailable (wrapped): the client retries.
+func export[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], transport string, recs []otlpconv.Record, rejs []otlpconv.Rejection) (result, error) {
 	n := len(recs) + len(rejs)
 	s.m.received.WithLabelValues(sig.name, transport).Add(float64(n))
 	s.m.batchRecords.Observe(float64(n))

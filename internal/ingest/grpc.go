@@ -80,12 +80,12 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 
 func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body []byte) (Resp, error) {
 	var zero Resp
-	req, err := sig.decode(body, false)
+	recs, rejs, err := decodeConvert(s, sig, body, false, sourceGRPC)
 	if err != nil {
 		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcomeBadRequest).Inc()
 		return zero, status.Error(codes.InvalidArgument, err.Error())
 	}
-	res, err := export(ctx, s, sig, transportGRPC, sourceGRPC, req)
+	res, err := export(ctx, s, sig, transportGRPC, recs, rejs)
 	if err != nil {
 		outcome, st := grpcStatus(err)
 		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()

@@ -71,12 +71,12 @@ func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w h
 	if outcome, ok := readBody(w, r, s.cfg.MaxRequestBytes, buf, isJSON); !ok {
 		return outcome
 	}
-	req, err := sig.decode(buf.Bytes(), isJSON)
+	recs, rejs, err := decodeConvert(s, sig, buf.Bytes(), isJSON, sourceHTTP)
 	if err != nil {
 		writeStatus(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, err.Error())
 		return outcomeBadRequest
 	}
-	res, err := export(r.Context(), s, sig, transportHTTP, sourceHTTP, req)
+	res, err := export(r.Context(), s, sig, transportHTTP, recs, rejs)
 	if err != nil {
 		return writeRetryable(w, isJSON, err)
 	}
