@@ -118,8 +118,13 @@ func nextField(b []byte) (wireField, []byte, error) {
 // once marks field num of a message as seen; false if it already was or
 // if it does not have wire type want.
 func once(seen *uint32, f wireField, want protowire.Type) bool {
-	bit := uint32(1) << (f.num & 31)
-	if f.typ != want || *seen&bit != 0 {
+	return onceTyped(seen, f.num, f.typ, want)
+}
+
+// onceTyped is once for a field read by readField.
+func onceTyped(seen *uint32, num protowire.Number, typ, want protowire.Type) bool {
+	bit := uint32(1) << (num & 31)
+	if typ != want || *seen&bit != 0 {
 		return false
 	}
 	*seen |= bit

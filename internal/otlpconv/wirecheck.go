@@ -60,24 +60,24 @@ func checkWire(body []byte, rules []rule) (items int, ok bool) {
 // nesting of its values (not 0 only for a KeyValue inside a list).
 func checkFields(b []byte, rules []rule, depth int, items *int) bool {
 	var seen uint32
-	for len(b) > 0 {
-		f, rest, err := nextField(b)
-		if err != nil || int(f.num) >= len(rules) {
+	for i := 0; i < len(b); {
+		num, typ, u, next := readField(b, i)
+		if next < 0 || int(num) >= len(rules) {
 			return false
 		}
-		r := &rules[f.num]
+		r := &rules[num]
 		ok := false
 		switch r.kind {
 		case ruleScalar:
-			ok = once(&seen, f, r.typ)
+			ok = onceTyped(&seen, num, typ, r.typ)
 		case ruleText:
-			ok = once(&seen, f, protowire.BytesType) && utf8.Valid(f.b)
+			ok = onceTyped(&seen, num, typ, protowire.BytesType) && utf8.Valid(b[next-int(u):next])
 		case ruleValue:
-			ok = once(&seen, f, protowire.BytesType) && checkValue(f.b, depth)
+			ok = onceTyped(&seen, num, typ, protowire.BytesType) && checkValue(b[next-int(u):next], depth)
 		case ruleMsg:
-			ok = once(&seen, f, protowire.BytesType) && checkFields(f.b, r.sub, 0, items)
+			ok = onceTyped(&seen, num, typ, protowire.BytesType) && checkFields(b[next-int(u):next], r.sub, 0, items)
 		case ruleList, ruleItems:
-			ok = f.typ == protowire.BytesType && checkFields(f.b, r.sub, 0, items)
+			ok = typ == protowire.BytesType && checkFields(b[next-int(u):next], r.sub, 0, items)
 			if r.kind == ruleItems {
 				*items++
 			}
@@ -85,7 +85,7 @@ func checkFields(b []byte, rules []rule, depth int, items *int) bool {
 		if !ok {
 			return false
 		}
-		b = rest
+		i = next
 	}
 	return true
 }
@@ -99,20 +99,24 @@ func checkValue(b []byte, depth int) bool {
 	if len(b) == 0 {
 		return true
 	}
-	f, rest, err := nextField(b)
-	if err != nil || len(rest) > 0 {
+	num, typ, u, next := readField(b, 0)
+	if next != len(b) {
 		return false
 	}
+	var v []byte
+	if typ == protowire.BytesType {
+		v = b[next-int(u) : next]
+	}
 	switch {
-	case f.num == 1 && f.typ == protowire.BytesType:
-		return utf8.Valid(f.b)
-	case f.num == 2 && f.typ == protowire.VarintType, f.num == 3 && f.typ == protowire.VarintType,
-		f.num == 4 && f.typ == protowire.Fixed64Type, f.num == 7 && f.typ == protowire.BytesType:
+	case num == 1 && typ == protowire.BytesType:
+		return utf8.Valid(v)
+	case num == 2 && typ == protowire.VarintType, num == 3 && typ == protowire.VarintType,
+		num == 4 && typ == protowire.Fixed64Type, num == 7 && typ == protowire.BytesType:
 		return true
-	case f.num == 5 && f.typ == protowire.BytesType:
-		return checkList(f.b, depth+1, checkValue)
-	case f.num == 6 && f.typ == protowire.BytesType:
-		return checkList(f.b, depth+1, checkKeyValue)
+	case num == 5 && typ == protowire.BytesType:
+		return checkList(v, depth+1, checkValue)
+	case num == 6 && typ == protowire.BytesType:
+		return checkList(v, depth+1, checkKeyValue)
 	}
 	return false
 }
@@ -124,12 +128,12 @@ func checkKeyValue(b []byte, depth int) bool {
 
 // checkList checks the elements (field 1) of an ArrayValue or KeyValueList.
 func checkList(b []byte, depth int, elem func([]byte, int) bool) bool {
-	for len(b) > 0 {
-		f, rest, err := nextField(b)
-		if err != nil || f.num != 1 || f.typ != protowire.BytesType || !elem(f.b, depth) {
+	for i := 0; i < len(b); {
+		num, typ, u, next := readField(b, i)
+		if next < 0 || num != 1 || typ != protowire.BytesType || !elem(b[next-int(u):next], depth) {
 			return false
 		}
-		b = rest
+		i = next
 	}
 	return true
 }

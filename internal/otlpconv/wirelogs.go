@@ -31,16 +31,16 @@ func (c *Converter) LogsProto(body []byte, source string) ([]Record, []Rejection
 
 // wireLogs converts a checked ExportLogsServiceRequest as logs does.
 func (b *batch) wireLogs(body []byte) {
-	for rl := range fields(body) {
-		b.wireResource(rl.b)
+	for rl := (wireIter{b: body}); rl.next(); {
+		b.wireResource(rl.bytes())
 		key := event.StreamKey(b.keySvc, event.TypeLog, "")
-		for sl := range fields(rl.b) {
+		for sl := (wireIter{b: rl.bytes()}); sl.next(); {
 			if sl.num != 2 {
 				continue
 			}
-			for lr := range fields(sl.b) {
+			for lr := (wireIter{b: sl.bytes()}); lr.next(); {
 				if lr.num == 2 {
-					b.wireLog(lr.b, key)
+					b.wireLog(lr.bytes(), key)
 					b.index++
 				}
 			}
@@ -52,9 +52,9 @@ func (b *batch) wireLogs(body []byte) {
 // ResourceMetrics as setResource does.
 func (b *batch) wireResource(rl []byte) {
 	b.wown = b.wown[:0]
-	for f := range fields(rl) {
-		if f.num == 1 {
-			b.wown = appendKVs(b.wown, f.b, 1)
+	for it := (wireIter{b: rl}); it.next(); {
+		if it.num == 1 {
+			b.wown = appendKVs(b.wown, it.bytes())
 		}
 	}
 	b.own = wkvIdx(b.own, b.wown)
@@ -67,31 +67,7 @@ func (b *batch) wireResource(rl []byte) {
 
 // wireLog encodes one checked LogRecord as log does.
 func (b *batch) wireLog(lr []byte, key string) {
-	var f logFields
-	var body []byte
-	b.wown = b.wown[:0]
-	for x := range fields(lr) {
-		switch x.num {
-		case 1:
-			f.time = x.u
-		case 2:
-			f.severityNumber = int32(x.u)
-		case 3:
-			f.severityText = bstr(x.b)
-		case 5:
-			body = x.b
-		case 6:
-			b.wown = append(b.wown, readKV(x.b))
-		case 8:
-			f.flags = uint32(x.u)
-		case 9:
-			f.traceID = x.b
-		case 10:
-			f.spanID = x.b
-		case 11:
-			f.observed = x.u
-		}
-	}
+	f, body := b.readLog(lr)
 	b.logHead(&f)
 	var err error
 	if b.buf, err = b.w.appendWireValue(b.buf, body, 0); err != nil {
@@ -104,6 +80,35 @@ func (b *batch) wireLog(lr []byte, key string) {
 		return
 	}
 	b.logTail(&f, key)
+}
+
+// readLog reads the fields of a checked LogRecord, its attributes into
+// b.wown.
+func (b *batch) readLog(lr []byte) (f logFields, body []byte) {
+	b.wown = b.wown[:0]
+	for it := (wireIter{b: lr}); it.next(); {
+		switch it.num {
+		case 1:
+			f.time = it.u
+		case 2:
+			f.severityNumber = int32(it.u)
+		case 3:
+			f.severityText = bstr(it.bytes())
+		case 5:
+			body = it.bytes()
+		case 6:
+			b.wown = append(b.wown, readKV(it.bytes()))
+		case 8:
+			f.flags = uint32(it.u)
+		case 9:
+			f.traceID = it.bytes()
+		case 10:
+			f.spanID = it.bytes()
+		case 11:
+			f.observed = it.u
+		}
+	}
+	return f, body
 }
 
 // appendWireMerged is appendMerged for attributes read from the wire.

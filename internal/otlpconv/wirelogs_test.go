@@ -10,6 +10,7 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -39,6 +40,7 @@ func sameOutput(recs []Record, rejs []Rejection, wrecs []Record, wrejs []Rejecti
 // the conversion: no record may point into it.
 func compareWireLogs(t *testing.T, l Limits, body []byte) bool {
 	t.Helper()
+	compareReadField(t, body)
 	n, took := checkWire(body, logsRequestRules)
 	if _, ferr := fastDecodeLogs(body); took != (ferr == nil) {
 		t.Fatalf("wire path takes the body: %v; fast decoder error: %v", took, ferr)
@@ -64,6 +66,30 @@ func compareWireLogs(t *testing.T, l Limits, body []byte) bool {
 		t.Fatal(err)
 	}
 	return took
+}
+
+// compareReadField checks readField against nextField on the first field
+// of body.
+func compareReadField(t *testing.T, body []byte) {
+	t.Helper()
+	f, rest, err := nextField(body)
+	num, typ, u, next := readField(body, 0)
+	if (err == nil) != (next >= 0) {
+		t.Fatalf("nextField error %v, readField next %d", err, next)
+	}
+	if err != nil {
+		return
+	}
+	if typ == protowire.BytesType {
+		u = uint64(len(body[next-int(u) : next]))
+		if string(body[next-int(u):next]) != string(f.b) {
+			t.Fatalf("readField bytes %q, nextField %q", body[next-int(u):next], f.b)
+		}
+		f.u = uint64(len(f.b))
+	}
+	if num != f.num || typ != f.typ || u != f.u || next != len(body)-len(rest) {
+		t.Fatalf("readField %d %d %d %d, nextField %+v with %d left", num, typ, u, next, f, len(rest))
+	}
 }
 
 // wireLogsRequests are requests the wire path must take: every field it
@@ -135,5 +161,95 @@ func FuzzWireLogs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		compareWireLogs(t, fuzzLimits, body)
 		compareWireLogs(t, testLimits, body)
+	})
+}
+
+// fuzzBuilder builds valid requests from fuzz input, so that the fuzzer
+// reaches the wire path's attribute merging, sorting and limits, which
+// mutated protobuf rarely does.
+type fuzzBuilder struct{ data []byte }
+
+func (g *fuzzBuilder) byte() byte {
+	if len(g.data) == 0 {
+		return 0
+	}
+	c := g.data[0]
+	g.data = g.data[1:]
+	return c
+}
+
+var fuzzKeys = []string{"service.name", "a", "b", "host.name", "", "ü", "a|b", "\u2028"}
+
+func (g *fuzzBuilder) attrs(depth int) []*commonpb.KeyValue {
+	var out []*commonpb.KeyValue
+	for n := g.byte() % 6; n > 0; n-- {
+		out = append(out, &commonpb.KeyValue{Key: fuzzKeys[g.byte()%8], Value: g.value(depth)})
+	}
+	return out
+}
+
+func (g *fuzzBuilder) value(depth int) *commonpb.AnyValue {
+	c := g.byte()
+	switch c % 9 {
+	case 0:
+		return nil
+	case 1:
+		return str(fuzzKeys[c/9%8])
+	case 2:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: int64(c) - 200}}
+	case 3:
+		return dbl([]float64{math.NaN(), math.Inf(1), 1e-7, 0.5, -1e21}[c/9%5])
+	case 4:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: c&16 != 0}}
+	case 5:
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BytesValue{BytesValue: []byte{c}[:c%2]}}
+	case 6:
+		if depth < 6 {
+			return arr(g.elem(depth+1), g.elem(depth+1))
+		}
+	case 7:
+		if depth < 6 {
+			return &commonpb.AnyValue{Value: &commonpb.AnyValue_KvlistValue{KvlistValue: &commonpb.KeyValueList{Values: g.attrs(depth + 1)}}}
+		}
+	}
+	return &commonpb.AnyValue{}
+}
+
+// elem is a value that is never nil, for arrays.
+func (g *fuzzBuilder) elem(depth int) *commonpb.AnyValue {
+	if v := g.value(depth); v != nil {
+		return v
+	}
+	return &commonpb.AnyValue{}
+}
+
+func (g *fuzzBuilder) logs() *collogspb.ExportLogsServiceRequest {
+	req := &collogspb.ExportLogsServiceRequest{}
+	for n := g.byte() % 3; n > 0; n-- {
+		var recs []*logspb.LogRecord
+		for m := g.byte() % 4; m > 0; m-- {
+			c := g.byte()
+			recs = append(recs, &logspb.LogRecord{
+				TimeUnixNano: uint64(c&1) * 1e18, ObservedTimeUnixNano: uint64(c&2) * 7, SeverityNumber: logspb.SeverityNumber(c % 26),
+				SeverityText: fuzzKeys[c/32], Body: g.value(0), Attributes: g.attrs(0), Flags: uint32(c),
+				TraceId: []byte{c & 4, 1}[:c%3], SpanId: []byte{c & 8}[:c%2],
+			})
+		}
+		req.ResourceLogs = append(req.ResourceLogs, logsReq(g.attrs(0), recs...).ResourceLogs...)
+	}
+	return req
+}
+
+func FuzzWireLogsBuilt(f *testing.F) {
+	f.Add([]byte{2, 3, 4, 0, 1, 9, 2, 1, 8, 3, 6, 7, 2, 1, 5, 0, 2, 9, 7})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		body, err := proto.Marshal((&fuzzBuilder{data: data}).logs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !compareWireLogs(t, fuzzLimits, body) {
+			t.Fatal("the wire path left a request built in code")
+		}
+		compareWireLogs(t, Limits{MaxAttributes: 3, MaxAttributeDepth: 2, MaxRecordBytes: 300}, body)
 	})
 }

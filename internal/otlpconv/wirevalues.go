@@ -1,7 +1,6 @@
 package otlpconv
 
 import (
-	"iter"
 	"math"
 	"strconv"
 	"unsafe"
@@ -22,37 +21,24 @@ type wkv struct {
 // (the service name) is copied.
 func bstr(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// fields yields the fields of a checked message in order.
-func fields(b []byte) iter.Seq[wireField] {
-	return func(yield func(wireField) bool) {
-		for len(b) > 0 {
-			f, rest, err := nextField(b)
-			if err != nil || !yield(f) {
-				return
-			}
-			b = rest
-		}
-	}
-}
-
 // readKV reads a checked KeyValue.
 func readKV(b []byte) wkv {
 	var a wkv
-	for f := range fields(b) {
-		if f.num == 1 {
-			a.key = bstr(f.b)
+	for it := (wireIter{b: b}); it.next(); {
+		if it.num == 1 {
+			a.key = bstr(it.bytes())
 		} else {
-			a.val = f.b
+			a.val = it.bytes()
 		}
 	}
 	return a
 }
 
-// appendKVs appends the KeyValues given as field num of a checked message.
-func appendKVs(dst []wkv, b []byte, num int) []wkv {
-	for f := range fields(b) {
-		if int(f.num) == num {
-			dst = append(dst, readKV(f.b))
+// appendKVs appends the KeyValues given as field 1 of a checked message.
+func appendKVs(dst []wkv, b []byte) []wkv {
+	for it := (wireIter{b: b}); it.next(); {
+		if it.num == 1 {
+			dst = append(dst, readKV(it.bytes()))
 		}
 	}
 	return dst
@@ -71,8 +57,8 @@ func wkvIdx(dst []int32, attrs []wkv) []int32 {
 // wireStringValue is the string of an AnyValue's wire bytes, or "" when it
 // holds another type.
 func wireStringValue(v []byte) string {
-	if f, _, err := nextField(v); len(v) > 0 && err == nil && f.num == 1 {
-		return bstr(f.b)
+	if it := (wireIter{b: v}); it.next() && it.num == 1 {
+		return bstr(it.bytes())
 	}
 	return ""
 }
@@ -86,45 +72,43 @@ func (w *valueWriter) appendWireAttr(dst []byte, key string, val []byte) ([]byte
 
 // appendWireValue appends the AnyValue v as appendValue does.
 func (w *valueWriter) appendWireValue(dst, v []byte, nest int) ([]byte, error) {
-	if len(v) == 0 {
+	it := wireIter{b: v}
+	if !it.next() {
 		return append(dst, "null"...), nil
 	}
-	f, _, _ := nextField(v)
-	switch f.num {
+	switch it.num {
 	case 1:
-		return appendString(dst, bstr(f.b)), nil
+		return appendString(dst, bstr(it.bytes())), nil
 	case 2:
-		return strconv.AppendBool(dst, f.u != 0), nil
+		return strconv.AppendBool(dst, it.u != 0), nil
 	case 3:
-		return strconv.AppendInt(dst, int64(f.u), 10), nil
+		return strconv.AppendInt(dst, int64(it.u), 10), nil
 	case 4:
-		return appendDouble(dst, math.Float64frombits(f.u)), nil
+		return appendDouble(dst, math.Float64frombits(it.u)), nil
 	case 5:
 		if err := w.checkDepth(nest + 1); err != nil {
 			return dst, err
 		}
-		return w.appendWireArray(dst, f.b, nest+1)
+		return w.appendWireArray(dst, it.bytes(), nest+1)
 	case 6:
 		if err := w.checkDepth(nest + 1); err != nil {
 			return dst, err
 		}
-		return w.appendWireKVList(dst, f.b, nest+1)
+		return w.appendWireKVList(dst, it.bytes(), nest+1)
 	case 7:
-		return appendBase64(dst, f.b), nil
+		return appendBase64(dst, it.bytes()), nil
 	}
 	return append(dst, "null"...), nil
 }
 
 func (w *valueWriter) appendWireArray(dst, b []byte, depth int) ([]byte, error) {
 	dst = append(dst, '[')
-	n := 0
-	for f := range fields(b) {
+	for it, n := (wireIter{b: b}), 0; it.next(); n++ {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		n++
 		var err error
-		if dst, err = w.appendWireValue(dst, f.b, depth); err != nil {
+		if dst, err = w.appendWireValue(dst, it.bytes(), depth); err != nil {
 			return dst, err
 		}
 	}
@@ -140,7 +124,7 @@ func (w *valueWriter) appendWireKVList(dst, b []byte, depth int) ([]byte, error)
 	for len(w.wkvs) <= depth {
 		w.wkvs = append(w.wkvs, nil)
 	}
-	w.wkvs[depth] = appendKVs(w.wkvs[depth][:0], b, 1)
+	w.wkvs[depth] = appendKVs(w.wkvs[depth][:0], b)
 	w.scratch[depth] = wkvIdx(w.scratch[depth], w.wkvs[depth])
 	attrs := w.wkvs[depth]
 	return appendIdxObject(dst, w.scratch[depth], func(dst []byte, i int32) ([]byte, error) {
