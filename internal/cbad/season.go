@@ -27,9 +27,10 @@ const (
 type seasonModel struct {
 	// period is the cycle length in events, from the first events' interval;
 	// -1 when the stream has no usable daily cycle.
-	period          int
-	firstTS, prevTS int64
-	intervals       []int64
+	period    int
+	started   bool // prevTS holds the first event's time or a later one
+	prevTS    int64
+	intervals []int64
 
 	history []float64 // the latest period*cycles values, a ring
 	next    int
@@ -84,10 +85,10 @@ func (s *Stream) seasonNovelty(v float64, ts int64) float64 {
 // sets the period to one day in events (at the median interval) and sizes
 // the history for cycles days. It reports whether the period is known.
 func (m *seasonModel) learnPeriod(ts int64, cycles int) bool {
-	if m.prevTS != 0 {
+	if m.started {
 		m.intervals = append(m.intervals, ts-m.prevTS)
 	}
-	m.prevTS = ts
+	m.prevTS, m.started = ts, true
 	if len(m.intervals) < 32 {
 		return false
 	}
@@ -104,6 +105,8 @@ func (m *seasonModel) learnPeriod(ts int64, cycles int) bool {
 	return m.period > 0
 }
 
+// addResidual keeps r among the latest residuals and, every seasonRefresh
+// of them, recomputes their range.
 func (m *seasonModel) addResidual(r float64) {
 	if len(m.resid) < seasonResiduals {
 		m.resid = append(m.resid, r)
@@ -126,6 +129,8 @@ func (m *seasonModel) addResidual(r float64) {
 	m.ready = true
 }
 
+// residualNovelty scores a residual against the latest residuals' range,
+// 0 until enough of them were seen.
 func (m *seasonModel) residualNovelty(r float64) float64 {
 	if !m.ready {
 		return 0
