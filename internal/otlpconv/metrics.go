@@ -2,6 +2,7 @@ package otlpconv
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
@@ -40,18 +41,25 @@ var temporalityNames = map[metricspb.AggregationTemporality]string{
 
 // oneMetric encodes one metric as event.MetricData with all its valid points.
 func (b *batch) oneMetric(m *metricspb.Metric) {
-	if m.GetName() == "" {
-		b.reject(&limitError{"invalid", "metric has no name"}, pointCount(m))
+	b.writeMetric(m.GetName(), m.GetDescription(), m.GetUnit(),
+		func() int { return pointCount(m) }, func() (points, bool) { return b.metricPoints(m) })
+}
+
+// writeMetric encodes a metric whose points write writes (ok false: no data
+// of a known type) and count counts.
+func (b *batch) writeMetric(name, description, unit string, count func() int, write func() (p points, ok bool)) {
+	if name == "" {
+		b.reject(&limitError{"invalid", "metric has no name"}, count())
 		return
 	}
 	b.open()
 	b.buf = append(b.buf, `{"name":`...)
-	b.buf = appendString(b.buf, m.GetName())
+	b.buf = appendString(b.buf, name)
 	b.buf = append(b.buf, `,"description":`...)
-	b.buf = appendString(b.buf, m.GetDescription())
+	b.buf = appendString(b.buf, description)
 	b.buf = append(b.buf, `,"unit":`...)
-	b.buf = appendString(b.buf, m.GetUnit())
-	p, ok := b.metricPoints(m)
+	b.buf = appendString(b.buf, unit)
+	p, ok := write()
 	if !ok {
 		b.fail(&limitError{"invalid", "metric has no data"}, 0)
 		return
@@ -63,7 +71,7 @@ func (b *batch) oneMetric(m *metricspb.Metric) {
 		b.buf = b.buf[:b.start] // nothing to say: no record
 	default:
 		b.buf = append(b.buf, "]}"...)
-		b.closeMetric(m.GetName(), p.latest, p.total)
+		b.closeMetric(name, p.latest, p.total)
 	}
 }
 
@@ -175,24 +183,59 @@ func writePoints[P any](b *batch, pts []P, write pointWriter[P]) points {
 // noRecordedValue is DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK.
 const noRecordedValue = uint32(metricspb.DataPointFlags_DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK)
 
+// numberFields are a number point's fields but its attributes, as both the
+// protobuf-go and the wire path read them.
+type numberFields struct {
+	time  uint64
+	flags uint32
+	kind  numberKind
+	value uint64 // the int64 or the float64's bits
+}
+
+// numberKind is which value a number point has.
+type numberKind uint8
+
+const (
+	noValue numberKind = iota
+	intValue
+	doubleValue
+)
+
 func (b *batch) numberPoint(dp *metricspb.NumberDataPoint) (uint64, *skipped, error) {
-	quiet := dp.GetFlags()&noRecordedValue != 0
+	f := numberFields{time: dp.GetTimeUnixNano(), flags: dp.GetFlags()}
 	switch v := dp.GetValue().(type) {
 	case *metricspb.NumberDataPoint_AsInt:
-		b.pointStart(dp.GetTimeUnixNano())
-		b.buf = append(b.buf, `,"value":`...)
-		b.buf = strconv.AppendInt(b.buf, v.AsInt, 10)
+		f.kind, f.value = intValue, uint64(v.AsInt)
 	case *metricspb.NumberDataPoint_AsDouble:
-		if !finite(v.AsDouble) {
-			return 0, &skipped{"has value " + nonFiniteName(v.AsDouble), quiet}, nil
-		}
-		b.pointStart(dp.GetTimeUnixNano())
-		b.buf = append(b.buf, `,"value":`...)
-		b.buf = appendFloat(b.buf, v.AsDouble)
-	default:
-		return 0, &skipped{"has no value", quiet}, nil
+		f.kind, f.value = doubleValue, math.Float64bits(v.AsDouble)
 	}
-	return dp.GetTimeUnixNano(), nil, b.pointEnd(dp.GetAttributes())
+	if skip := b.numberStart(&f); skip != nil {
+		return 0, skip, nil
+	}
+	return f.time, nil, b.pointEnd(dp.GetAttributes())
+}
+
+// numberStart writes a number point up to its attributes, or says why it
+// is left out.
+func (b *batch) numberStart(f *numberFields) *skipped {
+	quiet := f.flags&noRecordedValue != 0
+	switch f.kind {
+	case intValue:
+		b.pointStart(f.time)
+		b.buf = append(b.buf, `,"value":`...)
+		b.buf = strconv.AppendInt(b.buf, int64(f.value), 10)
+	case doubleValue:
+		d := math.Float64frombits(f.value)
+		if !finite(d) {
+			return &skipped{"has value " + nonFiniteName(d), quiet}
+		}
+		b.pointStart(f.time)
+		b.buf = append(b.buf, `,"value":`...)
+		b.buf = appendFloat(b.buf, d)
+	default:
+		return &skipped{"has no value", quiet}
+	}
+	return nil
 }
 
 // pointStart writes {"timestamp":...
@@ -204,7 +247,13 @@ func (b *batch) pointStart(ts uint64) {
 // pointEnd writes the point's merged attributes and closes it.
 func (b *batch) pointEnd(attrs []*commonpb.KeyValue) error {
 	b.buf = append(b.buf, `,"attributes":`...)
-	if err := b.appendMerged(attrs); err != nil {
+	return b.closePoint(b.appendMerged(attrs))
+}
+
+// closePoint closes a point after its attributes, unless writing them
+// failed with err.
+func (b *batch) closePoint(err error) error {
+	if err != nil {
 		return err
 	}
 	b.buf = append(b.buf, '}')

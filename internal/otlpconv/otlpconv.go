@@ -126,11 +126,12 @@ func (c *Converter) Traces(req *coltracepb.ExportTraceServiceRequest, source str
 // scratch is the reusable state of one conversion.
 type scratch struct {
 	w           valueWriter
-	res         []kv    // the resource attributes, sorted
-	resBuf      []byte  // the resource attributes, written once
-	resEnds     []int   // ends of the attributes in resBuf
-	own, merged []int32 // see sortedIdx and mergeIdx
-	wown        []wkv   // the wire path's attributes of the current item
+	res         []kv     // the resource attributes, sorted
+	resBuf      []byte   // the resource attributes, written once
+	resEnds     []int    // ends of the attributes in resBuf
+	own, merged []int32  // see sortedIdx and mergeIdx
+	wown        []wkv    // the wire path's attributes of the current item
+	wpts        [][]byte // the wire path's points of the current metric
 }
 
 // batch collects the records of one request. All values are appended to one
@@ -205,6 +206,7 @@ func (c *Converter) end(b *batch) {
 	s := b.scratch
 	clear(s.res[:cap(s.res)])
 	clear(s.wown[:cap(s.wown)])
+	clear(s.wpts[:cap(s.wpts)])
 	s.w.release()
 	if cap(s.resBuf) > maxPooledBuffer {
 		s.resBuf = nil

@@ -24,11 +24,14 @@ const (
 	ruleItems         // a repeated message checked by sub, counted as items
 )
 
-// rule says how one field number of a message is checked.
+// rule says how one field number of a message is checked. Fields that
+// share a slot other than 0 are the cases of a oneof: at most one of them
+// may be given, once.
 type rule struct {
 	kind uint8
 	typ  protowire.Type
 	sub  []rule
+	slot protowire.Number
 }
 
 var (
@@ -66,6 +69,9 @@ func checkFields(b []byte, rules []rule, depth int, items *int) bool {
 			return false
 		}
 		r := &rules[num]
+		if r.slot != 0 {
+			num = r.slot
+		}
 		ok := false
 		switch r.kind {
 		case ruleScalar:

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -33,39 +34,82 @@ func sameOutput(recs []Record, rejs []Rejection, wrecs []Record, wrejs []Rejecti
 	return nil
 }
 
-// compareWireLogs checks LogsProto against protobuf-go decoding and the
-// converter on body, under limits l: the same records, rejections and
-// error. The wire path must take body exactly when the fast decoder does;
-// compareWireLogs reports whether it did. The body is overwritten after
-// the conversion: no record may point into it.
-func compareWireLogs(t *testing.T, l Limits, body []byte) bool {
+// wireSignals says, per signal, how the wire path is called and what it is
+// compared with.
+var wireSignals = map[string]struct {
+	rules   []rule
+	fast    func(body []byte) error
+	wire    func(c *Converter, body []byte) ([]Record, []Rejection, error)
+	decode  func(body []byte) (proto.Message, error)
+	count   func(req proto.Message) int
+	convert func(c *Converter, req proto.Message) ([]Record, []Rejection)
+}{
+	"logs": {
+		rules: logsRequestRules,
+		fast:  func(body []byte) error { _, err := fastDecodeLogs(body); return err },
+		wire: func(c *Converter, body []byte) ([]Record, []Rejection, error) {
+			return c.LogsProto(body, testSource)
+		},
+		decode: func(body []byte) (proto.Message, error) { return DecodeLogs(body, false) },
+		count:  func(req proto.Message) int { return countLogs(req.(*collogspb.ExportLogsServiceRequest)) },
+		convert: func(c *Converter, req proto.Message) ([]Record, []Rejection) {
+			return c.Logs(req.(*collogspb.ExportLogsServiceRequest), testSource)
+		},
+	},
+	"metrics": {
+		rules: metricsRequestRules,
+		fast:  func(body []byte) error { _, err := fastDecodeMetrics(body); return err },
+		wire: func(c *Converter, body []byte) ([]Record, []Rejection, error) {
+			return c.MetricsProto(body, testSource)
+		},
+		decode: func(body []byte) (proto.Message, error) { return DecodeMetrics(body, false) },
+		count:  func(req proto.Message) int { return countMetrics(req.(*colmetricspb.ExportMetricsServiceRequest)) },
+		convert: func(c *Converter, req proto.Message) ([]Record, []Rejection) {
+			return c.Metrics(req.(*colmetricspb.ExportMetricsServiceRequest), testSource)
+		},
+	},
+}
+
+// compareWire checks the wire path of signal against protobuf-go decoding
+// and the converter on body, under limits l: the same records, rejections
+// and error. The wire path must take body exactly when the fast decoder
+// does; compareWire reports whether it did. The wire path converts a copy
+// of body that is overwritten afterwards: no record may point into it.
+func compareWire(t *testing.T, signal string, l Limits, body []byte) bool {
 	t.Helper()
+	sig := wireSignals[signal]
 	compareReadField(t, body)
-	n, took := checkWire(body, logsRequestRules)
-	if _, ferr := fastDecodeLogs(body); took != (ferr == nil) {
+	n, took := checkWire(body, sig.rules)
+	if ferr := sig.fast(body); took != (ferr == nil) {
 		t.Fatalf("wire path takes the body: %v; fast decoder error: %v", took, ferr)
 	}
 	c := New(l)
-	recs, rejs, err := c.LogsProto(slices.Clone(body), testSource)
-	ref := &collogspb.ExportLogsServiceRequest{}
-	if rerr := proto.Unmarshal(body, ref); rerr != nil {
-		_, derr := DecodeLogs(body, false)
+	scratch := slices.Clone(body)
+	recs, rejs, err := sig.wire(c, scratch)
+	clear(scratch)
+	ref, derr := sig.decode(body)
+	if derr != nil {
 		if took || err == nil || err.Error() != derr.Error() {
-			t.Fatalf("protobuf-go: %v; LogsProto (took %v): %v, want %v", rerr, took, err, derr)
+			t.Fatalf("wire path (took %v): %v, want %v", took, err, derr)
 		}
 		return false
 	}
 	if err != nil {
-		t.Fatalf("LogsProto: %v; protobuf-go accepts the body", err)
+		t.Fatalf("wire path: %v; the decoder accepts the body", err)
 	}
-	if took && n != countLogs(ref) {
-		t.Fatalf("counted %d log records, want %d", n, countLogs(ref))
+	if took && n != sig.count(ref) {
+		t.Fatalf("counted %d items, want %d", n, sig.count(ref))
 	}
-	wrecs, wrejs := c.Logs(ref, testSource)
+	wrecs, wrejs := sig.convert(c, ref)
 	if err := sameOutput(recs, rejs, wrecs, wrejs); err != nil {
 		t.Fatal(err)
 	}
 	return took
+}
+
+func compareWireLogs(t *testing.T, l Limits, body []byte) bool {
+	t.Helper()
+	return compareWire(t, "logs", l, body)
 }
 
 // compareReadField checks readField against nextField on the first field
@@ -149,9 +193,11 @@ func TestWireLogsLeavesOddInputs(t *testing.T) {
 	}
 }
 
-func FuzzWireLogs(f *testing.F) {
-	addSeeds(f, "logs", false)
-	for _, req := range wireLogsRequests() {
+// fuzzWire fuzzes the wire path of signal with mutated protobuf bodies,
+// starting from the golden requests and reqs.
+func fuzzWire[M proto.Message](f *testing.F, signal string, reqs []M) {
+	addSeeds(f, signal, false)
+	for _, req := range reqs {
 		body, err := proto.Marshal(req)
 		if err != nil {
 			f.Fatal(err)
@@ -159,10 +205,28 @@ func FuzzWireLogs(f *testing.F) {
 		f.Add(body)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		compareWireLogs(t, fuzzLimits, body)
-		compareWireLogs(t, testLimits, body)
+		compareWire(t, signal, fuzzLimits, body)
+		compareWire(t, signal, testLimits, body)
 	})
 }
+
+// fuzzWireBuilt fuzzes the wire path of signal with requests that build
+// makes from the fuzz input; it must take them all.
+func fuzzWireBuilt[M proto.Message](f *testing.F, signal string, seed []byte, build func(*fuzzBuilder) M) {
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		body, err := proto.Marshal(build(&fuzzBuilder{data: data}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !compareWire(t, signal, fuzzLimits, body) {
+			t.Fatal("the wire path left a request built in code")
+		}
+		compareWire(t, signal, Limits{MaxAttributes: 3, MaxAttributeDepth: 2, MaxRecordBytes: 300}, body)
+	})
+}
+
+func FuzzWireLogs(f *testing.F) { fuzzWire(f, "logs", wireLogsRequests()) }
 
 // fuzzBuilder builds valid requests from fuzz input, so that the fuzzer
 // reaches the wire path's attribute merging, sorting and limits, which
@@ -241,15 +305,5 @@ func (g *fuzzBuilder) logs() *collogspb.ExportLogsServiceRequest {
 }
 
 func FuzzWireLogsBuilt(f *testing.F) {
-	f.Add([]byte{2, 3, 4, 0, 1, 9, 2, 1, 8, 3, 6, 7, 2, 1, 5, 0, 2, 9, 7})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		body, err := proto.Marshal((&fuzzBuilder{data: data}).logs())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !compareWireLogs(t, fuzzLimits, body) {
-			t.Fatal("the wire path left a request built in code")
-		}
-		compareWireLogs(t, Limits{MaxAttributes: 3, MaxAttributeDepth: 2, MaxRecordBytes: 300}, body)
-	})
+	fuzzWireBuilt(f, "logs", []byte{2, 3, 4, 0, 1, 9, 2, 1, 8, 3, 6, 7, 2, 1, 5, 0, 2, 9, 7}, (*fuzzBuilder).logs)
 }
