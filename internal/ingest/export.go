@@ -53,10 +53,11 @@ var logsSignal = signal[*collogspb.ExportLogsServiceRequest, *collogspb.ExportLo
 }
 
 var metricsSignal = signal[*colmetricspb.ExportMetricsServiceRequest, *colmetricspb.ExportMetricsServiceResponse]{
-	name:    "metrics",
-	path:    "/v1/metrics",
-	decode:  otlpconv.DecodeMetrics,
-	convert: (*otlpconv.Converter).Metrics,
+	name:     "metrics",
+	path:     "/v1/metrics",
+	decode:   otlpconv.DecodeMetrics,
+	convert:  (*otlpconv.Converter).Metrics,
+	fromWire: (*otlpconv.Converter).MetricsProto,
 	respond: func(rejected int64, msg string) *colmetricspb.ExportMetricsServiceResponse {
 		resp := &colmetricspb.ExportMetricsServiceResponse{}
 		if rejected > 0 || msg != "" {
