@@ -57,12 +57,16 @@ func benchLogs() *collogspb.ExportLogsServiceRequest {
 }
 
 // benchMetrics has 100 metrics, gauges, sums and histograms, of two points each.
-func benchMetrics() *colmetricspb.ExportMetricsServiceRequest {
+func benchMetrics() *colmetricspb.ExportMetricsServiceRequest { return benchMetricsOf(3) }
+
+// benchMetricsOf has 100 metrics of two points each, of the first kinds
+// of gauge, sum and histogram in turn.
+func benchMetricsOf(kinds int) *colmetricspb.ExportMetricsServiceRequest {
 	ms := make([]*metricspb.Metric, benchRecords)
 	for i := range ms {
 		attrs := kvs("http.request.method", "GET", "http.route", "/api/v1/items", "http.response.status_code", intv(200))
 		m := &metricspb.Metric{Name: fmt.Sprintf("app.metric.%d", i), Unit: "s", Description: "A metric of the app"}
-		switch i % 3 {
+		switch i % kinds {
 		case 0:
 			m.Data = &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
 				{TimeUnixNano: benchStart, Value: &metricspb.NumberDataPoint_AsDouble{AsDouble: 0.731}, Attributes: attrs},
@@ -187,32 +191,54 @@ func BenchmarkDecodeLogsProto(b *testing.B) {
 // BenchmarkDecodeConvertLogsProto is the ingest's work on an OTLP/protobuf
 // logs body through protobuf-go messages: DecodeLogs, then Logs.
 func BenchmarkDecodeConvertLogsProto(b *testing.B) {
-	c, body := New(testLimits), benchLogsBody(b)
-	runBench(b, func() ([]Record, []Rejection) {
+	c := New(testLimits)
+	runBodyBench(b, benchLogs(), func(body []byte) ([]Record, []Rejection, error) {
 		req, err := DecodeLogs(body, false)
 		if err != nil {
-			b.Fatal(err)
+			return nil, nil, err
 		}
-		return c.Logs(req, testSource)
+		recs, rejs := c.Logs(req, testSource)
+		return recs, rejs, nil
 	})
 }
 
 // BenchmarkLogsProto is the same work straight from the wire bytes.
 func BenchmarkLogsProto(b *testing.B) {
-	c, body := New(testLimits), benchLogsBody(b)
+	c := New(testLimits)
+	runBodyBench(b, benchLogs(), func(body []byte) ([]Record, []Rejection, error) { return c.LogsProto(body, testSource) })
+}
+
+// BenchmarkDecodeConvertMetricsProto is DecodeMetrics, then Metrics, on
+// 100 gauges and sums.
+func BenchmarkDecodeConvertMetricsProto(b *testing.B) {
+	c := New(testLimits)
+	runBodyBench(b, benchMetricsOf(2), func(body []byte) ([]Record, []Rejection, error) {
+		req, err := DecodeMetrics(body, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs, rejs := c.Metrics(req, testSource)
+		return recs, rejs, nil
+	})
+}
+
+// BenchmarkMetricsProto is the same work straight from the wire bytes.
+func BenchmarkMetricsProto(b *testing.B) {
+	c := New(testLimits)
+	runBodyBench(b, benchMetricsOf(2), func(body []byte) ([]Record, []Rejection, error) { return c.MetricsProto(body, testSource) })
+}
+
+// runBodyBench converts the protobuf encoding of req once per iteration.
+func runBodyBench(b *testing.B, req proto.Message, convert func(body []byte) ([]Record, []Rejection, error)) {
+	body, err := proto.Marshal(req)
+	if err != nil {
+		b.Fatal(err)
+	}
 	runBench(b, func() ([]Record, []Rejection) {
-		recs, rejs, err := c.LogsProto(body, testSource)
+		recs, rejs, err := convert(body)
 		if err != nil {
 			b.Fatal(err)
 		}
 		return recs, rejs
 	})
-}
-
-func benchLogsBody(b *testing.B) []byte {
-	body, err := proto.Marshal(benchLogs())
-	if err != nil {
-		b.Fatal(err)
-	}
-	return body
 }
