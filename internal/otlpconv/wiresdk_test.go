@@ -95,4 +95,3 @@ func sendSDKMetrics(ctx context.Context, t *testing.T, addr string, res *resourc
 		t.Fatal(err)
 	}
 }
-
