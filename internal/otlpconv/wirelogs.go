@@ -2,7 +2,6 @@ package otlpconv
 
 import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/driftlock/driftlock/internal/event"
 )
@@ -13,40 +12,38 @@ import (
 // protobuf-go messages; any other is decoded by protobuf-go. Records do not
 // point into body, which the caller may reuse once LogsProto returns.
 func (c *Converter) LogsProto(body []byte, source string) ([]Record, []Rejection, error) {
-	return fromWire(c, body, source, wireSignal[*collogspb.ExportLogsServiceRequest]{
-		typ: event.TypeLog, name: "logs", rules: logsRequestRules, walk: (*batch).wireLogs,
-		convert: c.Logs, newReq: func() *collogspb.ExportLogsServiceRequest { return &collogspb.ExportLogsServiceRequest{} },
-	})
-}
-
-// wireSignal is what the wire path needs to know of a signal.
-type wireSignal[Req proto.Message] struct {
-	typ     event.Type
-	name    string // in decoding errors
-	rules   []rule // of the request
-	walk    func(b *batch, body []byte)
-	convert func(req Req, source string) ([]Record, []Rejection)
-	newReq  func() Req
-}
-
-// fromWire converts body on the wire path when checkWire takes it, and
-// decodes and converts it through protobuf-go otherwise.
-func fromWire[Req proto.Message](c *Converter, body []byte, source string, sig wireSignal[Req]) ([]Record, []Rejection, error) {
-	n, ok := checkWire(body, sig.rules)
-	if !ok {
-		req := sig.newReq()
-		if err := decode(body, false, sig.name, req); err != nil {
-			return nil, nil, err
-		}
-		recs, rejs := sig.convert(req, source)
+	if recs, rejs, ok := c.fromWire(body, source, event.TypeLog); ok {
 		return recs, rejs, nil
 	}
-	var b batch // on the stack: its many buffer updates need no write barriers
-	c.begin(&b, sig.typ, source, n)
-	defer c.end(&b)
-	sig.walk(&b, body)
-	recs, rejs := b.finish()
+	req := &collogspb.ExportLogsServiceRequest{}
+	if err := decode(body, false, "logs", req); err != nil {
+		return nil, nil, err
+	}
+	recs, rejs := c.Logs(req, source)
 	return recs, rejs, nil
+}
+
+// fromWire converts body, a request of type t, on the wire path; ok is
+// false when checkWire leaves the body to protobuf-go.
+func (c *Converter) fromWire(body []byte, source string, t event.Type) (recs []Record, rejs []Rejection, ok bool) {
+	rules := logsRequestRules
+	if t == event.TypeMetric {
+		rules = metricsRequestRules
+	}
+	n, ok := checkWire(body, rules)
+	if !ok {
+		return nil, nil, false
+	}
+	var b batch // on the stack: its many buffer updates need no write barriers
+	c.begin(&b, t, source, n)
+	defer c.end(&b)
+	if t == event.TypeMetric {
+		b.wireMetrics(body)
+	} else {
+		b.wireLogs(body)
+	}
+	recs, rejs = b.finish()
+	return recs, rejs, true
 }
 
 // wireLogs converts a checked ExportLogsServiceRequest as logs does.

@@ -30,10 +30,15 @@ var (
 // DecodeMetrics and Metrics would, as LogsProto does for logs: gauges and
 // sums straight from the wire bytes.
 func (c *Converter) MetricsProto(body []byte, source string) ([]Record, []Rejection, error) {
-	return fromWire(c, body, source, wireSignal[*colmetricspb.ExportMetricsServiceRequest]{
-		typ: event.TypeMetric, name: "metrics", rules: metricsRequestRules, walk: (*batch).wireMetrics,
-		convert: c.Metrics, newReq: func() *colmetricspb.ExportMetricsServiceRequest { return &colmetricspb.ExportMetricsServiceRequest{} },
-	})
+	if recs, rejs, ok := c.fromWire(body, source, event.TypeMetric); ok {
+		return recs, rejs, nil
+	}
+	req := &colmetricspb.ExportMetricsServiceRequest{}
+	if err := decode(body, false, "metrics", req); err != nil {
+		return nil, nil, err
+	}
+	recs, rejs := c.Metrics(req, source)
+	return recs, rejs, nil
 }
 
 // wireMetrics converts a checked ExportMetricsServiceRequest as metrics does.
