@@ -20,22 +20,12 @@ import (
 // ignored. Strings must be valid UTF-8 in either encoding. Errors read
 // "invalid OTLP/JSON logs request: ..." (or OTLP/protobuf).
 func DecodeLogs(body []byte, isJSON bool) (*collogspb.ExportLogsServiceRequest, error) {
-	if !isJSON {
-		if req, err := fastDecodeLogs(body); err == nil {
-			return req, nil
-		}
-	}
 	req := &collogspb.ExportLogsServiceRequest{}
 	return req, decode(body, isJSON, "logs", req)
 }
 
 // DecodeMetrics decodes an OTLP/HTTP metrics request body.
 func DecodeMetrics(body []byte, isJSON bool) (*colmetricspb.ExportMetricsServiceRequest, error) {
-	if !isJSON {
-		if req, err := fastDecodeMetrics(body); err == nil {
-			return req, nil
-		}
-	}
 	req := &colmetricspb.ExportMetricsServiceRequest{}
 	return req, decode(body, isJSON, "metrics", req)
 }

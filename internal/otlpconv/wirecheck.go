@@ -8,10 +8,11 @@ import (
 
 // The wire path converts OTLP/protobuf requests to records straight from
 // the body, without building protobuf-go messages. It first checks the whole
-// body against the same narrow rules the fast decoder follows (fastlogs.go):
-// a body the fast decoder would leave to protobuf-go is left to the decoder
-// and the converter, so the wire path only ever sees requests whose
-// conversion it reproduces byte for byte (FuzzWireLogs checks both).
+// body against narrow rules (no unknown field, no field or oneof given
+// twice, the expected wire types, valid UTF-8, nesting within maxWireDepth):
+// any other body is left to protobuf-go and the converter, so the wire path
+// only ever sees requests whose conversion it reproduces byte for byte
+// (FuzzWireLogs and FuzzWireMetrics check that against the converter).
 
 // How a field of a message is checked.
 const (
@@ -97,9 +98,9 @@ func checkFields(b []byte, rules []rule, depth int, items *int) bool {
 }
 
 // checkValue checks an AnyValue at nesting depth: one case of the oneof at
-// most, strings valid UTF-8, no deeper than the fast decoder reads.
+// most, strings valid UTF-8, no deeper than maxWireDepth.
 func checkValue(b []byte, depth int) bool {
-	if depth > fastMaxDepth {
+	if depth > maxWireDepth {
 		return false
 	}
 	if len(b) == 0 {
@@ -141,5 +142,19 @@ func checkList(b []byte, depth int, elem func([]byte, int) bool) bool {
 		}
 		i = next
 	}
+	return true
+}
+
+// maxWireDepth bounds the nesting of attribute values the wire path reads.
+const maxWireDepth = 64
+
+// onceTyped reports whether field num, of wire type typ, comes for the first
+// time among those noted in seen and has wire type want, and notes it.
+func onceTyped(seen *uint32, num protowire.Number, typ, want protowire.Type) bool {
+	bit := uint32(1) << (num & 31)
+	if typ != want || *seen&bit != 0 {
+		return false
+	}
+	*seen |= bit
 	return true
 }

@@ -7,10 +7,10 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// readField reads the field that starts at b[i] as nextField does, without
-// building a wireField: its number, its wire type, its varint or fixed
-// value or, for a bytes field, its length u, and the offset next after it
-// (its bytes are b[next-u:next]). next is -1 where nextField fails.
+// readField reads the field that starts at b[i]: its number, its wire
+// type, its varint or fixed value or, for a bytes field, its length u, and
+// the offset next after it (its bytes are b[next-u:next]). next is -1 for
+// a malformed field or a group.
 func readField(b []byte, i int) (num protowire.Number, typ protowire.Type, u uint64, next int) {
 	tag, i := readVarint(b, i)
 	if i < 0 || tag>>3 == 0 || tag>>3 > math.MaxInt32 {

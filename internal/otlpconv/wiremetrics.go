@@ -8,8 +8,8 @@ import (
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// The rules of the metrics requests the fast decoder takes: gauges and
-// sums without exemplars (fastmetrics.go).
+// The rules of the metrics requests the wire path takes: gauges and sums
+// without exemplars.
 var (
 	numberPointRules = []rule{
 		2: {kind: ruleScalar, typ: protowire.Fixed64Type}, 3: {kind: ruleScalar, typ: protowire.Fixed64Type},

@@ -21,7 +21,7 @@ func wireMetricsRequests() []*colmetricspb.ExportMetricsServiceRequest {
 	many := dpoint(6, 1)
 	many.Attributes = kvs("a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6", "g", "7", "h", "8", "i", "9",
 		"j", "10", "k", "11", "l", "12", "m", "13", "n", "14", "o", "15", "p", "16", "q", "17")
-	return append(fastMetricsRequests(),
+	return append(sampleMetricsRequests(),
 		metricsReq(kvs("service.name", "a|b", "host.name", "h"), sum, gauge("", dpoint(1, 1)),
 			gauge("only stale", stale), gauge("nan", dpoint(1, math.NaN()), dpoint(2, 3)), gauge("many", many, dpoint(7, 2)),
 			&metricspb.Metric{Name: "empty gauge", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{}}}),
