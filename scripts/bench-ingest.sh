@@ -5,11 +5,26 @@
 # acknowledged by Kafka (from driftlock_ingest_accepted_records_total) and CPU
 # seconds of the ingest process per million records (from /proc/<pid>/stat).
 #
-# Environment: DURATION (default 20s), WORKERS (default 2), BATCH (default 100),
-# SCENARIOS (default "logs-grpc logs-http metrics-grpc metrics-http").
+# TARGET=collector measures the OpenTelemetry Collector instead (OTLP
+# receiver -> Kafka exporter, scripts/bench-collector/), under the same load
+# and accounting: records are the log records and metric data points its
+# Kafka exporter had acknowledged (otelcol_exporter_sent_log_records and
+# otelcol_exporter_sent_metric_points), CPU that of the Collector process.
+# The Collector is built once with ocb into $BENCH_CACHE (outside the
+# repository) and reused while its manifest, ocb and Go stay the same.
+# DriftLock's ingest tunes its garbage collector (GOGC=400 and a memory
+# limit) unless GOGC or GOMEMLIMIT is set; the Collector runs with Go's
+# defaults. Set GOGC/GOMEMLIMIT to give both the same settings.
+#
+# Environment: TARGET (driftlock or collector, default driftlock), DURATION
+# (default 20s), WORKERS (default 2), BATCH (default 100), SCENARIOS (default
+# "logs-grpc logs-http metrics-grpc metrics-http"), BENCH_CACHE (default
+# ~/.cache/driftlock-bench), BROKER_PORT, GRPC_PORT, HTTP_PORT, ADMIN_PORT
+# (loopback; default 19092, 14317, 14318, 18888).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+TARGET=${TARGET:-driftlock}
 DURATION=${DURATION:-20s}
 WORKERS=${WORKERS:-2}
 BATCH=${BATCH:-100}
@@ -19,6 +34,12 @@ GRPC=127.0.0.1:${GRPC_PORT:-14317}
 HTTP=127.0.0.1:${HTTP_PORT:-14318}
 ADMIN=127.0.0.1:${ADMIN_PORT:-18888}
 TELEMETRYGEN_VERSION=v0.161.0
+OCB_VERSION=v0.165.0
+BENCH_CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/driftlock-bench}
+case $TARGET in
+driftlock | collector) ;;
+*) echo "TARGET must be driftlock or collector, not $TARGET" >&2; exit 2 ;;
+esac
 
 GOBIN_DIR=$(go env GOPATH)/bin
 TELEMETRYGEN=${TELEMETRYGEN:-$GOBIN_DIR/telemetrygen}
@@ -27,6 +48,36 @@ if [[ ! -x $TELEMETRYGEN ]]; then
 	go install "github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$TELEMETRYGEN_VERSION"
 	TELEMETRYGEN=$GOBIN_DIR/telemetrygen
 fi
+
+# collector_binary prints the path of the Collector built from
+# scripts/bench-collector/builder-config.yaml, building it first (several
+# minutes) unless this manifest was built before with the same ocb and Go.
+collector_binary() {
+	local manifest=scripts/bench-collector/builder-config.yaml key dir ocb
+	key=$({ cat "$manifest"; echo "$OCB_VERSION"; go version; } | sha256sum | cut -c1-12)
+	dir=$BENCH_CACHE/otelcol-$key
+	if [[ ! -x $dir/otelcol-bench ]]; then
+		ocb=$BENCH_CACHE/ocb-$OCB_VERSION/builder
+		if [[ ! -x $ocb ]]; then
+			echo "installing ocb $OCB_VERSION" >&2
+			GOBIN=$(dirname "$ocb") go install "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION" >&2
+		fi
+		echo "building the Collector into $dir (takes minutes, once)" >&2
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		"$ocb" --config "$manifest" --output-path "$dir.tmp/src" >"$dir.tmp/build.log" 2>&1 ||
+			{ tail -20 "$dir.tmp/build.log" >&2; echo "Collector build failed" >&2; return 1; }
+		mv "$dir.tmp/src/otelcol-bench" "$dir.tmp/" && rm -rf "$dir.tmp/src" "$dir" && mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir/otelcol-bench"
+}
+
+# Another process on one of the ports would be measured instead.
+for addr in "127.0.0.1:$BROKER_PORT" "$GRPC" "$HTTP" "$ADMIN"; do
+	if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+		echo "$addr is in use; set BROKER_PORT, GRPC_PORT, HTTP_PORT or ADMIN_PORT" >&2
+		exit 1
+	fi
+done
 
 WORK=$(mktemp -d)
 BROKER_PID=
@@ -38,36 +89,63 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$WORK/driftlock" ./cmd/driftlock
 go build -o "$WORK/kfakebroker" ./internal/ingest/testdata/kfakebroker
+if [[ $TARGET == collector ]]; then
+	OTELCOL=$(collector_binary)
+	go build -o "$WORK/createtopic" ./scripts/bench-collector/createtopic
+else
+	go build -o "$WORK/driftlock" ./cmd/driftlock
+fi
 
 "$WORK/kfakebroker" -port "$BROKER_PORT" >"$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 
-DRIFTLOCK_KAFKA_BROKERS=127.0.0.1:$BROKER_PORT \
-DRIFTLOCK_INGEST_GRPC_ENDPOINT=$GRPC \
-DRIFTLOCK_INGEST_HTTP_ENDPOINT=$HTTP \
-DRIFTLOCK_INGEST_ADMIN_ENDPOINT=$ADMIN \
-	"$WORK/driftlock" ingest >"$WORK/ingest.log" 2>&1 &
-INGEST_PID=$!
+# start_driftlock starts the ingest and waits until it is ready.
+start_driftlock() {
+	DRIFTLOCK_KAFKA_BROKERS=127.0.0.1:$BROKER_PORT \
+	DRIFTLOCK_INGEST_GRPC_ENDPOINT=$GRPC \
+	DRIFTLOCK_INGEST_HTTP_ENDPOINT=$HTTP \
+	DRIFTLOCK_INGEST_ADMIN_ENDPOINT=$ADMIN \
+		"$WORK/driftlock" ingest >"$WORK/ingest.log" 2>&1 &
+	INGEST_PID=$!
+	for _ in $(seq 1 100); do
+		curl -fs "http://$ADMIN/readyz" >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	curl -fs "http://$ADMIN/readyz" >/dev/null || { cat "$WORK/ingest.log" >&2; echo "ingest not ready" >&2; exit 1; }
+}
 
-for _ in $(seq 1 100); do
-	curl -fs "http://$ADMIN/readyz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -fs "http://$ADMIN/readyz" >/dev/null || { cat "$WORK/ingest.log" >&2; echo "ingest not ready" >&2; exit 1; }
+# start_collector creates the events topic as the ingest would (3
+# partitions), starts the Collector and waits until its pipelines run.
+start_collector() {
+	"$WORK/createtopic" -broker "127.0.0.1:$BROKER_PORT" -topic otlp-events -partitions 3
+	OTELBENCH_GRPC=$GRPC OTELBENCH_HTTP=$HTTP OTELBENCH_BROKER=127.0.0.1:$BROKER_PORT \
+	OTELBENCH_ADMIN_PORT=${ADMIN##*:} \
+		"$OTELCOL" --config scripts/bench-collector/config.yaml >"$WORK/ingest.log" 2>&1 &
+	INGEST_PID=$!
+	for _ in $(seq 1 300); do
+		grep -q "Everything is ready" "$WORK/ingest.log" && curl -fs "http://$ADMIN/metrics" >/dev/null && return
+		kill -0 "$INGEST_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/ingest.log" >&2; echo "Collector not ready" >&2; exit 1
+}
 
 # accepted prints the records Kafka acknowledged so far.
 accepted() {
-	curl -fs "http://$ADMIN/metrics" | awk '/^driftlock_ingest_accepted_records_total/ {s += $2} END {printf "%d\n", s}'
+	local pattern='^driftlock_ingest_accepted_records_total'
+	[[ $TARGET == collector ]] && pattern='^otelcol_exporter_sent_(log_records|metric_points)(_total)?[{ ]'
+	curl -fs "http://$ADMIN/metrics" | awk -v p="$pattern" '$0 ~ p {s += $NF} END {printf "%d\n", s}'
 }
 # cpu_ticks prints user+system clock ticks of the ingest process.
 cpu_ticks() {
 	awk '{print $14 + $15}' "/proc/$INGEST_PID/stat"
 }
+start_$TARGET
 TICKS=$(getconf CLK_TCK)
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+[[ $TARGET == collector ]] && echo "target: OpenTelemetry Collector $("$OTELCOL" --version | awk '{print $NF}') (ocb $OCB_VERSION, scripts/bench-collector)"
 echo "telemetrygen $TELEMETRYGEN_VERSION: --workers $WORKERS --rate 0 --batch-size $BATCH --duration $DURATION"
 printf "%-14s %12s %12s %14s\n" scenario records records/s cpu-s/million
 for sc in $SCENARIOS; do
