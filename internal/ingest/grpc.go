@@ -23,12 +23,24 @@ import (
 // retryAfter is the delay suggested to clients told to retry.
 const retryAfter = time.Second
 
+// HTTP/2 flow-control windows of the gRPC server, per stream and per
+// connection. Fixed windows turn off grpc-go's bandwidth-delay estimation,
+// which otherwise pings the client and updates the windows after nearly
+// every request: one more write and read per export. The sizes are those
+// the estimation grows to at most, and a stream's window is half the
+// default request limit, so a large export still streams without waiting.
+const (
+	grpcStreamWindow = 4 << 20
+	grpcConnWindow   = 16 << 20
+)
+
 // newGRPCServer serves the three OTLP collector services. Requests reach the
 // handlers undecoded (rawRequest) and are decoded by the same code as
 // OTLP/HTTP bodies, so that a bad payload is answered INVALID_ARGUMENT with
 // the decoder's message rather than grpc-go's INTERNAL.
 func newGRPCServer(s *Service, maxRequestBytes int) *grpc.Server {
 	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxRequestBytes),
+		grpc.InitialWindowSize(grpcStreamWindow), grpc.InitialConnWindowSize(grpcConnWindow),
 		grpc.ForceServerCodecV2(rawCodec{proto: encoding.GetCodecV2(proto.Name)}))
 	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)
 	srv.RegisterService(serviceDesc(s, metricsSignal, colmetricspb.MetricsService_ServiceDesc), s)
