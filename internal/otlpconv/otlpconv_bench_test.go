@@ -242,3 +242,50 @@ func runBodyBench(b *testing.B, req proto.Message, convert func(body []byte) ([]
 		return recs, rejs
 	})
 }
+
+// smallLogs is a request like telemetrygen's: 100 short records with one
+// attribute each and a one-attribute resource.
+func smallLogs() *collogspb.ExportLogsServiceRequest {
+	recs := make([]*logspb.LogRecord, benchRecords)
+	for i := range recs {
+		recs[i] = &logspb.LogRecord{
+			TimeUnixNano: benchStart + uint64(i)*65_573, ObservedTimeUnixNano: benchStart + uint64(i)*65_573,
+			SeverityNumber: logspb.SeverityNumber_SEVERITY_NUMBER_INFO, SeverityText: "Info",
+			Body: str("the message"), Attributes: kvs("app", "server"),
+		}
+	}
+	return &collogspb.ExportLogsServiceRequest{ResourceLogs: []*logspb.ResourceLogs{{
+		Resource:  &resourcepb.Resource{Attributes: kvs("service.name", "telemetrygen")},
+		ScopeLogs: []*logspb.ScopeLogs{{LogRecords: recs}},
+	}}}
+}
+
+// smallMetrics is a request like telemetrygen's sums: 100 metrics of one
+// point each, no attributes but the resource's service.name.
+func smallMetrics() *colmetricspb.ExportMetricsServiceRequest {
+	ms := make([]*metricspb.Metric, benchRecords)
+	for i := range ms {
+		ms[i] = &metricspb.Metric{Name: "gen", Data: &metricspb.Metric_Sum{Sum: &metricspb.Sum{
+			IsMonotonic: true, AggregationTemporality: 2, DataPoints: []*metricspb.NumberDataPoint{
+				{TimeUnixNano: benchStart + uint64(i)*65_573, Value: &metricspb.NumberDataPoint_AsInt{AsInt: int64(i)}},
+			}}}}
+	}
+	return &colmetricspb.ExportMetricsServiceRequest{ResourceMetrics: []*metricspb.ResourceMetrics{{
+		Resource:     &resourcepb.Resource{Attributes: kvs("service.name", "telemetrygen")},
+		ScopeMetrics: []*metricspb.ScopeMetrics{{Metrics: ms}},
+	}}}
+}
+
+// BenchmarkLogsProtoSmall converts telemetrygen-sized log records from the
+// wire bytes.
+func BenchmarkLogsProtoSmall(b *testing.B) {
+	c := New(testLimits)
+	runBodyBench(b, smallLogs(), func(body []byte) ([]Record, []Rejection, error) { return c.LogsProto(body, testSource) })
+}
+
+// BenchmarkMetricsProtoSmall converts telemetrygen-sized sums from the wire
+// bytes.
+func BenchmarkMetricsProtoSmall(b *testing.B) {
+	c := New(testLimits)
+	runBodyBench(b, smallMetrics(), func(body []byte) ([]Record, []Rejection, error) { return c.MetricsProto(body, testSource) })
+}
