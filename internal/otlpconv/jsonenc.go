@@ -172,13 +172,6 @@ func isZeroID(b []byte) bool {
 	return true
 }
 
-// appendNanoTime appends ns as a JSON string in event.NanoLayout.
-func appendNanoTime(dst []byte, ns uint64) []byte {
-	dst = append(dst, '"')
-	dst = appendTime(dst, int64(ns), false)
-	return append(dst, '"')
-}
-
 // appendKey appends "key": for a key known to need no escaping.
 func appendKey(dst []byte, key string) []byte {
 	dst = append(dst, '"')

@@ -29,6 +29,27 @@ func TestAppendTimeMatchesTimePackage(t *testing.T) {
 	}
 }
 
+// TestTimeCache formats runs of nearby times, as the records of a request
+// carry them (same second, next second, next day, backwards, before 1970),
+// through one cache, and compares each with the time package.
+func TestTimeCache(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var c timeCache
+	for _, start := range []int64{1_700_000_000_123_456_789, 86_400e9 - 5e8, -1, -86_400e9 + 3, 951_868_799_999_000_000} {
+		ns := start
+		for range 20_000 {
+			ns += r.Int64N(4e8) - 1e8 // mostly forwards, within and across seconds
+			tm := time.Unix(0, ns).UTC()
+			if got, want := string(c.appendTime(nil, ns, false)), event.FormatNanos(tm); got != want {
+				t.Fatalf("%d: %s, want %s", ns, got, want)
+			}
+			if got, want := string(c.appendTime(nil, ns, true)), event.FormatTimestamp(tm); got != want {
+				t.Fatalf("%d millis: %s, want %s", ns, got, want)
+			}
+		}
+	}
+}
+
 func checkStringLikeJSON(t *testing.T, s string) {
 	t.Helper()
 	want, err := json.Marshal(s)

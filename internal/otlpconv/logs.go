@@ -68,7 +68,7 @@ func (b *batch) log(lr *logspb.LogRecord, key string) {
 func (b *batch) logHead(f *logFields) {
 	b.open()
 	b.buf = append(b.buf, `{"timestamp":`...)
-	b.buf = appendNanoTime(b.buf, f.timestamp())
+	b.buf = b.times.appendNanoTime(b.buf, f.timestamp())
 	b.buf = append(b.buf, `,"severity":`...)
 	b.buf = appendString(b.buf, severity(f.severityText, f.severityNumber))
 	b.buf = append(b.buf, `,"body":`...)

@@ -241,7 +241,7 @@ func (b *batch) numberStart(f *numberFields) *skipped {
 // pointStart writes {"timestamp":...
 func (b *batch) pointStart(ts uint64) {
 	b.buf = append(b.buf, `{"timestamp":`...)
-	b.buf = appendNanoTime(b.buf, ts)
+	b.buf = b.times.appendNanoTime(b.buf, ts)
 }
 
 // pointEnd writes the point's merged attributes and closes it.

@@ -10,26 +10,29 @@ package otlpconv
 // timestamps beyond 2262 wrap into that range, as time.Unix(0, int64(ns))
 // does, which keeps the output deterministic.
 func appendTime(dst []byte, ns int64, millis bool) []byte {
+	var c timeCache
+	return c.appendTime(dst, ns, millis)
+}
+
+// timeCache keeps the text of the second it formatted last, up to the
+// fraction: the records and points of one request nearly always share it,
+// which spares the date arithmetic.
+type timeCache struct {
+	sec  int64
+	text [19]byte // 2006-01-02T15:04:05
+	ok   bool
+}
+
+// appendTime is appendTime above, through the cache.
+func (c *timeCache) appendTime(dst []byte, ns int64, millis bool) []byte {
 	secs, frac := ns/1e9, ns%1e9
 	if frac < 0 {
 		secs, frac = secs-1, frac+1e9
 	}
-	days, rem := secs/86400, secs%86400
-	if rem < 0 {
-		days, rem = days-1, rem+86400
+	if !c.ok || secs != c.sec {
+		c.set(secs)
 	}
-	y, m, d := civil(days)
-	dst = append4(dst, y)
-	dst = append(dst, '-')
-	dst = append2(dst, m)
-	dst = append(dst, '-')
-	dst = append2(dst, d)
-	dst = append(dst, 'T')
-	dst = append2(dst, int(rem/3600))
-	dst = append(dst, ':')
-	dst = append2(dst, int(rem/60%60))
-	dst = append(dst, ':')
-	dst = append2(dst, int(rem%60))
+	dst = append(dst, c.text[:]...)
 	if millis {
 		ms := int(frac / 1e6)
 		dst = append(dst, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
@@ -47,6 +50,35 @@ func appendTime(dst []byte, ns int64, millis bool) []byte {
 		dst = append(dst, digits[:n]...)
 	}
 	return append(dst, 'Z')
+}
+
+// appendNanoTime appends ns as a JSON string in event.NanoLayout.
+func (c *timeCache) appendNanoTime(dst []byte, ns uint64) []byte {
+	dst = append(dst, '"')
+	dst = c.appendTime(dst, int64(ns), false)
+	return append(dst, '"')
+}
+
+// set formats secs, seconds since the Unix epoch, into c.text.
+func (c *timeCache) set(secs int64) {
+	days, rem := secs/86400, secs%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	y, m, d := civil(days)
+	t := c.text[:0]
+	t = append4(t, y)
+	t = append(t, '-')
+	t = append2(t, m)
+	t = append(t, '-')
+	t = append2(t, d)
+	t = append(t, 'T')
+	t = append2(t, int(rem/3600))
+	t = append(t, ':')
+	t = append2(t, int(rem/60%60))
+	t = append(t, ':')
+	_ = append2(t, int(rem%60)) // the last bytes of c.text
+	c.sec, c.ok = secs, true
 }
 
 // civil converts days since 1970-01-01 to a proleptic Gregorian date

@@ -62,9 +62,9 @@ func (b *batch) span(sp *tracepb.Span, key string) {
 		b.buf = appendHex(b.buf, id)
 	}
 	b.buf = append(b.buf, `,"start_time":`...)
-	b.buf = appendNanoTime(b.buf, start)
+	b.buf = b.times.appendNanoTime(b.buf, start)
 	b.buf = append(b.buf, `,"end_time":`...)
-	b.buf = appendNanoTime(b.buf, end)
+	b.buf = b.times.appendNanoTime(b.buf, end)
 	b.buf = append(b.buf, `,"duration_ns":`...)
 	b.buf = strconv.AppendInt(b.buf, int64(end)-int64(start), 10)
 	b.buf = append(b.buf, `,"status_code":"`...)
@@ -100,7 +100,7 @@ func (b *batch) spanEvents(evs []*tracepb.Span_Event) error {
 		b.buf = append(b.buf, `{"name":`...)
 		b.buf = appendString(b.buf, ev.GetName())
 		b.buf = append(b.buf, `,"timestamp":`...)
-		b.buf = appendNanoTime(b.buf, ev.GetTimeUnixNano())
+		b.buf = b.times.appendNanoTime(b.buf, ev.GetTimeUnixNano())
 		attrs := ev.GetAttributes()
 		if b.own = sortedIdx(b.own, attrs); len(b.own) > 0 {
 			if err := b.checkCount(len(b.own), "event attributes"); err != nil {
