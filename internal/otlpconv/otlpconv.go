@@ -59,6 +59,8 @@ type Record struct {
 	Type    event.Type
 	Service string
 	Source  string
+
+	out *output // on the first record of a call: what Recycle takes back
 }
 
 // Rejection is one item of a request that was not converted, with a message
@@ -77,8 +79,9 @@ type Rejection struct {
 // Converter converts export requests under fixed limits. It is safe for
 // concurrent use.
 type Converter struct {
-	limits Limits
-	pool   sync.Pool
+	limits  Limits
+	pool    sync.Pool // *scratch
+	outputs sync.Pool // *output
 	// sizeHint is, per signal, the bytes per record of the last request,
 	// used to size the next request's buffer in one allocation.
 	sizeHint [3]atomic.Int64
@@ -92,7 +95,33 @@ func New(l Limits) *Converter {
 		depth = hardMaxDepth
 	}
 	c.pool.New = func() any { return &scratch{w: valueWriter{maxDepth: depth}} }
+	c.outputs.New = func() any { return new(output) }
 	return c
+}
+
+// output is the memory behind the records of one call: their values' JSON
+// and the records themselves.
+type output struct {
+	buf  []byte
+	recs []Record
+}
+
+// Recycle hands the memory of recs, all the records of one call of c, back
+// to c for later calls: a service converting request after request then
+// allocates almost nothing per request. Neither recs nor any record value
+// may be used afterwards. Records that are not recycled are left to the
+// garbage collector as usual.
+func (c *Converter) Recycle(recs []Record) {
+	if len(recs) == 0 || recs[0].out == nil {
+		return
+	}
+	o := recs[0].out
+	clear(o.recs[:cap(o.recs)]) // also clears recs[0].out: a second call does nothing
+	if cap(o.buf) > maxPooledOutput {
+		return
+	}
+	o.buf, o.recs = o.buf[:0], o.recs[:0]
+	c.outputs.Put(o)
 }
 
 // Logs converts every log record of req. source names the receiving
@@ -132,6 +161,10 @@ type scratch struct {
 	own, merged []int32  // see sortedIdx and mergeIdx
 	wown        []wkv    // the wire path's attributes of the current item
 	wpts        [][]byte // the wire path's points of the current metric
+	ends        []int    // see batch
+	keys        []byte
+	keyEnds     []int
+	times       timeCache
 }
 
 // batch collects the records of one request. All values are appended to one
@@ -141,6 +174,7 @@ type batch struct {
 	limits  Limits
 	typ     event.Type
 	source  string
+	out     *output
 	buf     []byte
 	recs    []Record
 	ends    []int
@@ -162,6 +196,9 @@ const (
 	maxFirstBuffer = 8 << 20
 	// maxPooledBuffer bounds the resource buffer kept for reuse.
 	maxPooledBuffer = 64 << 10
+	// maxPooledOutput bounds the record buffer kept by Recycle, so that one
+	// huge request does not pin its memory.
+	maxPooledOutput = 4 << 20
 )
 
 func signalIndex(t event.Type) int {
@@ -179,23 +216,17 @@ func (c *Converter) begin(b *batch, t event.Type, source string, items int) {
 	if per == 0 {
 		per = bytesPerItem
 	}
-	*b = batch{
-		scratch: c.pool.Get().(*scratch),
-		limits:  c.limits,
-		typ:     t,
-		source:  source,
-		buf:     make([]byte, 0, min(items*int(per+per/8), maxFirstBuffer)),
-		recs:    make([]Record, 0, items),
-		ends:    make([]int, 0, items),
+	o := c.outputs.Get().(*output)
+	if want := min(items*int(per+per/8), maxFirstBuffer); cap(o.buf) < want {
+		o.buf = make([]byte, 0, want)
 	}
-	if t == event.TypeMetric {
-		b.keys = make([]byte, 0, items*keyBytesPerMetric)
-		b.keyEnds = make([]int, 0, items)
+	if cap(o.recs) < items {
+		o.recs = make([]Record, 0, items)
 	}
+	s := c.pool.Get().(*scratch)
+	*b = batch{scratch: s, limits: c.limits, typ: t, source: source,
+		out: o, buf: o.buf[:0], recs: o.recs[:0], ends: s.ends[:0], keys: s.keys[:0], keyEnds: s.keyEnds[:0]}
 }
-
-// keyBytesPerMetric is a guess at the length of a metric stream key.
-const keyBytesPerMetric = 48
 
 // end returns the scratch state to the pool without references into the
 // request.
@@ -203,7 +234,17 @@ func (c *Converter) end(b *batch) {
 	if n := len(b.recs); n > 0 {
 		c.sizeHint[signalIndex(b.typ)].Store(int64(len(b.buf) / n))
 	}
+	if len(b.recs) == 0 { // nothing refers to the output
+		c.outputs.Put(b.out)
+	}
 	s := b.scratch
+	s.ends, s.keys, s.keyEnds = b.ends[:0], b.keys[:0], b.keyEnds[:0]
+	if cap(s.ends) > maxPooledBuffer {
+		s.ends, s.keyEnds = nil, nil
+	}
+	if cap(s.keys) > maxPooledBuffer {
+		s.keys = nil
+	}
 	clear(s.res[:cap(s.res)])
 	clear(s.wown[:cap(s.wown)])
 	clear(s.wpts[:cap(s.wpts)])
@@ -227,6 +268,10 @@ func (b *batch) finish() ([]Record, []Rejection) {
 			b.recs[i].Key = keys[start:end]
 			start = end
 		}
+	}
+	if len(b.recs) > 0 {
+		b.out.buf, b.out.recs = b.buf, b.recs
+		b.recs[0].out = b.out
 	}
 	return b.recs, b.rejects
 }
@@ -292,7 +337,7 @@ func (b *batch) open() {
 // keeps it, or rejects it when it is too large.
 func (b *batch) close(key string, ts uint64, items int) {
 	b.buf = append(b.buf, `,"timestamp":"`...)
-	b.buf = appendTime(b.buf, int64(ts), true)
+	b.buf = b.times.appendTime(b.buf, int64(ts), true)
 	b.buf = append(b.buf, `","source":`...)
 	b.buf = appendString(b.buf, b.source)
 	b.buf = append(b.buf, '}')

@@ -123,8 +123,8 @@ func reportPerRecord(b *testing.B, cpuStart int64) {
 }
 
 // runBench converts one request per iteration and reports ns and bytes per
-// record.
-func runBench(b *testing.B, convert func() ([]Record, []Rejection)) {
+// record; with recycle set, the records go back to it as the ingest does.
+func runBench(b *testing.B, recycle *Converter, convert func() ([]Record, []Rejection)) {
 	b.ReportAllocs()
 	var size int
 	cpu := processCPU()
@@ -137,6 +137,9 @@ func runBench(b *testing.B, convert func() ([]Record, []Rejection)) {
 		for _, r := range recs {
 			size += len(r.Value)
 		}
+		if recycle != nil {
+			recycle.Recycle(recs)
+		}
 	}
 	reportPerRecord(b, cpu)
 	b.ReportMetric(float64(size)/benchRecords, "bytes/record")
@@ -144,17 +147,17 @@ func runBench(b *testing.B, convert func() ([]Record, []Rejection)) {
 
 func BenchmarkConvertLogs(b *testing.B) {
 	c, req := New(testLimits), benchLogs()
-	runBench(b, func() ([]Record, []Rejection) { return c.Logs(req, testSource) })
+	runBench(b, nil, func() ([]Record, []Rejection) { return c.Logs(req, testSource) })
 }
 
 func BenchmarkConvertMetrics(b *testing.B) {
 	c, req := New(testLimits), benchMetrics()
-	runBench(b, func() ([]Record, []Rejection) { return c.Metrics(req, testSource) })
+	runBench(b, nil, func() ([]Record, []Rejection) { return c.Metrics(req, testSource) })
 }
 
 func BenchmarkConvertTraces(b *testing.B) {
 	c, req := New(testLimits), benchTraces()
-	runBench(b, func() ([]Record, []Rejection) { return c.Traces(req, testSource) })
+	runBench(b, nil, func() ([]Record, []Rejection) { return c.Traces(req, testSource) })
 }
 
 // BenchmarkConvertLogsEncodingJSON is the same work done by marshalling the
@@ -192,7 +195,7 @@ func BenchmarkDecodeLogsProto(b *testing.B) {
 // logs body through protobuf-go messages: DecodeLogs, then Logs.
 func BenchmarkDecodeConvertLogsProto(b *testing.B) {
 	c := New(testLimits)
-	runBodyBench(b, benchLogs(), func(body []byte) ([]Record, []Rejection, error) {
+	runBodyBench(b, benchLogs(), nil, func(body []byte) ([]Record, []Rejection, error) {
 		req, err := DecodeLogs(body, false)
 		if err != nil {
 			return nil, nil, err
@@ -205,14 +208,14 @@ func BenchmarkDecodeConvertLogsProto(b *testing.B) {
 // BenchmarkLogsProto is the same work straight from the wire bytes.
 func BenchmarkLogsProto(b *testing.B) {
 	c := New(testLimits)
-	runBodyBench(b, benchLogs(), func(body []byte) ([]Record, []Rejection, error) { return c.LogsProto(body, testSource) })
+	runBodyBench(b, benchLogs(), nil, func(body []byte) ([]Record, []Rejection, error) { return c.LogsProto(body, testSource) })
 }
 
 // BenchmarkDecodeConvertMetricsProto is DecodeMetrics, then Metrics, on
 // 100 gauges and sums.
 func BenchmarkDecodeConvertMetricsProto(b *testing.B) {
 	c := New(testLimits)
-	runBodyBench(b, benchMetricsOf(2), func(body []byte) ([]Record, []Rejection, error) {
+	runBodyBench(b, benchMetricsOf(2), nil, func(body []byte) ([]Record, []Rejection, error) {
 		req, err := DecodeMetrics(body, false)
 		if err != nil {
 			return nil, nil, err
@@ -225,16 +228,17 @@ func BenchmarkDecodeConvertMetricsProto(b *testing.B) {
 // BenchmarkMetricsProto is the same work straight from the wire bytes.
 func BenchmarkMetricsProto(b *testing.B) {
 	c := New(testLimits)
-	runBodyBench(b, benchMetricsOf(2), func(body []byte) ([]Record, []Rejection, error) { return c.MetricsProto(body, testSource) })
+	runBodyBench(b, benchMetricsOf(2), nil, func(body []byte) ([]Record, []Rejection, error) { return c.MetricsProto(body, testSource) })
 }
 
 // runBodyBench converts the protobuf encoding of req once per iteration.
-func runBodyBench(b *testing.B, req proto.Message, convert func(body []byte) ([]Record, []Rejection, error)) {
+// With recycle set, the records go back to it.
+func runBodyBench(b *testing.B, req proto.Message, recycle *Converter, convert func(body []byte) ([]Record, []Rejection, error)) {
 	body, err := proto.Marshal(req)
 	if err != nil {
 		b.Fatal(err)
 	}
-	runBench(b, func() ([]Record, []Rejection) {
+	runBench(b, recycle, func() ([]Record, []Rejection) {
 		recs, rejs, err := convert(body)
 		if err != nil {
 			b.Fatal(err)
@@ -277,15 +281,26 @@ func smallMetrics() *colmetricspb.ExportMetricsServiceRequest {
 }
 
 // BenchmarkLogsProtoSmall converts telemetrygen-sized log records from the
-// wire bytes.
+// wire bytes, with and without recycling the records.
 func BenchmarkLogsProtoSmall(b *testing.B) {
-	c := New(testLimits)
-	runBodyBench(b, smallLogs(), func(body []byte) ([]Record, []Rejection, error) { return c.LogsProto(body, testSource) })
+	benchRecycled(b, smallLogs(), (*Converter).LogsProto)
 }
 
 // BenchmarkMetricsProtoSmall converts telemetrygen-sized sums from the wire
-// bytes.
+// bytes, with and without recycling the records.
 func BenchmarkMetricsProtoSmall(b *testing.B) {
-	c := New(testLimits)
-	runBodyBench(b, smallMetrics(), func(body []byte) ([]Record, []Rejection, error) { return c.MetricsProto(body, testSource) })
+	benchRecycled(b, smallMetrics(), (*Converter).MetricsProto)
+}
+
+func benchRecycled(b *testing.B, req proto.Message, conv func(c *Converter, body []byte, source string) ([]Record, []Rejection, error)) {
+	for _, recycle := range []bool{false, true} {
+		b.Run(map[bool]string{false: "fresh", true: "recycled"}[recycle], func(b *testing.B) {
+			c := New(testLimits)
+			r := c
+			if !recycle {
+				r = nil
+			}
+			runBodyBench(b, req, r, func(body []byte) ([]Record, []Rejection, error) { return conv(c, body, testSource) })
+		})
+	}
 }
