@@ -104,7 +104,10 @@ func decodeConvert[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], b
 
 // export produces the records of a request and waits for Kafka. A non-nil
 // error is errOverloaded or errUnavailable (wrapped): the client retries.
+// The records' memory goes back to the converter: the producer has copied
+// them into its batches by the time produce returns.
 func export[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], transport string, recs []otlpconv.Record, rejs []otlpconv.Rejection) (result, error) {
+	defer s.conv.Recycle(recs)
 	n := len(recs) + len(rejs)
 	s.m.received.WithLabelValues(sig.name, transport).Add(float64(n))
 	s.m.batchRecords.Observe(float64(n))

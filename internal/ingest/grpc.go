@@ -48,8 +48,9 @@ func newGRPCServer(s *Service, maxRequestBytes int) *grpc.Server {
 	return srv
 }
 
-// rawRequest receives a request message's bytes from rawCodec.
-type rawRequest struct{ body []byte }
+// rawRequest receives a request message from rawCodec: its bytes, in a
+// buffer of grpc-go's pool.
+type rawRequest struct{ buf mem.Buffer }
 
 // rawCodec is the protobuf codec, except that a *rawRequest is the message
 // bytes as they are, in both directions.
@@ -59,14 +60,15 @@ func (c rawCodec) Name() string { return proto.Name }
 
 func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if r, ok := v.(*rawRequest); ok {
-		return mem.BufferSlice{mem.SliceBuffer(r.body)}, nil
+		return mem.BufferSlice{mem.SliceBuffer(r.buf.ReadOnlyData())}, nil
 	}
 	return c.proto.Marshal(v)
 }
 
 func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if r, ok := v.(*rawRequest); ok {
-		r.body = data.Materialize()
+		// A message that arrived in one buffer is kept without a copy.
+		r.buf = data.MaterializeToBuffer(mem.DefaultBufferPool())
 		return nil
 	}
 	return c.proto.Unmarshal(data, v)
@@ -80,7 +82,7 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 		if err := dec(&raw); err != nil {
 			return nil, err
 		}
-		return exportGRPC(ctx, s, sig, raw.body)
+		return exportGRPC(ctx, s, sig, raw.buf)
 	}
 	return &grpc.ServiceDesc{
 		ServiceName: gen.ServiceName,
@@ -90,9 +92,12 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 	}
 }
 
-func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body []byte) (Resp, error) {
+// exportGRPC converts the request in body, hands body back to grpc-go's
+// pool (no record points into it) and produces the records.
+func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body mem.Buffer) (Resp, error) {
 	var zero Resp
-	recs, rejs, err := decodeConvert(s, sig, body, false, sourceGRPC)
+	recs, rejs, err := decodeConvert(s, sig, body.ReadOnlyData(), false, sourceGRPC)
+	body.Free()
 	if err != nil {
 		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcomeBadRequest).Inc()
 		return zero, status.Error(codes.InvalidArgument, err.Error())

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/driftlock/driftlock/internal/config"
@@ -59,6 +60,9 @@ func TestGRPCLimits(t *testing.T) {
 	if st := invokeRaw(t, h, invalidUTF8(t)); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "UTF-8") {
 		t.Fatalf("invalid UTF-8: %v, want InvalidArgument naming UTF-8", st)
 	}
+	if st := invokeRaw(t, h, nil); st.Code() != codes.OK {
+		t.Fatalf("empty request: %v, want OK", st)
+	}
 	good := mustMarshal(t, logsRequest("svc", "c"))
 	if st := invokeRaw(t, h, good[:len(good)-2]); st.Code() != codes.InvalidArgument {
 		t.Fatalf("truncated message: %v, want InvalidArgument", st)
@@ -83,7 +87,7 @@ func invokeRaw(t *testing.T, h *harness, body []byte) *status.Status {
 	}
 	defer conn.Close()
 	var resp collogspb.ExportLogsServiceResponse
-	err = conn.Invoke(exportCtx(t), "/"+collogspb.LogsService_ServiceDesc.ServiceName+"/Export", &rawRequest{body: body}, &resp)
+	err = conn.Invoke(exportCtx(t), "/"+collogspb.LogsService_ServiceDesc.ServiceName+"/Export", &rawRequest{buf: mem.SliceBuffer(body)}, &resp)
 	return status.Convert(err)
 }
 

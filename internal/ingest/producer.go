@@ -166,6 +166,8 @@ func (r *request) reject(rej otlpconv.Rejection) {
 // produce writes recs. It returns the records refused as too large (a
 // permanent rejection); any other failure is errOverloaded or
 // errUnavailable and means the client must retry the whole request.
+// The records are copied into the batches: recs may be reused once
+// produce returns, whatever the outcome.
 func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
 	recs, rejected := p.admit(recs)
 	if len(recs) == 0 {
