@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build run test bench eval demo e2e fmt vet clean
+.PHONY: build run test bench bench-compare eval demo e2e fmt vet clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/driftlock
@@ -21,6 +21,11 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./scripts/bench-ingest.sh
+
+# The ingest's CPU per record beside the OpenTelemetry Collector's (OTLP
+# receiver -> Kafka exporter, built once with ocb), in alternating runs.
+bench-compare:
+	./scripts/bench-compare.sh
 
 # Detection quality on ../shared/datasets (NAB, loghub); see docs/EVALUATION.md.
 eval: build
