@@ -7,7 +7,7 @@
 # per million of each and the median of the per-round ratios.
 #
 # Environment: ROUNDS (default 3); everything else is passed on to
-# bench-ingest.sh (DURATION, WORKERS, BATCH, SCENARIOS, GOGC, ...).
+# bench-ingest.sh (TARGET_ENV, DURATION, WORKERS, BATCH, SCENARIOS, ...).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

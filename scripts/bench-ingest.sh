@@ -14,9 +14,13 @@
 # repository) and reused while its manifest, ocb and Go stay the same.
 # DriftLock's ingest tunes its garbage collector (GOGC=400 and a memory
 # limit) unless GOGC or GOMEMLIMIT is set; the Collector runs with Go's
-# defaults. Set GOGC/GOMEMLIMIT to give both the same settings.
+# defaults. TARGET_ENV gives the measured process (and only it) environment
+# settings, e.g. TARGET_ENV="GOGC=400 GOMEMLIMIT=320MiB" for the Collector
+# to run with the ingest's garbage collector settings, or
+# TARGET_ENV=GOMAXPROCS=1 for either to run Go code on one core.
 #
-# Environment: TARGET (driftlock or collector, default driftlock), DURATION
+# Environment: TARGET (driftlock or collector, default driftlock), TARGET_ENV
+# (assignments, default none), DURATION
 # (default 20s), WORKERS (default 2), BATCH (default 100), SCENARIOS (default
 # "logs-grpc logs-http metrics-grpc metrics-http"), BENCH_CACHE (default
 # ~/.cache/driftlock-bench), BROKER_PORT, GRPC_PORT, HTTP_PORT, ADMIN_PORT
@@ -25,6 +29,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 TARGET=${TARGET:-driftlock}
+TARGET_ENV=${TARGET_ENV:-}
 DURATION=${DURATION:-20s}
 WORKERS=${WORKERS:-2}
 BATCH=${BATCH:-100}
@@ -102,10 +107,11 @@ BROKER_PID=$!
 
 # start_driftlock starts the ingest and waits until it is ready.
 start_driftlock() {
-	DRIFTLOCK_KAFKA_BROKERS=127.0.0.1:$BROKER_PORT \
-	DRIFTLOCK_INGEST_GRPC_ENDPOINT=$GRPC \
-	DRIFTLOCK_INGEST_HTTP_ENDPOINT=$HTTP \
-	DRIFTLOCK_INGEST_ADMIN_ENDPOINT=$ADMIN \
+	env $TARGET_ENV \
+		DRIFTLOCK_KAFKA_BROKERS=127.0.0.1:$BROKER_PORT \
+		DRIFTLOCK_INGEST_GRPC_ENDPOINT=$GRPC \
+		DRIFTLOCK_INGEST_HTTP_ENDPOINT=$HTTP \
+		DRIFTLOCK_INGEST_ADMIN_ENDPOINT=$ADMIN \
 		"$WORK/driftlock" ingest >"$WORK/ingest.log" 2>&1 &
 	INGEST_PID=$!
 	for _ in $(seq 1 100); do
@@ -119,8 +125,9 @@ start_driftlock() {
 # partitions), starts the Collector and waits until its pipelines run.
 start_collector() {
 	"$WORK/createtopic" -broker "127.0.0.1:$BROKER_PORT" -topic otlp-events -partitions 3
-	OTELBENCH_GRPC=$GRPC OTELBENCH_HTTP=$HTTP OTELBENCH_BROKER=127.0.0.1:$BROKER_PORT \
-	OTELBENCH_ADMIN_PORT=${ADMIN##*:} \
+	env $TARGET_ENV \
+		OTELBENCH_GRPC=$GRPC OTELBENCH_HTTP=$HTTP OTELBENCH_BROKER=127.0.0.1:$BROKER_PORT \
+		OTELBENCH_ADMIN_PORT=${ADMIN##*:} \
 		"$OTELCOL" --config scripts/bench-collector/config.yaml >"$WORK/ingest.log" 2>&1 &
 	INGEST_PID=$!
 	for _ in $(seq 1 300); do
@@ -146,6 +153,7 @@ TICKS=$(getconf CLK_TCK)
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
 [[ $TARGET == collector ]] && echo "target: OpenTelemetry Collector $("$OTELCOL" --version | awk '{print $NF}') (ocb $OCB_VERSION, scripts/bench-collector)"
+[[ -n $TARGET_ENV ]] && echo "target environment: $TARGET_ENV"
 echo "telemetrygen $TELEMETRYGEN_VERSION: --workers $WORKERS --rate 0 --batch-size $BATCH --duration $DURATION"
 printf "%-14s %12s %12s %14s\n" scenario records records/s cpu-s/million
 for sc in $SCENARIOS; do
