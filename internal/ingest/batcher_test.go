@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -288,14 +287,9 @@ func TestProducerRetries(t *testing.T) {
 // refused alone is rejected, to the request it came from.
 func TestProducerSplitsRefusedBatch(t *testing.T) {
 	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 3; c.linger = time.Hour })
+	setMaxMessageBytes(t, h.cfg.Kafka.Brokers, "3000")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	maxBytes := "3000"
-	resp, err := adminClient(t, h.cfg.Kafka.Brokers).AlterTopicConfigs(ctx,
-		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &maxBytes}}, testTopic)
-	if err != nil || resp[0].Err != nil {
-		t.Fatalf("alter topic config: %v %v", err, resp)
-	}
 	big := logRecords("checkout|log", 1, 4000)[0]
 	type answer struct {
 		rej []otlpconv.Rejection

@@ -24,6 +24,18 @@ func adminClient(t *testing.T, addrs []string) *kadm.Client {
 	return kadm.NewClient(cl)
 }
 
+// setMaxMessageBytes sets the test topic's max.message.bytes on the broker.
+func setMaxMessageBytes(t *testing.T, brokers []string, value string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := adminClient(t, brokers).AlterTopicConfigs(ctx,
+		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &value}}, testTopic)
+	if err != nil || resp[0].Err != nil {
+		t.Fatalf("alter topic config: %v %v", err, resp)
+	}
+}
+
 func postLogs(t *testing.T, h *harness, req *collogspb.ExportLogsServiceRequest) *collogspb.ExportLogsPartialSuccess {
 	t.Helper()
 	status, out, _ := h.post("/v1/logs", contentTypeProtobuf, mustMarshal(t, req), nil)
@@ -67,14 +79,7 @@ func TestTopicMessageLimitAtStart(t *testing.T) {
 // shared its batch, are still delivered.
 func TestKafkaMessageTooLarge(t *testing.T) {
 	h := startHarness(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	maxBytes := "3000"
-	resp, err := adminClient(t, h.cfg.Kafka.Brokers).AlterTopicConfigs(ctx,
-		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "max.message.bytes", Value: &maxBytes}}, testTopic)
-	if err != nil || resp[0].Err != nil {
-		t.Fatalf("alter topic config: %v %v", err, resp)
-	}
+	setMaxMessageBytes(t, h.cfg.Kafka.Brokers, "3000")
 	ps := postLogs(t, h, logsRequest("svc", "before", strings.Repeat("x", 4000), "after"))
 	if ps.GetRejectedLogRecords() != 1 || !strings.Contains(ps.GetErrorMessage(), "refused by kafka as too large") {
 		t.Fatalf("partial_success %v: want 1 record refused by kafka", ps)

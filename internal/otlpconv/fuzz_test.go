@@ -39,11 +39,7 @@ func addSeeds(f *testing.F, signal string, isJSON bool) {
 	default:
 		return
 	}
-	b, err := proto.Marshal(extra)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b)
+	f.Add(mustMarshal(f, extra))
 }
 
 // fuzzConvert decodes and converts body; every record must be a valid

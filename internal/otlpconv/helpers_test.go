@@ -8,11 +8,22 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/driftlock/driftlock/internal/event"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// mustMarshal is the protobuf encoding of m.
+func mustMarshal(tb testing.TB, m proto.Message) []byte {
+	tb.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
 
 // testLimits are the ingest defaults.
 var testLimits = Limits{MaxRecordBytes: 1_000_000, MaxAttributes: 128, MaxAttributeDepth: 8}

@@ -177,10 +177,7 @@ func BenchmarkConvertLogsEncodingJSON(b *testing.B) {
 // BenchmarkDecodeLogsProto is the protobuf decoding that precedes
 // conversion on the ingest path.
 func BenchmarkDecodeLogsProto(b *testing.B) {
-	body, err := proto.Marshal(benchLogs())
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := mustMarshal(b, benchLogs())
 	b.ReportAllocs()
 	cpu := processCPU()
 	for b.Loop() {
@@ -234,10 +231,7 @@ func BenchmarkMetricsProto(b *testing.B) {
 // runBodyBench converts the protobuf encoding of req once per iteration.
 // With recycle set, the records go back to it.
 func runBodyBench(b *testing.B, req proto.Message, recycle *Converter, convert func(body []byte) ([]Record, []Rejection, error)) {
-	body, err := proto.Marshal(req)
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := mustMarshal(b, req)
 	runBench(b, recycle, func() ([]Record, []Rejection) {
 		recs, rejs, err := convert(body)
 		if err != nil {

@@ -12,13 +12,9 @@ import (
 // conversions reuse memory, and recycling twice or an empty result does
 // nothing.
 func TestRecycle(t *testing.T) {
-	bodies := [][]byte{}
+	var bodies [][]byte
 	for _, m := range []proto.Message{benchLogs(), smallLogs(), benchMetricsOf(2), smallMetrics(), smallLogs()} {
-		body, err := proto.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies = append(bodies, body)
+		bodies = append(bodies, mustMarshal(t, m))
 	}
 	convert := func(c *Converter, i int) ([]Record, []Rejection) {
 		conv := c.LogsProto

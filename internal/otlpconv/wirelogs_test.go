@@ -162,17 +162,9 @@ func wireLogsRequests() []*collogspb.ExportLogsServiceRequest {
 func TestWireLogsMatchesConverter(t *testing.T) {
 	var bodies [][]byte
 	for _, req := range wireLogsRequests() {
-		body, err := proto.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies = append(bodies, body)
+		bodies = append(bodies, mustMarshal(t, req))
 	}
-	bench, err := proto.Marshal(benchLogs())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bodies = append(bodies, bench, protoBody(t, "logs", readTestdata(t, "logs.json")))
+	bodies = append(bodies, mustMarshal(t, benchLogs()), protoBody(t, "logs", readTestdata(t, "logs.json")))
 	for i, body := range bodies {
 		for _, l := range []Limits{testLimits, fuzzLimits, {MaxAttributeDepth: 2, MaxAttributes: 3}} {
 			if !compareWireLogs(t, l, body) {
@@ -202,11 +194,7 @@ func TestWireLogsLeavesOddInputs(t *testing.T) {
 func fuzzWire[M proto.Message](f *testing.F, signal string, reqs []M) {
 	addSeeds(f, signal, false)
 	for _, req := range reqs {
-		body, err := proto.Marshal(req)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(body)
+		f.Add(mustMarshal(f, req))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		compareWire(t, signal, fuzzLimits, body)
@@ -219,10 +207,7 @@ func fuzzWire[M proto.Message](f *testing.F, signal string, reqs []M) {
 func fuzzWireBuilt[M proto.Message](f *testing.F, signal string, seed []byte, build func(*fuzzBuilder) M) {
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		body, err := proto.Marshal(build(&fuzzBuilder{data: data}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		body := mustMarshal(t, build(&fuzzBuilder{data: data}))
 		if !compareWire(t, signal, fuzzLimits, body) {
 			t.Fatal("the wire path left a request built in code")
 		}

@@ -6,7 +6,6 @@ import (
 
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // wireMetricsRequests are requests the wire path must take: every field it
@@ -31,11 +30,7 @@ func wireMetricsRequests() []*colmetricspb.ExportMetricsServiceRequest {
 func TestWireMetricsMatchesConverter(t *testing.T) {
 	var bodies [][]byte
 	for _, req := range wireMetricsRequests() {
-		body, err := proto.Marshal(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bodies = append(bodies, body)
+		bodies = append(bodies, mustMarshal(t, req))
 	}
 	bodies = append(bodies, protoBody(t, "metrics", readTestdata(t, "metrics_gauge.json")),
 		protoBody(t, "metrics", readTestdata(t, "metrics_sum.json")))
@@ -47,11 +42,7 @@ func TestWireMetricsMatchesConverter(t *testing.T) {
 		}
 	}
 	// Histograms are left to protobuf-go, with the same outcome.
-	body, err := proto.Marshal(benchMetrics())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if compareWire(t, "metrics", testLimits, body) {
+	if compareWire(t, "metrics", testLimits, mustMarshal(t, benchMetrics())) {
 		t.Error("the wire path took a request with histograms")
 	}
 }
