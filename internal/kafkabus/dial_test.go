@@ -1,0 +1,154 @@
+package kafkabus
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go/protocol/metadata"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/driftlock/driftlock/internal/config"
+)
+
+// selfSigned returns a certificate for 127.0.0.1 signed by itself, and the
+// path of its PEM file to trust it by.
+func selfSigned(t *testing.T) (tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "kfake"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
+}
+
+// TestDialBroker opens connections to brokers that want TLS, SASL or both,
+// and checks that each connection answers a metadata request (a broker
+// with SASL enabled answers nothing before authentication).
+func TestDialBroker(t *testing.T) {
+	cert, caFile := selfSigned(t)
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	for _, tc := range []struct {
+		name      string
+		tls       bool
+		mechanism string
+	}{
+		{name: "plaintext"},
+		{name: "PLAIN", mechanism: "PLAIN"},
+		{name: "SCRAM-SHA-256", mechanism: "SCRAM-SHA-256"},
+		{name: "SCRAM-SHA-512 over TLS", tls: true, mechanism: "SCRAM-SHA-512"},
+		{name: "TLS", tls: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []kfake.Opt{kfake.NumBrokers(1)}
+			cfg := config.Default().Kafka
+			if tc.tls {
+				opts = append(opts, kfake.TLS(serverTLS))
+				cfg.TLSEnabled, cfg.CAFile = true, caFile
+			}
+			if tc.mechanism != "" {
+				opts = append(opts, kfake.EnableSASL(), kfake.Superuser(tc.mechanism, "ingest", "s3cret"))
+				cfg.SASL = config.SASL{Mechanism: tc.mechanism, Username: "ingest", Password: "s3cret"}
+			}
+			addr := startCluster(t, opts...)
+			if err := dialAndAsk(cfg, addr); err != nil {
+				t.Fatal(err)
+			}
+			if tc.mechanism != "" {
+				cfg.SASL.Password = "wrong"
+				err := dialAndAsk(cfg, addr)
+				if err == nil || !strings.Contains(err.Error(), "sasl "+tc.mechanism) {
+					t.Fatalf("wrong password: err = %v, want a sasl %s failure", err, tc.mechanism)
+				}
+			}
+			if tc.tls {
+				cfg.CAFile = ""
+				err := dialAndAsk(cfg, addr)
+				if err == nil || !strings.Contains(err.Error(), "tls: ") {
+					t.Fatalf("untrusted certificate: err = %v, want a tls failure", err)
+				}
+			}
+		})
+	}
+}
+
+func startCluster(t *testing.T, opts ...kfake.Opt) string {
+	t.Helper()
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+// dialAndAsk dials addr with cfg and asks for the cluster's brokers.
+func dialAndAsk(cfg config.Kafka, addr string) error {
+	bus, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pc, err := bus.DialBroker(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	msg, err := pc.RoundTrip(&metadata.Request{})
+	if err != nil {
+		return err
+	}
+	if brokers := msg.(*metadata.Response).Brokers; len(brokers) != 1 {
+		return &net.AddrError{Err: "metadata lists no broker", Addr: addr}
+	}
+	return nil
+}
+
+func TestDialBrokerRefused(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	bus, err := New(config.Default().Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc, err := bus.DialBroker(context.Background(), addr); err == nil {
+		pc.Close()
+		t.Fatal("dialled a closed port")
+	}
+}
