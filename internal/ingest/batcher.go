@@ -14,17 +14,19 @@ var errClosed = errors.New("producer closed")
 // lane holds the batches of one partition. Requests add records to the
 // open batch; a batch is sealed when it is full (kafka.batch_size records,
 // or the byte cap) or has waited kafka.batch_timeout_ms. One sender
-// goroutine serves the lane while it holds records and sends its sealed
-// batches one after the other, so at most one produce request per
-// partition is in flight and the partition's records keep their order.
+// goroutine serves the lane while it holds records, and for the idle
+// time after, and sends its sealed batches one after the other on the lane's
+// connection, so at most one produce request per partition is in flight
+// and the partition's records keep their order.
 type lane struct {
 	partition int
 	mu        sync.Mutex
 	open      *recordBatch
 	sealed    []*recordBatch // waiting to be sent, oldest first
 	serving   bool           // a sender goroutine owns the lane
-	wake      chan struct{}  // capacity 1: a batch was sealed
+	wake      chan struct{}  // capacity 1: a batch was opened or sealed
 	shape     recordShape    // of the last record added
+	conn      laneConn       // used by the sender only; handed on under mu
 }
 
 // lane returns partition i's lane, adding lanes when the topic grew.
@@ -86,6 +88,7 @@ func (p *producer) addRun(l *lane, req *request, recs []otlpconv.Record) {
 		if l.open == nil {
 			l.open = p.newBatch()
 			l.open.opened = time.Now()
+			l.signal()
 		}
 		l.open.addShaped(&l.shape, r.Value)
 		l.open.own(req)
@@ -104,6 +107,10 @@ func (p *producer) addRun(l *lane, req *request, recs []otlpconv.Record) {
 func (l *lane) seal() {
 	l.sealed = append(l.sealed, l.open)
 	l.open = nil
+	l.signal()
+}
+
+func (l *lane) signal() {
 	select {
 	case l.wake <- struct{}{}:
 	default:
@@ -119,7 +126,8 @@ func (p *producer) newBatch() *recordBatch {
 	return b
 }
 
-// serve sends the lane's batches until it holds none.
+// serve sends the lane's batches until it has held none for the idle time
+// or the producer closes.
 func (p *producer) serve(l *lane) {
 	defer p.senders.Done()
 	timer := time.NewTimer(time.Hour)
@@ -129,14 +137,16 @@ func (p *producer) serve(l *lane) {
 		if b == nil {
 			return
 		}
-		p.send(l.partition, b)
+		p.send(l, b)
 	}
 }
 
 // next returns the lane's next batch to send, waiting for the open batch
-// to fill or to reach its linger time, or nil (and the lane unserved) when
-// the lane is empty.
+// to fill or to reach its linger time, or for a batch to come while the
+// lane is idle. It returns nil, the lane unserved and its connection
+// closed, once the lane was empty for the idle time or the producer closes.
 func (p *producer) next(l *lane, timer *time.Timer) *recordBatch {
+	var idleUntil time.Time
 	for {
 		l.mu.Lock()
 		if len(l.sealed) > 0 {
@@ -146,13 +156,19 @@ func (p *producer) next(l *lane, timer *time.Timer) *recordBatch {
 			l.mu.Unlock()
 			return b
 		}
+		var wait time.Duration
 		if l.open == nil {
-			l.serving = false
-			l.mu.Unlock()
-			return nil
-		}
-		wait := p.cfg.linger - time.Since(l.open.opened)
-		if wait <= 0 || p.isClosing() {
+			if idleUntil.IsZero() {
+				idleUntil = time.Now().Add(p.cfg.idle)
+			}
+			if wait = time.Until(idleUntil); wait <= 0 || p.isClosing() {
+				conn := l.conn
+				l.conn, l.serving = laneConn{}, false
+				l.mu.Unlock()
+				conn.close()
+				return nil
+			}
+		} else if wait = p.cfg.linger - time.Since(l.open.opened); wait <= 0 || p.isClosing() {
 			l.seal()
 			l.mu.Unlock()
 			continue

@@ -34,25 +34,37 @@ type producerHarness struct {
 
 func startProducer(t *testing.T, tweak func(*producerConfig)) *producerHarness {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, testTopic))
+	return startProducerAuth(t, config.SASL{}, tweak)
+}
+
+// startProducerAuth starts a producer on a broker that wants SASL with
+// the mechanism and user of auth, unless auth.Mechanism is empty.
+func startProducerAuth(t *testing.T, auth config.SASL, tweak func(*producerConfig)) *producerHarness {
+	t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(3, testTopic)}
+	if auth.Mechanism != "" {
+		opts = append(opts, kfake.EnableSASL(), kfake.Superuser(auth.Mechanism, auth.Username, auth.Password))
+	}
+	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
 	cfg.Kafka.Brokers = c.ListenAddrs()
+	cfg.Kafka.SASL = auth
 	bus, err := kafkabus.New(cfg.Kafka)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 5 * time.Millisecond, compression: "none",
-		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20}
+		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20, idle: laneIdle}
 	if tweak != nil {
 		tweak(&pc)
 	}
 	client := bus.Client()
 	client.Timeout = pc.writeTimeout
 	m := newMetrics(prometheus.NewRegistry())
-	p, err := newProducer(pc, client, m)
+	p, err := newProducer(pc, client, bus.DialBroker, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,5 +354,44 @@ func waitOpen(t *testing.T, l *lane, n int) {
 		if time.Now().After(deadline) {
 			t.Fatalf("open batch holds %d records after 10 s, want %d", held, n)
 		}
+	}
+}
+
+// TestProducerSASL: batches go to a broker that wants SASL on the lanes'
+// own connections, authenticated as configured.
+func TestProducerSASL(t *testing.T) {
+	h := startProducerAuth(t, config.SASL{Mechanism: "SCRAM-SHA-256", Username: "ingest", Password: "s3cret"}, nil)
+	seen := h.observe()
+	if rej, err := h.p.produce(context.Background(), logRecords("checkout|log", 5, 0)); err != nil || rej != nil {
+		t.Fatalf("produce: %v %v", rej, err)
+	}
+	if got := batchesSeen(seen, 5); len(got) != 1 || got[0].records != 5 {
+		t.Errorf("produce requests %v, want one of 5 records", got)
+	}
+}
+
+// TestProducerIdleLane: a lane's sender and connection go once the lane
+// was idle for the idle time, and come back with the next batch.
+func TestProducerIdleLane(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.idle = 50 * time.Millisecond })
+	l := h.p.lane(partitionOf("checkout|log", 3))
+	for round := range 2 {
+		if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			l.mu.Lock()
+			serving, conn := l.serving, l.conn.pc
+			l.mu.Unlock()
+			if !serving && conn == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: lane still served (%v) or connected (%v) 10 s after its batch", round, serving, conn != nil)
+			}
+		}
+	}
+	if n := len(h.consume()); n != 4 {
+		t.Errorf("%d records on the topic, want 4", n)
 	}
 }

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,13 +12,15 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// metadataTTL is how long the events topic's partition count is reused.
+// metadataTTL is how long the events topic's partition count and leaders
+// are reused.
 // kafka-go's transport, which answers the metadata request from its own
 // cache, refreshes that cache every few seconds.
 const metadataTTL = time.Second
 
-// partitionCounter knows the events topic's partition count, asking
-// kafka-go's transport at most once per ttl and again after forget.
+// partitionCounter knows the events topic's partition count and each
+// partition's leader, asking kafka-go's transport at most once per ttl and
+// again after forget.
 type partitionCounter struct {
 	client *kafka.Client
 	topic  string
@@ -27,45 +31,79 @@ type partitionCounter struct {
 
 type partitionCount struct {
 	n       int
+	leaders []string // host:port by partition; "" when it has none
 	expires time.Time
 }
 
 // cached returns the partition count if the cache holds a fresh one.
 func (c *partitionCounter) cached() (int, bool) {
-	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
+	if e := c.fresh(); e != nil {
 		return e.n, true
 	}
 	return 0, false
 }
 
+func (c *partitionCounter) fresh() *partitionCount {
+	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
+		return e
+	}
+	return nil
+}
+
 // count returns the partition count, from cache when it is fresh.
 func (c *partitionCounter) count(ctx context.Context) (int, error) {
-	if n, ok := c.cached(); ok {
-		return n, nil
+	e, err := c.lookup(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return e.n, nil
+}
+
+// leader returns the address of partition i's leader.
+func (c *partitionCounter) leader(ctx context.Context, i int) (string, error) {
+	e, err := c.lookup(ctx)
+	if err != nil {
+		return "", err
+	}
+	if i >= e.n || e.leaders[i] == "" {
+		return "", fmt.Errorf("topic %s partition %d: %w", c.topic, i, kafka.LeaderNotAvailable)
+	}
+	return e.leaders[i], nil
+}
+
+func (c *partitionCounter) lookup(ctx context.Context) (*partitionCount, error) {
+	if e := c.fresh(); e != nil {
+		return e, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
-		return e.n, nil
+	if e := c.fresh(); e != nil {
+		return e, nil
 	}
 	resp, err := c.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{c.topic}})
 	if err != nil {
-		return 0, fmt.Errorf("kafka metadata: %w", err)
+		return nil, fmt.Errorf("kafka metadata: %w", err)
 	}
 	for _, t := range resp.Topics {
 		if t.Name != c.topic {
 			continue
 		}
 		if t.Error != nil {
-			return 0, fmt.Errorf("topic %s: %w", c.topic, t.Error)
+			return nil, fmt.Errorf("topic %s: %w", c.topic, t.Error)
 		}
 		if len(t.Partitions) == 0 {
 			break
 		}
-		c.last.Store(&partitionCount{n: len(t.Partitions), expires: time.Now().Add(c.ttl)})
-		return len(t.Partitions), nil
+		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: time.Now().Add(c.ttl)}
+		for _, p := range t.Partitions {
+			if p.ID >= 0 && p.ID < e.n && p.Leader.Host != "" {
+				e.leaders[p.ID] = net.JoinHostPort(p.Leader.Host, strconv.Itoa(p.Leader.Port))
+			}
+		}
+		c.last.Store(e)
+		return e, nil
 	}
-	return 0, fmt.Errorf("topic %s: no partitions in the metadata", c.topic)
+	return nil, fmt.Errorf("topic %s: no partitions in the metadata", c.topic)
 }
 
 // forget drops the cached count, after Kafka said a partition has no

@@ -63,15 +63,17 @@ type producerConfig struct {
 	writeTimeout time.Duration // ingest.write_timeout_ms
 	maxBytes     int           // largest record (key, value and headers)
 	inflight     int64         // ingest.max_inflight_bytes
+	idle         time.Duration // a lane's sender and connection stay this long unused
 }
 
 // producer writes the records of export requests to the events topic and
 // tells each request when Kafka has acknowledged all of its records.
 // Records are partitioned by key (murmur2, as kafka.Murmur2Balancer) and
 // encoded at once into the open record batch of their partition, shared by
-// concurrent requests (batcher.go); finished batches go to Kafka with
-// kafka-go's RawProduce, one produce request in flight per partition, so
-// each partition's records are written in the order they came.
+// concurrent requests (batcher.go); finished batches go to the partition's
+// leader as kafka-go protocol produce requests on the partition's own
+// connection (laneconn.go), one in flight per partition, so each
+// partition's records are written in the order they came.
 //
 // A request that stops waiting (timeout, client gone) leaves its records in
 // their batches, which are still sent. Their bytes stay counted in the
@@ -80,6 +82,7 @@ type producerConfig struct {
 type producer struct {
 	cfg        producerConfig
 	client     *kafka.Client
+	dial       dialFunc
 	codec      compress.Codec // nil for none
 	batchBytes int            // cap of a batch, header included
 	parts      *partitionCounter
@@ -99,8 +102,9 @@ type producer struct {
 	once     sync.Once
 }
 
-// newProducer builds a producer for cfg.topic sending through client.
-func newProducer(cfg producerConfig, client *kafka.Client, m *metrics) (*producer, error) {
+// newProducer builds a producer for cfg.topic that learns the partitions'
+// leaders through client and sends to them on connections from dial.
+func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *metrics) (*producer, error) {
 	var c compress.Compression
 	if cfg.compression != "" {
 		if err := c.UnmarshalText([]byte(cfg.compression)); err != nil {
@@ -110,6 +114,7 @@ func newProducer(cfg producerConfig, client *kafka.Client, m *metrics) (*produce
 	p := &producer{
 		cfg:    cfg,
 		client: client,
+		dial:   dial,
 		codec:  c.Codec(),
 		// A batch holds at least one record of maxBytes and, with the
 		// record batch header, stays below the topic's max.message.bytes.

@@ -1,15 +1,12 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
-	"github.com/segmentio/kafka-go/protocol/rawproduce"
 )
 
 // Delivery of a batch: retriable failures are retried with a backoff
@@ -27,25 +24,23 @@ const (
 // because the partition's earlier batches took that long.
 var errExpired = errors.New("batch not sent before its delivery deadline")
 
-// send delivers b to partition and tells its requests how it went. When
-// Kafka refuses the batch as too large, its records are sent again one by
-// one and only those refused alone are rejected.
-func (p *producer) send(partition int, b *recordBatch) {
+// send delivers b to l's partition and tells its requests how it went.
+// When Kafka refuses the batch as too large, its records are sent again
+// one by one and only those refused alone are rejected.
+func (p *producer) send(l *lane, b *recordBatch) {
 	p.m.kafkaBatchRecords.Observe(float64(b.records))
 	deadline := b.opened.Add(p.cfg.linger + deliveryTimeouts*p.cfg.writeTimeout)
-	answered, err := p.deliver(partition, b, deadline)
+	err := p.deliver(l, b, deadline)
 	switch {
 	case errors.Is(err, kafka.MessageSizeTooLarge) && b.records > 1:
-		p.split(partition, b, deadline)
+		p.split(l, b, deadline)
 	case errors.Is(err, kafka.MessageSizeTooLarge):
 		_ = b.eachRecord(func(_ int, r *decodedRecord) { b.owners[0].req.reject(refusedRejection(r)) })
 		b.done(nil)
 	default:
 		b.done(err)
 	}
-	if answered {
-		p.batches.Put(b)
-	}
+	p.batches.Put(b)
 }
 
 // done tells each request of b that b is done.
@@ -56,40 +51,25 @@ func (b *recordBatch) done(err error) {
 }
 
 // deliver sends b until Kafka acknowledges it, refuses it for good, or the
-// deadline passes. answered is false when an attempt ended without
-// Kafka's answer: kafka-go may then still be reading b's bytes, which must
-// not be reused.
-func (p *producer) deliver(partition int, b *recordBatch, deadline time.Time) (answered bool, err error) {
+// deadline passes.
+func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 	payload, err := b.finish(time.Now().UnixMilli(), p.codec)
 	if err != nil {
-		return true, fmt.Errorf("compress batch: %w", err)
+		return fmt.Errorf("compress batch: %w", err)
 	}
-	answered = true
 	for backoff := retryBackoffMin; ; backoff = min(2*backoff, retryBackoffMax) {
 		if !time.Now().Before(deadline) {
-			return answered, errExpired
+			return errExpired
 		}
-		ctx, cancel := context.WithDeadline(p.ctx, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
-		resp, err := p.client.RawProduce(ctx, &kafka.RawProduceRequest{
-			Topic:        p.cfg.topic,
-			Partition:    partition,
-			RequiredAcks: kafka.RequireAll,
-			RawRecords:   protocol.RawRecordSet{Reader: bytes.NewReader(payload)},
-		})
-		cancel()
-		if err != nil {
-			answered = false
-		} else {
-			err = resp.Error
-		}
+		err := p.produceOn(l, payload, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
 		if err == nil || !retriable(err) {
-			return answered, err
+			return err
 		}
 		if leaderMoved(err) {
 			p.parts.forget()
 		}
 		if !p.sleep(backoff, deadline) {
-			return answered, err
+			return err
 		}
 	}
 }
@@ -121,20 +101,21 @@ func retriable(err error) bool {
 	return !errors.Is(err, context.Canceled)
 }
 
-// leaderMoved reports whether err says the partition count or leaders
-// may have changed. kafka-go's transport refreshes its own view of the
-// leaders every few seconds; the partition count is asked for again.
+// leaderMoved reports whether err may mean that the partition count or
+// its leaders changed: Kafka says so, or the leader could not be reached.
 func leaderMoved(err error) bool {
-	var routing *rawproduce.Error
-	return errors.As(err, &routing) || errors.Is(err, kafka.NotLeaderForPartition) ||
-		errors.Is(err, kafka.UnknownTopicOrPartition) || errors.Is(err, kafka.LeaderNotAvailable)
+	var kerr kafka.Error
+	if !errors.As(err, &kerr) {
+		return true
+	}
+	return kerr == kafka.NotLeaderForPartition || kerr == kafka.UnknownTopicOrPartition || kerr == kafka.LeaderNotAvailable
 }
 
 // split sends the records of b, which Kafka refused as too large, one by
 // one, and rejects those refused again.
-func (p *producer) split(partition int, b *recordBatch, deadline time.Time) {
+func (p *producer) split(l *lane, b *recordBatch, deadline time.Time) {
 	run, left := 0, b.owners[0].n
-	single, reusable := p.newBatch(), true
+	single := p.newBatch()
 	err := b.eachRecord(func(_ int, r *decodedRecord) {
 		if left == 0 {
 			run++
@@ -144,21 +125,15 @@ func (p *producer) split(partition int, b *recordBatch, deadline time.Time) {
 		req := b.owners[run].req
 		single.reset()
 		single.add(string(r.key), r.value, &r.headers)
-		answered, err := p.deliver(partition, single, deadline)
-		switch {
+		switch err := p.deliver(l, single, deadline); {
 		case err == nil:
 		case errors.Is(err, kafka.MessageSizeTooLarge):
 			req.reject(refusedRejection(r))
 		default:
 			req.fail(err)
 		}
-		if reusable = answered; !answered {
-			single = p.newBatch()
-		}
 	})
-	if reusable {
-		p.batches.Put(single)
-	}
+	p.batches.Put(single)
 	b.done(err)
 }
 

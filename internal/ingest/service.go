@@ -132,7 +132,8 @@ func (s *Service) start(ctx context.Context) error {
 		writeTimeout: writeTimeout,
 		maxBytes:     maxBytes,
 		inflight:     int64(s.cfg.MaxInflightBytes),
-	}, client, s.m)
+		idle:         laneIdle,
+	}, client, s.bus.DialBroker, s.m)
 	if err != nil {
 		return err
 	}
