@@ -13,9 +13,8 @@ import (
 )
 
 // metadataTTL is how long the events topic's partition count and leaders
-// are reused.
-// kafka-go's transport, which answers the metadata request from its own
-// cache, refreshes that cache every few seconds.
+// are reused. kafka-go's transport, which answers the metadata request
+// from its own cache, refreshes that cache every few seconds.
 const metadataTTL = time.Second
 
 // partitionCounter knows the events topic's partition count and each
