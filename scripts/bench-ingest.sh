@@ -12,6 +12,12 @@
 # otelcol_exporter_sent_metric_points), CPU that of the Collector process.
 # The Collector is built once with ocb into $BENCH_CACHE (outside the
 # repository) and reused while its manifest, ocb and Go stay the same.
+#
+# TARGET=floor measures scripts/bench-floor, which answers every export
+# without decoding it or writing anything (with the ingest's gRPC server
+# settings): what receiving and answering the load costs any OTLP
+# receiver on this machine. Its records are the requests it answered
+# times BATCH.
 # DriftLock's ingest tunes its garbage collector (GOGC=400 and a memory
 # limit) unless GOGC or GOMEMLIMIT is set; the Collector runs with Go's
 # defaults. TARGET_ENV gives the measured process (and only it) environment
@@ -19,7 +25,7 @@
 # to run with the ingest's garbage collector settings, or
 # TARGET_ENV=GOMAXPROCS=1 for either to run Go code on one core.
 #
-# Environment: TARGET (driftlock or collector, default driftlock), TARGET_ENV
+# Environment: TARGET (driftlock, collector or floor, default driftlock), TARGET_ENV
 # (assignments, default none), DURATION
 # (default 20s), WORKERS (default 2), BATCH (default 100), SCENARIOS (default
 # "logs-grpc logs-http metrics-grpc metrics-http"), BENCH_CACHE (default
@@ -42,8 +48,8 @@ TELEMETRYGEN_VERSION=v0.161.0
 OCB_VERSION=v0.165.0
 BENCH_CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/driftlock-bench}
 case $TARGET in
-driftlock | collector) ;;
-*) echo "TARGET must be driftlock or collector, not $TARGET" >&2; exit 2 ;;
+driftlock | collector | floor) ;;
+*) echo "TARGET must be driftlock, collector or floor, not $TARGET" >&2; exit 2 ;;
 esac
 
 GOBIN_DIR=$(go env GOPATH)/bin
@@ -98,6 +104,8 @@ go build -o "$WORK/kfakebroker" ./internal/ingest/testdata/kfakebroker
 if [[ $TARGET == collector ]]; then
 	OTELCOL=$(collector_binary)
 	go build -o "$WORK/createtopic" ./scripts/bench-collector/createtopic
+elif [[ $TARGET == floor ]]; then
+	go build -o "$WORK/bench-floor" ./scripts/bench-floor
 else
 	go build -o "$WORK/driftlock" ./cmd/driftlock
 fi
@@ -138,11 +146,24 @@ start_collector() {
 	cat "$WORK/ingest.log" >&2; echo "Collector not ready" >&2; exit 1
 }
 
-# accepted prints the records Kafka acknowledged so far.
+# start_floor starts the floor server and waits until it answers.
+start_floor() {
+	env $TARGET_ENV "$WORK/bench-floor" -grpc "$GRPC" -http "$HTTP" -admin "$ADMIN" >"$WORK/ingest.log" 2>&1 &
+	INGEST_PID=$!
+	for _ in $(seq 1 100); do
+		curl -fs "http://$ADMIN/metrics" >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	cat "$WORK/ingest.log" >&2; echo "floor server not ready" >&2; exit 1
+}
+
+# accepted prints the records Kafka acknowledged so far (for the floor, the
+# records of the requests answered).
 accepted() {
-	local pattern='^driftlock_ingest_accepted_records_total'
+	local pattern='^driftlock_ingest_accepted_records_total' per=1
 	[[ $TARGET == collector ]] && pattern='^otelcol_exporter_sent_(log_records|metric_points)(_total)?[{ ]'
-	curl -fs "http://$ADMIN/metrics" | awk -v p="$pattern" '$0 ~ p {s += $NF} END {printf "%d\n", s}'
+	[[ $TARGET == floor ]] && pattern='^floor_requests_total' per=$BATCH
+	curl -fs "http://$ADMIN/metrics" | awk -v p="$pattern" -v per="$per" '$0 ~ p {s += $NF} END {printf "%d\n", s * per}'
 }
 # cpu_ticks prints user+system clock ticks of the ingest process.
 cpu_ticks() {
@@ -152,6 +173,7 @@ start_$TARGET
 TICKS=$(getconf CLK_TCK)
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+[[ $TARGET == floor ]] && echo "target: scripts/bench-floor (answers exports, decodes and writes nothing)"
 [[ $TARGET == collector ]] && echo "target: OpenTelemetry Collector $("$OTELCOL" --version | awk '{print $NF}') (ocb $OCB_VERSION, scripts/bench-collector)"
 [[ -n $TARGET_ENV ]] && echo "target environment: $TARGET_ENV"
 echo "telemetrygen $TELEMETRYGEN_VERSION: --workers $WORKERS --rate 0 --batch-size $BATCH --duration $DURATION"

@@ -81,7 +81,6 @@ type producerConfig struct {
 // retrying through an outage cannot pile up unbounded batches.
 type producer struct {
 	cfg        producerConfig
-	client     *kafka.Client
 	dial       dialFunc
 	codec      compress.Codec // nil for none
 	batchBytes int            // cap of a batch, header included
@@ -112,10 +111,9 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 		}
 	}
 	p := &producer{
-		cfg:    cfg,
-		client: client,
-		dial:   dial,
-		codec:  c.Codec(),
+		cfg:   cfg,
+		dial:  dial,
+		codec: c.Codec(),
 		// A batch holds at least one record of maxBytes and, with the
 		// record batch header, stays below the topic's max.message.bytes.
 		batchBytes: cfg.maxBytes + batchOverhead/2,
