@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -393,5 +394,55 @@ func TestProducerIdleLane(t *testing.T) {
 	}
 	if n := len(h.consume()); n != 4 {
 		t.Errorf("%d records on the topic, want 4", n)
+	}
+}
+
+// TestProducerLeaderMoves: after a partition's leader moves to another
+// broker, the old leader's refusal makes the lane ask it for the leaders
+// at once, and the batch goes to the new leader on the next attempt
+// (kafka-go's transport, asked otherwise, learns of the move seconds
+// later).
+func TestProducerLeaderMoves(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(3, testTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := config.Default()
+	cfg.Kafka.Brokers = c.ListenAddrs()
+	bus, err := kafkabus.New(cfg.Kafka)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 5 * time.Millisecond, compression: "none",
+		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20, idle: laneIdle}
+	client := bus.Client()
+	client.Timeout = pc.writeTimeout
+	p, err := newProducer(pc, client, bus.DialBroker, newMetrics(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close(context.Background())
+	part := int32(partitionOf("checkout|log", 3))
+	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	from := c.LeaderFor(testTopic, part)
+	to := (from + 1) % 2
+	if err := c.MoveTopicPartition(testTopic, part, to); err != nil {
+		t.Fatal(err)
+	}
+	var attempts atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		attempts.Add(1)
+		return nil, nil, false
+	})
+	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
+		t.Fatalf("produce after the leader moved from %d to %d: %v", from, to, err)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("%d produce requests after the move, want 2 (the old leader's refusal, then the new leader)", n)
 	}
 }

@@ -42,12 +42,15 @@ func (c *laneConn) close() {
 // produceOn sends payload, a finished record set, to l's partition on
 // l's connection (opened or moved to the partition's leader first) and
 // returns Kafka's answer for the partition. The payload is not read
-// after produceOn returns.
+// after produceOn returns. When the leader could not be reached, the
+// cached leaders are dropped; when it says it no longer leads the
+// partition, they are asked of it again.
 func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(p.ctx, deadline)
 	defer cancel()
 	pc, err := p.laneConn(ctx, l)
 	if err != nil {
+		p.parts.forget()
 		return err
 	}
 	if err := pc.SetDeadline(deadline); err != nil {
@@ -67,12 +70,18 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 	})
 	if err != nil {
 		l.conn.close() // a request may be half written or its answer unread
+		p.parts.forget()
 		if p.ctx.Err() != nil {
 			return p.ctx.Err()
 		}
 		return err
 	}
-	return partitionError(msg.(*produce.Response), p.cfg.topic, l.partition)
+	err = partitionError(msg.(*produce.Response), p.cfg.topic, l.partition)
+	if leaderError(err) && !p.parts.refresh(pc) {
+		l.conn.close()
+		p.parts.forget()
+	}
+	return err
 }
 
 // laneConn returns l's connection to its partition's leader, dialling it

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/metadata"
 )
 
 // metadataTTL is how long the events topic's partition count and leaders
@@ -103,6 +105,36 @@ func (c *partitionCounter) lookup(ctx context.Context) (*partitionCount, error) 
 		return e, nil
 	}
 	return nil, fmt.Errorf("topic %s: no partitions in the metadata", c.topic)
+}
+
+// refresh asks the broker on pc for the topic's partitions and leaders,
+// caches the answer and reports whether there was one. It is for when a
+// leader says it no longer leads a partition: the transport's cache, which
+// lookup asks, may lag the change by seconds.
+func (c *partitionCounter) refresh(pc *protocol.Conn) bool {
+	msg, err := pc.RoundTrip(&metadata.Request{TopicNames: []string{c.topic}})
+	if err != nil {
+		return false
+	}
+	res := msg.(*metadata.Response)
+	brokers := make(map[int32]string, len(res.Brokers))
+	for _, b := range res.Brokers {
+		brokers[b.NodeID] = net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
+	}
+	for _, t := range res.Topics {
+		if t.Name != c.topic || t.ErrorCode != 0 || len(t.Partitions) == 0 {
+			continue
+		}
+		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: time.Now().Add(c.ttl)}
+		for _, p := range t.Partitions {
+			if i := int(p.PartitionIndex); i >= 0 && i < e.n {
+				e.leaders[i] = brokers[p.LeaderID]
+			}
+		}
+		c.last.Store(e)
+		return true
+	}
+	return false
 }
 
 // forget drops the cached count, after Kafka said a partition has no

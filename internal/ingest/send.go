@@ -65,9 +65,6 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 		if err == nil || !retriable(err) {
 			return err
 		}
-		if leaderMoved(err) {
-			p.parts.forget()
-		}
 		if !p.sleep(backoff, deadline) {
 			return err
 		}
@@ -101,14 +98,12 @@ func retriable(err error) bool {
 	return !errors.Is(err, context.Canceled)
 }
 
-// leaderMoved reports whether err may mean that the partition count or
-// its leaders changed: Kafka says so, or the leader could not be reached.
-func leaderMoved(err error) bool {
+// leaderError reports whether Kafka's answer err says that the partition
+// count or its leaders changed.
+func leaderError(err error) bool {
 	var kerr kafka.Error
-	if !errors.As(err, &kerr) {
-		return true
-	}
-	return kerr == kafka.NotLeaderForPartition || kerr == kafka.UnknownTopicOrPartition || kerr == kafka.LeaderNotAvailable
+	return errors.As(err, &kerr) && (kerr == kafka.NotLeaderForPartition ||
+		kerr == kafka.UnknownTopicOrPartition || kerr == kafka.LeaderNotAvailable)
 }
 
 // split sends the records of b, which Kafka refused as too large, one by
