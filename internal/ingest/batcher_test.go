@@ -445,4 +445,13 @@ func TestProducerLeaderMoves(t *testing.T) {
 	if n := attempts.Load(); n != 2 {
 		t.Errorf("%d produce requests after the move, want 2 (the old leader's refusal, then the new leader)", n)
 	}
+	// Past the partition count's usual cache time, the leaders learnt from
+	// the old leader still hold: the next batch goes straight to the new one.
+	time.Sleep(metadataTTL + 200*time.Millisecond)
+	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if n := attempts.Load(); n != 3 {
+		t.Errorf("%d produce requests after the move and a second batch, want 3", n)
+	}
 }

@@ -19,6 +19,12 @@ import (
 // from its own cache, refreshes that cache every few seconds.
 const metadataTTL = time.Second
 
+// refreshedTTL is how long leaders learnt from a broker that stopped
+// leading a partition are reused: longer than the transport keeps its
+// cached metadata (kafkabus), so that the transport, asked again when they
+// expire, knows of the change too.
+const refreshedTTL = 15 * time.Second
+
 // partitionCounter knows the events topic's partition count and each
 // partition's leader, asking kafka-go's transport at most once per ttl and
 // again after forget.
@@ -125,7 +131,7 @@ func (c *partitionCounter) refresh(pc *protocol.Conn) bool {
 		if t.Name != c.topic || t.ErrorCode != 0 || len(t.Partitions) == 0 {
 			continue
 		}
-		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: time.Now().Add(c.ttl)}
+		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: time.Now().Add(refreshedTTL)}
 		for _, p := range t.Partitions {
 			if i := int(p.PartitionIndex); i >= 0 && i < e.n {
 				e.leaders[i] = brokers[p.LeaderID]
