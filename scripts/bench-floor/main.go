@@ -2,7 +2,8 @@
 // without decoding or storing them: the cost of receiving and answering
 // an export, which any OTLP receiver pays, for the ingest benchmark's
 // floor target (scripts/bench-ingest.sh TARGET=floor). Its gRPC server has
-// the ingest's settings (flow-control windows, request size limit); its
+// the ingest's settings (flow-control windows and request size limit, as in
+// internal/ingest/grpc.go and the default ingest.max_request_bytes); its
 // /metrics counts the requests answered.
 package main
 
