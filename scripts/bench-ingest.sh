@@ -18,6 +18,7 @@
 # settings): what receiving and answering the load costs any OTLP
 # receiver on this machine. Its records are the requests it answered
 # times BATCH.
+#
 # DriftLock's ingest tunes its garbage collector (GOGC=400 and a memory
 # limit) unless GOGC or GOMEMLIMIT is set; the Collector runs with Go's
 # defaults. TARGET_ENV gives the measured process (and only it) environment
