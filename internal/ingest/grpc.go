@@ -35,38 +35,49 @@ const (
 )
 
 // newGRPCServer serves the three OTLP collector services. Requests reach the
-// handlers undecoded (rawRequest) and are decoded by the same code as
+// handlers undecoded (RawRequest) and are decoded by the same code as
 // OTLP/HTTP bodies, so that a bad payload is answered INVALID_ARGUMENT with
 // the decoder's message rather than grpc-go's INTERNAL.
 func newGRPCServer(s *Service, maxRequestBytes int) *grpc.Server {
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.InitialWindowSize(grpcStreamWindow), grpc.InitialConnWindowSize(grpcConnWindow),
-		grpc.ForceServerCodecV2(rawCodec{proto: encoding.GetCodecV2(proto.Name)}))
+	srv := grpc.NewServer(GRPCServerOptions(maxRequestBytes)...)
 	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)
 	srv.RegisterService(serviceDesc(s, metricsSignal, colmetricspb.MetricsService_ServiceDesc), s)
 	srv.RegisterService(serviceDesc(s, tracesSignal, coltracepb.TraceService_ServiceDesc), s)
 	return srv
 }
 
-// rawRequest receives a request message from rawCodec: its bytes, in a
-// buffer of grpc-go's pool.
-type rawRequest struct{ buf mem.Buffer }
+// GRPCServerOptions are the options of the ingest's gRPC server: the
+// request size limit, the fixed flow-control windows, and a codec that
+// hands handlers their request as a RawRequest. The ingest benchmark's
+// floor server (scripts/bench-floor) uses them too.
+func GRPCServerOptions(maxRequestBytes int) []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(maxRequestBytes),
+		grpc.InitialWindowSize(grpcStreamWindow), grpc.InitialConnWindowSize(grpcConnWindow),
+		grpc.ForceServerCodecV2(rawCodec{proto: encoding.GetCodecV2(proto.Name)})}
+}
 
-// rawCodec is the protobuf codec, except that a *rawRequest is the message
+// RawRequest receives a request message from the codec of
+// GRPCServerOptions: its bytes, in a buffer of grpc-go's pool.
+type RawRequest struct{ buf mem.Buffer }
+
+// Free hands the request's buffer back to grpc-go's pool.
+func (r *RawRequest) Free() { r.buf.Free() }
+
+// rawCodec is the protobuf codec, except that a *RawRequest is the message
 // bytes as they are, in both directions.
 type rawCodec struct{ proto encoding.CodecV2 }
 
 func (c rawCodec) Name() string { return proto.Name }
 
 func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if r, ok := v.(*rawRequest); ok {
+	if r, ok := v.(*RawRequest); ok {
 		return mem.BufferSlice{mem.SliceBuffer(r.buf.ReadOnlyData())}, nil
 	}
 	return c.proto.Marshal(v)
 }
 
 func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	if r, ok := v.(*rawRequest); ok {
+	if r, ok := v.(*RawRequest); ok {
 		// A message that arrived in one buffer is kept without a copy.
 		r.buf = data.MaterializeToBuffer(mem.DefaultBufferPool())
 		return nil
@@ -78,7 +89,7 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // Export method served by exportGRPC.
 func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], gen grpc.ServiceDesc) *grpc.ServiceDesc {
 	handler := func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-		var raw rawRequest
+		var raw RawRequest
 		if err := dec(&raw); err != nil {
 			return nil, err
 		}

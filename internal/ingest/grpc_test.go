@@ -87,7 +87,7 @@ func invokeRaw(t *testing.T, h *harness, body []byte) *status.Status {
 	}
 	defer conn.Close()
 	var resp collogspb.ExportLogsServiceResponse
-	err = conn.Invoke(exportCtx(t), "/"+collogspb.LogsService_ServiceDesc.ServiceName+"/Export", &rawRequest{buf: mem.SliceBuffer(body)}, &resp)
+	err = conn.Invoke(exportCtx(t), "/"+collogspb.LogsService_ServiceDesc.ServiceName+"/Export", &RawRequest{buf: mem.SliceBuffer(body)}, &resp)
 	return status.Convert(err)
 }
 

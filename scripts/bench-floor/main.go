@@ -2,9 +2,8 @@
 // without decoding or storing them: the cost of receiving and answering
 // an export, which any OTLP receiver pays, for the ingest benchmark's
 // floor target (scripts/bench-ingest.sh TARGET=floor). Its gRPC server has
-// the ingest's settings (flow-control windows and request size limit, as in
-// internal/ingest/grpc.go and the default ingest.max_request_bytes); its
-// /metrics counts the requests answered.
+// the ingest's options (ingest.GRPCServerOptions with the default
+// ingest.max_request_bytes); its /metrics counts the requests answered.
 package main
 
 import (
@@ -21,10 +20,10 @@ import (
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/encoding/proto"
-	"google.golang.org/grpc/mem"
 	protobuf "google.golang.org/protobuf/proto"
+
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/ingest"
 )
 
 var requests atomic.Int64
@@ -35,9 +34,7 @@ func main() {
 	adminAddr := flag.String("admin", "127.0.0.1:18888", "address of /metrics")
 	flag.Parse()
 
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(8<<20),
-		grpc.InitialWindowSize(4<<20), grpc.InitialConnWindowSize(16<<20),
-		grpc.ForceServerCodecV2(rawCodec{proto: encoding.GetCodecV2(proto.Name)}))
+	srv := grpc.NewServer(ingest.GRPCServerOptions(config.Default().Ingest.MaxRequestBytes)...)
 	for _, s := range []struct {
 		gen  grpc.ServiceDesc
 		resp protobuf.Message
@@ -79,11 +76,11 @@ func main() {
 // resp to whatever request comes.
 func serviceDesc(gen grpc.ServiceDesc, resp protobuf.Message) *grpc.ServiceDesc {
 	handler := func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-		var raw rawRequest
+		var raw ingest.RawRequest
 		if err := dec(&raw); err != nil {
 			return nil, err
 		}
-		raw.buf.Free()
+		raw.Free()
 		requests.Add(1)
 		return resp, nil
 	}
@@ -93,23 +90,4 @@ func serviceDesc(gen grpc.ServiceDesc, resp protobuf.Message) *grpc.ServiceDesc 
 		Methods:     []grpc.MethodDesc{{MethodName: "Export", Handler: handler}},
 		Metadata:    gen.Metadata,
 	}
-}
-
-// rawRequest receives a request's bytes undecoded.
-type rawRequest struct{ buf mem.Buffer }
-
-// rawCodec is the protobuf codec, except that a *rawRequest takes the
-// message bytes as they are.
-type rawCodec struct{ proto encoding.CodecV2 }
-
-func (c rawCodec) Name() string { return proto.Name }
-
-func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) { return c.proto.Marshal(v) }
-
-func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	if r, ok := v.(*rawRequest); ok {
-		r.buf = data.MaterializeToBuffer(mem.DefaultBufferPool())
-		return nil
-	}
-	return c.proto.Unmarshal(data, v)
 }
