@@ -16,10 +16,10 @@ import (
 
 // schema is a JSON Schema (draft 2020-12) with the keywords the files in
 // api/ use: type, enum, const, properties, required, additionalProperties,
-// items, minItems, minimum, maximum, exclusiveMinimum, exclusiveMaximum,
-// minLength, pattern, format date-time, allOf, if/then/else, not and local
-// $ref. Unknown keywords fail the validation, so the checker cannot pass
-// silently over a schema it does not understand.
+// items, minItems, maxItems, minimum, maximum, exclusiveMinimum,
+// exclusiveMaximum, minLength, pattern, format date-time, allOf,
+// if/then/else, not and local $ref. Unknown keywords fail the validation,
+// so the checker cannot pass silently over a schema it does not understand.
 type schema struct {
 	root map[string]any
 }
@@ -139,6 +139,10 @@ func (s *schema) valueKeyword(sch map[string]any, k string, kv, v any, at string
 	case "minItems":
 		if arr, ok := v.([]any); ok && float64(len(arr)) < num(kv) {
 			return fmt.Errorf("%s: %d items, want at least %v", at, len(arr), kv)
+		}
+	case "maxItems":
+		if arr, ok := v.([]any); ok && float64(len(arr)) > num(kv) {
+			return fmt.Errorf("%s: %d items, want at most %v", at, len(arr), kv)
 		}
 	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
 		return checkBound(k, num(kv), v, at)
