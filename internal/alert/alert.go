@@ -1,8 +1,11 @@
 // Package alert forwards anomalies to Prometheus Alertmanager (its v2 API)
-// and to generic webhooks. Each target has a bounded queue and one worker
-// that retries failed deliveries with exponential backoff; an anomaly id is
-// forwarded at most once per process (a bounded set of recent ids remembers
-// what was sent or deliberately skipped).
+// and to generic webhooks, as one alert per incident: the first record of
+// an incident raises it, later records of the same incident update it.
+// Each target has a bounded queue and one worker that retries failed
+// deliveries with exponential backoff; an anomaly id is forwarded at most
+// once per process (a bounded set of recent ids remembers what was sent or
+// deliberately skipped), and a bounded set of recent incidents remembers
+// what each one's alert already said.
 package alert
 
 import (
@@ -23,7 +26,8 @@ type Config struct {
 	// AlertmanagerURL is the base URL of an Alertmanager; alerts go to
 	// {AlertmanagerURL}/api/v2/alerts. Empty turns it off.
 	AlertmanagerURL string
-	// WebhookURLs each receive every anomaly as its JSON record.
+	// WebhookURLs each receive every anomaly as its JSON record, plus
+	// whether it opens its incident or updates it.
 	WebhookURLs []string
 	// AnomalyURL returns the console page of an anomaly, used as the
 	// alert's generatorURL. Nil leaves generatorURL empty.
@@ -32,6 +36,15 @@ type Config struct {
 	QueueSize int
 	// DedupeSize bounds the remembered anomaly ids. Default 65536.
 	DedupeSize int
+	// IncidentSize bounds the remembered incidents; a record of a forgotten
+	// incident opens it again. Default 16384.
+	IncidentSize int
+	// ResolveAfter is how long an incident's alert stays firing after its
+	// latest record was offered (its endsAt); each record extends it.
+	// Default 15m.
+	ResolveAfter time.Duration
+	// Now is the clock that sets endsAt. Default time.Now.
+	Now func() time.Time
 	// MaxAttempts bounds the deliveries of one anomaly to one target. Default 8.
 	MaxAttempts int
 	// BackoffMin is the wait after the first failure, doubled after each
@@ -47,6 +60,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.DedupeSize <= 0 {
 		c.DedupeSize = 65536
+	}
+	if c.IncidentSize <= 0 {
+		c.IncidentSize = 16384
+	}
+	if c.ResolveAfter <= 0 {
+		c.ResolveAfter = 15 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
@@ -69,8 +91,9 @@ type Forwarder struct {
 	targets []*target
 	metrics *prometheus.CounterVec
 
-	mu   sync.Mutex
-	seen *idSet
+	mu        sync.Mutex
+	seen      *idSet
+	incidents *bounded[incidentState]
 }
 
 // New builds a Forwarder and registers driftlock_console_alerts_total{target,outcome}
@@ -84,7 +107,8 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Forwarder, e
 			Name: "driftlock_console_alerts_total",
 			Help: "Alert deliveries by target (alertmanager, webhook) and outcome (sent, retried, failed, dropped).",
 		}, []string{"target", "outcome"}),
-		seen: newIDSet(cfg.DedupeSize),
+		seen:      newIDSet(cfg.DedupeSize),
+		incidents: newBounded[incidentState](cfg.IncidentSize),
 	}
 	if err := reg.Register(f.metrics); err != nil {
 		return nil, err
@@ -108,11 +132,14 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Forwarder, e
 // Enabled reports whether any target is configured.
 func (f *Forwarder) Enabled() bool { return len(f.targets) > 0 }
 
-// MarkSeen records id as handled without forwarding it, so a later copy of
-// the same anomaly is not alerted either.
-func (f *Forwarder) MarkSeen(id string) {
+// MarkSeen records a as handled without forwarding it, so a later copy of
+// the same anomaly is not alerted either and a later record of its
+// incident updates the incident's alert instead of opening it.
+func (f *Forwarder) MarkSeen(a anomaly.Anomaly) {
 	f.mu.Lock()
-	f.seen.add(id)
+	if f.seen.add(a.ID) {
+		f.note(a)
+	}
 	f.mu.Unlock()
 }
 
@@ -123,6 +150,10 @@ func (f *Forwarder) MarkSeen(id string) {
 func (f *Forwarder) Offer(a anomaly.Anomaly, done func()) {
 	f.mu.Lock()
 	dup := !f.seen.add(a.ID)
+	var n Notice
+	if !dup {
+		n = f.note(a)
+	}
 	f.mu.Unlock()
 	if dup || len(f.targets) == 0 {
 		if done != nil {
@@ -130,7 +161,7 @@ func (f *Forwarder) Offer(a anomaly.Anomaly, done func()) {
 		}
 		return
 	}
-	j := &job{a: a, done: done}
+	j := &job{n: n, done: done}
 	j.left.Store(int32(len(f.targets)))
 	for _, t := range f.targets {
 		t.offer(j)
@@ -157,26 +188,44 @@ func (f *Forwarder) Run(ctx context.Context) error {
 var errPermanent = errors.New("permanent failure")
 
 // idSet is a bounded set of ids; the oldest id is forgotten first.
-type idSet struct {
-	ids  map[string]struct{}
+type idSet struct{ b *bounded[struct{}] }
+
+func newIDSet(size int) *idSet { return &idSet{b: newBounded[struct{}](size)} }
+
+// add inserts id and reports whether it was new.
+func (s *idSet) add(id string) bool {
+	if _, ok := s.b.get(id); ok {
+		return false
+	}
+	s.b.put(id, struct{}{})
+	return true
+}
+
+// bounded is a map of at most size keys; when a new key does not fit, the
+// key inserted longest ago is forgotten.
+type bounded[V any] struct {
+	m    map[string]V
 	ring []string
 	next int
 }
 
-func newIDSet(size int) *idSet {
-	return &idSet{ids: make(map[string]struct{}, size), ring: make([]string, size)}
+func newBounded[V any](size int) *bounded[V] {
+	return &bounded[V]{m: make(map[string]V, size), ring: make([]string, size)}
 }
 
-// add inserts id and reports whether it was new.
-func (s *idSet) add(id string) bool {
-	if _, ok := s.ids[id]; ok {
-		return false
+func (b *bounded[V]) get(k string) (V, bool) {
+	v, ok := b.m[k]
+	return v, ok
+}
+
+// put sets the value of k, inserting k if it is new.
+func (b *bounded[V]) put(k string, v V) {
+	if _, ok := b.m[k]; !ok {
+		if old := b.ring[b.next]; old != "" {
+			delete(b.m, old)
+		}
+		b.ring[b.next] = k
+		b.next = (b.next + 1) % len(b.ring)
 	}
-	if old := s.ring[s.next]; old != "" {
-		delete(s.ids, old)
-	}
-	s.ring[s.next] = id
-	s.ids[id] = struct{}{}
-	s.next = (s.next + 1) % len(s.ring)
-	return true
+	b.m[k] = v
 }

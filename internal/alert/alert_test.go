@@ -96,11 +96,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 11, 26, 4, 6, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
 func TestAlertmanagerPayloadRetryAndDedupe(t *testing.T) {
 	am := newReceiver(t, "/api/v2/alerts", http.StatusInternalServerError)
 	f, reg := startForwarder(t, Config{
 		AlertmanagerURL: am.srv.URL + "/",
 		AnomalyURL:      func(id string) string { return "http://console.example:8080/#/anomaly/" + id },
+		Now:             newClock().Now,
 	})
 	var doneCalls sync.WaitGroup
 	doneCalls.Add(1)
@@ -121,15 +142,19 @@ func TestAlertmanagerPayloadRetryAndDedupe(t *testing.T) {
 	}
 	a := alerts[0]
 	wantLabels := map[string]any{"alertname": "DriftLockAnomaly", "service": "checkout", "signal": "metric",
-		"stream": "checkout|metric|http.server.duration", "severity": "critical", "metric": "http.server.duration"}
+		"stream": "checkout|metric|http.server.duration", "severity": "critical", "metric": "http.server.duration",
+		"incident": "a1"} // a record without an incident is its own
 	if !reflect.DeepEqual(a["labels"], wantLabels) {
 		t.Errorf("labels = %v", a["labels"])
 	}
 	wantAnn := map[string]any{
-		"summary":     "Anomaly in checkout metric http.server.duration (confidence 99.5%): Latency values of checkout moved to a new range",
-		"description": "Latency values of checkout moved to a new range. The window compresses 30% worse than its baseline.",
-		"anomaly_id":  "a1",
-		"confidence":  "0.9950",
+		"summary":          "Anomaly in checkout metric http.server.duration (confidence 99.5%): Latency values of checkout moved to a new range",
+		"description":      "Latency values of checkout moved to a new range. The window compresses 30% worse than its baseline.",
+		"anomaly_id":       "a1",
+		"kind":             "window",
+		"confidence":       "0.9950",
+		"max_confidence":   "0.9950",
+		"incident_records": "1",
 	}
 	if !reflect.DeepEqual(a["annotations"], wantAnn) {
 		t.Errorf("annotations = %v", a["annotations"])
@@ -137,7 +162,7 @@ func TestAlertmanagerPayloadRetryAndDedupe(t *testing.T) {
 	if a["startsAt"] != "2026-11-26T04:05:00.25Z" || a["generatorURL"] != "http://console.example:8080/#/anomaly/a1" {
 		t.Errorf("startsAt %v generatorURL %v", a["startsAt"], a["generatorURL"])
 	}
-	if _, ok := a["endsAt"]; ok || len(a) != 4 {
+	if a["endsAt"] != "2026-11-26T04:21:00Z" || len(a) != 5 {
 		t.Errorf("unexpected fields: %v", a)
 	}
 	for outcome, want := range map[string]float64{"sent": 1, "retried": 1, "failed": 0, "dropped": 0} {
@@ -158,14 +183,16 @@ func TestWebhookAndPermanentFailure(t *testing.T) {
 	ok := newReceiver(t, "/hook")
 	bad := newReceiver(t, "/hook", http.StatusBadRequest)
 	f, _ := startForwarder(t, Config{WebhookURLs: []string{ok.srv.URL + "/hook", bad.srv.URL + "/hook"}})
-	f.MarkSeen("old")
+	f.MarkSeen(sampleAnomaly("old"))
 	f.Offer(sampleAnomaly("old"), nil)
 	f.Offer(sampleAnomaly("new"), nil)
 	waitFor(t, "both webhooks", func() bool {
 		return len(ok.received()) == 1 && testutil.ToFloat64(f.metrics.WithLabelValues("webhook", "failed")) == 1
 	})
-	var got anomaly.Anomaly
-	if err := json.Unmarshal(ok.received()[0], &got); err != nil || !reflect.DeepEqual(got, sampleAnomaly("new")) {
+	var got WebhookPayload
+	want := WebhookPayload{Anomaly: sampleAnomaly("new"), IncidentStatus: "new", IncidentRecords: 1}
+	want.Incident = "new"
+	if err := json.Unmarshal(ok.received()[0], &got); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("webhook body = %+v, %v", got, err)
 	}
 	if n := len(bad.received()); n != 1 {

@@ -3,6 +3,8 @@ package alert
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ type PostableAlert struct {
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations"`
 	StartsAt     string            `json:"startsAt,omitempty"`
+	EndsAt       string            `json:"endsAt,omitempty"`
 	GeneratorURL string            `json:"generatorURL,omitempty"`
 }
 
@@ -28,17 +31,20 @@ func alertmanagerEndpoint(base string) string {
 	return strings.TrimRight(base, "/") + "/api/v2/alerts"
 }
 
-// Alert builds the Alertmanager alert of a. Its labels identify the stream
-// (repeated anomalies of one stream update one alert); the anomaly id and
-// scores are annotations. startsAt is the end of the judged window.
-// endsAt is left to Alertmanager's resolve_timeout.
-func Alert(a anomaly.Anomaly, anomalyURL func(string) string) PostableAlert {
+// Alert builds the Alertmanager alert of n's incident. Its labels name the
+// stream, the incident and the incident's severity, so every record of one
+// incident updates one alert (until the incident escalates to critical);
+// the latest record's id, kind and scores are annotations. startsAt is
+// when the incident began, endsAt when it resolves unless updated again.
+func Alert(n Notice, anomalyURL func(string) string) PostableAlert {
+	a := n.Anomaly
 	labels := map[string]string{
 		"alertname": AlertName,
 		"service":   a.Stream.Service,
 		"signal":    a.Stream.Signal,
 		"stream":    a.Stream.Key,
-		"severity":  Severity(a.Scores.Confidence),
+		"incident":  n.Incident,
+		"severity":  n.Severity,
 	}
 	if a.Stream.Metric != "" {
 		labels["metric"] = a.Stream.Metric
@@ -46,17 +52,42 @@ func Alert(a anomaly.Anomaly, anomalyURL func(string) string) PostableAlert {
 	p := PostableAlert{
 		Labels: labels,
 		Annotations: map[string]string{
-			"summary":     Summary(a),
-			"description": a.Explanation,
-			"anomaly_id":  a.ID,
-			"confidence":  fmt.Sprintf("%.4f", a.Scores.Confidence),
+			"summary":          Summary(a),
+			"description":      a.Explanation,
+			"anomaly_id":       a.ID,
+			"kind":             kindOf(a),
+			"confidence":       fmt.Sprintf("%.4f", a.Scores.Confidence),
+			"max_confidence":   fmt.Sprintf("%.4f", n.MaxConfidence),
+			"incident_records": strconv.Itoa(n.Records),
 		},
-		StartsAt: startsAt(a),
+		StartsAt: n.StartsAt,
+		EndsAt:   n.EndsAt.Format(time.RFC3339Nano),
 	}
 	if anomalyURL != nil {
 		p.GeneratorURL = anomalyURL(a.ID)
 	}
 	return p
+}
+
+// Alerts is what n sends to Alertmanager: its incident's alert and, when n
+// escalated the incident, the alert under the former severity, resolved.
+func Alerts(n Notice, anomalyURL func(string) string) []PostableAlert {
+	cur := Alert(n, anomalyURL)
+	if n.Escalated == "" {
+		return []PostableAlert{cur}
+	}
+	old := cur
+	old.Labels = maps.Clone(cur.Labels)
+	old.Labels["severity"] = n.Escalated
+	old.EndsAt = n.At.Format(time.RFC3339Nano)
+	return []PostableAlert{old, cur}
+}
+
+func kindOf(a anomaly.Anomaly) string {
+	if a.Kind == "" {
+		return anomaly.KindWindow
+	}
+	return a.Kind
 }
 
 // Severity maps a confidence to the severity label: critical or warning.
@@ -90,8 +121,8 @@ func startsAt(a anomaly.Anomaly) string {
 }
 
 func alertmanagerBody(anomalyURL func(string) string) bodyFunc {
-	return func(a anomaly.Anomaly) ([]byte, error) {
-		b, err := json.Marshal([]PostableAlert{Alert(a, anomalyURL)})
+	return func(n Notice) ([]byte, error) {
+		b, err := json.Marshal(Alerts(n, anomalyURL))
 		if err != nil {
 			return nil, fmt.Errorf("encode alert: %w", err)
 		}
@@ -99,8 +130,31 @@ func alertmanagerBody(anomalyURL func(string) string) bodyFunc {
 	}
 }
 
-func webhookBody(a anomaly.Anomaly) ([]byte, error) {
-	b, err := json.Marshal(a)
+// Incident statuses of a webhook payload.
+const (
+	// StatusNew marks the first record of an incident.
+	StatusNew = "new"
+	// StatusUpdate marks a later record of an incident.
+	StatusUpdate = "update"
+)
+
+// WebhookPayload is the body a webhook receives: the anomaly record, with
+// its incident, plus whether it opens the incident or updates it.
+type WebhookPayload struct {
+	anomaly.Anomaly
+	// IncidentStatus is StatusNew or StatusUpdate.
+	IncidentStatus string `json:"incident_status"`
+	// IncidentRecords counts the incident's records so far, this one included.
+	IncidentRecords int `json:"incident_records"`
+}
+
+func webhookBody(n Notice) ([]byte, error) {
+	p := WebhookPayload{Anomaly: n.Anomaly, IncidentStatus: StatusNew, IncidentRecords: n.Records}
+	p.Incident = n.Incident
+	if n.Update {
+		p.IncidentStatus = StatusUpdate
+	}
+	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode anomaly: %w", err)
 	}

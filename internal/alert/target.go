@@ -14,9 +14,9 @@ import (
 	"github.com/driftlock/driftlock/internal/anomaly"
 )
 
-// job is one anomaly on its way to every target.
+// job is one notice on its way to every target.
 type job struct {
-	a    anomaly.Anomaly
+	n    Notice
 	done func()
 	left atomic.Int32
 }
@@ -28,8 +28,8 @@ func (j *job) finish() {
 	}
 }
 
-// bodyFunc encodes an anomaly as the request body of a target.
-type bodyFunc func(a anomaly.Anomaly) ([]byte, error)
+// bodyFunc encodes a notice as the request body of a target.
+type bodyFunc func(n Notice) ([]byte, error)
 
 // target is one receiver with its bounded queue.
 type target struct {
@@ -50,7 +50,7 @@ func (t *target) offer(j *job) {
 	case t.queue <- j:
 	default:
 		t.f.metrics.WithLabelValues(t.name, "dropped").Inc()
-		t.f.log.Warn("alert queue full, anomaly dropped", "target", t.name, "anomaly_id", j.a.ID)
+		t.f.log.Warn("alert queue full, anomaly dropped", "target", t.name, "anomaly_id", j.n.Anomaly.ID)
 		j.finish()
 	}
 }
@@ -61,17 +61,18 @@ func (t *target) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-t.queue:
-			if t.deliver(ctx, j.a) {
+			if t.deliver(ctx, j.n) {
 				j.finish()
 			}
 		}
 	}
 }
 
-// deliver sends a until it is accepted, fails permanently or runs out of
+// deliver sends n until it is accepted, fails permanently or runs out of
 // attempts. It reports false only when ctx ended first.
-func (t *target) deliver(ctx context.Context, a anomaly.Anomaly) bool {
-	body, err := t.body(a)
+func (t *target) deliver(ctx context.Context, n Notice) bool {
+	a := n.Anomaly
+	body, err := t.body(n)
 	if err != nil {
 		t.fail(a, err)
 		return true

@@ -177,7 +177,7 @@ func (s *Service) accept(r record, live bool) (anomaly.Anomaly, bool) {
 		return a, false
 	}
 	if !live && !s.prog.alertable(r.partition, r.offset) {
-		s.fwd.MarkSeen(a.ID)
+		s.fwd.MarkSeen(a)
 		s.prog.mark(r.partition, r.offset)
 		return a, true
 	}
