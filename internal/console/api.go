@@ -41,6 +41,8 @@ func (s *Service) routes() []route {
 	return []route{
 		{"GET /api/v1/anomalies", s.listAnomalies},
 		{"GET /api/v1/anomalies/{id}", s.getAnomaly},
+		{"GET /api/v1/incidents", s.listIncidents},
+		{"GET /api/v1/incidents/{id}", s.getIncident},
 		{"GET /api/v1/streams", s.listStreams},
 		{"GET /api/v1/streams/{key}/anomalies", s.streamAnomalies},
 		{"GET /api/v1/streams/{key}/timeline", s.streamTimeline},
@@ -75,18 +77,12 @@ func (s *Service) streamAnomalies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request, stream string) {
-	q := r.URL.Query()
-	f, err := parseFilter(q)
-	if err == nil && stream != "" {
-		f.stream = stream
-	}
-	var p page
-	if err == nil {
-		p, err = parsePage(q)
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	f, p, ok := filterAndPage(w, r)
+	if !ok {
 		return
+	}
+	if stream != "" {
+		f.stream = stream
 	}
 	latest := s.store.latest()
 	res := s.store.query(f, p)
@@ -98,6 +94,67 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request, stream string) {
 		resp.NextCursor = strconv.FormatUint(res.nextCursor, 10)
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// filterAndPage reads a list endpoint's filter and page; on a bad
+// parameter it answers 400 and reports false.
+func filterAndPage(w http.ResponseWriter, r *http.Request) (filter, page, bool) {
+	q := r.URL.Query()
+	f, err := parseFilter(q)
+	var p page
+	if err == nil {
+		p, err = parsePage(q)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return f, p, false
+	}
+	return f, p, true
+}
+
+// incidentListResponse is the body of GET /api/v1/incidents.
+type incidentListResponse struct {
+	Incidents []Incident `json:"incidents"`
+	// Total counts the incidents held that match the filter.
+	Total int `json:"total"`
+	// NextCursor fetches the next page (incidents updated earlier); empty
+	// on the last page.
+	NextCursor string `json:"next_cursor"`
+	// LatestSequence is the newest anomaly's sequence, as in listResponse.
+	LatestSequence uint64 `json:"latest_sequence"`
+}
+
+func (s *Service) listIncidents(w http.ResponseWriter, r *http.Request) {
+	f, p, ok := filterAndPage(w, r)
+	if !ok {
+		return
+	}
+	latest := s.store.latest()
+	res := s.store.queryIncidents(f, p)
+	resp := incidentListResponse{Incidents: res.items, Total: res.total, LatestSequence: latest}
+	if resp.Incidents == nil {
+		resp.Incidents = []Incident{}
+	}
+	if res.nextCursor != 0 {
+		resp.NextCursor = strconv.FormatUint(res.nextCursor, 10)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// incidentResponse is an incident with its records held, oldest first.
+type incidentResponse struct {
+	Incident  Incident `json:"incident"`
+	Anomalies []Item   `json:"anomalies"`
+}
+
+func (s *Service) getIncident(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	inc, items, ok := s.store.incident(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("incident %q not found (unknown, or none of its anomalies is still held in memory)", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, incidentResponse{Incident: inc, Anomalies: items})
 }
 
 func (s *Service) getAnomaly(w http.ResponseWriter, r *http.Request) {
@@ -158,9 +215,11 @@ type statusResponse struct {
 	Retained       int    `json:"retained"`
 	LatestSequence uint64 `json:"latest_sequence"`
 	Streams        int    `json:"streams"`
-	Topic          string `json:"topic"`
-	MaxAnomalies   int    `json:"max_anomalies"`
-	Alerting       bool   `json:"alerting"`
+	// Incidents counts the incidents with an anomaly held.
+	Incidents    int    `json:"incidents"`
+	Topic        string `json:"topic"`
+	MaxAnomalies int    `json:"max_anomalies"`
+	Alerting     bool   `json:"alerting"`
 }
 
 func (s *Service) status(w http.ResponseWriter, _ *http.Request) {
@@ -170,7 +229,7 @@ func (s *Service) status(w http.ResponseWriter, _ *http.Request) {
 		st.Ready = true
 	default:
 	}
-	st.Retained, st.LatestSequence, st.Streams = s.store.counts()
+	st.Retained, st.LatestSequence, st.Streams, st.Incidents = s.store.counts()
 	writeJSON(w, http.StatusOK, st)
 }
 

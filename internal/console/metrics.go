@@ -8,6 +8,7 @@ type metrics struct {
 	evicted        prometheus.Counter
 	invalid        prometheus.Counter
 	retained       prometheus.Gauge
+	incidents      prometheus.Gauge
 	streamsEvicted prometheus.Counter
 	sseClients     prometheus.Gauge
 	sseDropped     prometheus.Counter
@@ -24,6 +25,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "anomaly-events records that are not valid anomalies, skipped."}),
 		retained: prometheus.NewGauge(prometheus.GaugeOpts{Name: "driftlock_console_anomalies_retained",
 			Help: "Anomalies held in memory."}),
+		incidents: prometheus.NewGauge(prometheus.GaugeOpts{Name: "driftlock_console_incidents_retained",
+			Help: "Incidents with at least one anomaly held in memory."}),
 		streamsEvicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "driftlock_console_streams_evicted_total",
 			Help: "Stream summaries forgotten to bound the number of streams held."}),
 		sseClients: prometheus.NewGauge(prometheus.GaugeOpts{Name: "driftlock_console_sse_clients",
@@ -33,7 +36,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		sseRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "driftlock_console_sse_rejected_clients_total",
 			Help: "Live-stream clients refused because console.max_sse_clients were connected."}),
 	}
-	for _, c := range []prometheus.Collector{m.received, m.evicted, m.invalid, m.retained, m.streamsEvicted, m.sseClients, m.sseDropped, m.sseRejected} {
+	for _, c := range []prometheus.Collector{m.received, m.evicted, m.invalid, m.retained, m.incidents, m.streamsEvicted, m.sseClients, m.sseDropped, m.sseRejected} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

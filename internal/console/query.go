@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/anomaly"
 )
 
 // Paging limits of the list endpoints.
@@ -17,6 +19,7 @@ const (
 // filter selects anomalies; zero fields match everything.
 type filter struct {
 	service, signal, stream string
+	kind, incident          string
 	since, until            time.Time
 	minConfidence           float64
 }
@@ -41,11 +44,16 @@ func badParam(param, format string, args ...any) error {
 
 var signals = map[string]bool{"log": true, "metric": true, "span": true}
 
-// parseFilter reads service, signal, stream, since, until and min_confidence.
+// parseFilter reads service, signal, stream, kind, incident, since, until
+// and min_confidence.
 func parseFilter(q url.Values) (filter, error) {
-	f := filter{service: q.Get("service"), signal: q.Get("signal"), stream: q.Get("stream")}
+	f := filter{service: q.Get("service"), signal: q.Get("signal"), stream: q.Get("stream"),
+		kind: q.Get("kind"), incident: q.Get("incident")}
 	if f.signal != "" && !signals[f.signal] {
 		return f, badParam("signal", "%q is not one of log, metric, span", f.signal)
+	}
+	if f.kind != "" && f.kind != anomaly.KindWindow && f.kind != anomaly.KindEvent {
+		return f, badParam("kind", "%q is not one of window, event", f.kind)
 	}
 	var err error
 	if f.since, err = parseTime(q, "since"); err != nil {
@@ -113,6 +121,8 @@ func (f filter) match(e *entry) bool {
 	return (f.service == "" || e.Stream.Service == f.service) &&
 		(f.signal == "" || e.Stream.Signal == f.signal) &&
 		(f.stream == "" || e.Stream.Key == f.stream) &&
+		(f.kind == "" || e.Kind == f.kind) &&
+		(f.incident == "" || e.Incident == f.incident) &&
 		(f.since.IsZero() || !e.at.Before(f.since)) &&
 		(f.until.IsZero() || e.at.Before(f.until)) &&
 		e.Scores.Confidence >= f.minConfidence
@@ -156,9 +166,12 @@ func (s *store) query(f filter, p page) result {
 	return r
 }
 
-// TimelinePoint is one anomaly of a stream's timeline.
+// TimelinePoint is one anomaly of a stream's timeline. NCD and PValue are
+// zero for event anomalies.
 type TimelinePoint struct {
 	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	Incident    string    `json:"incident"`
 	Sequence    uint64    `json:"sequence"`
 	Start       string    `json:"start"`
 	End         time.Time `json:"time"`
@@ -180,7 +193,7 @@ func (s *store) timeline(f filter, limit int) []TimelinePoint {
 			continue
 		}
 		pts = append(pts, TimelinePoint{
-			ID: e.ID, Sequence: e.Sequence, Start: e.Window.Start, End: e.at,
+			ID: e.ID, Kind: e.Kind, Incident: e.Incident, Sequence: e.Sequence, Start: e.Window.Start, End: e.at,
 			Confidence: e.Scores.Confidence, NCD: e.Scores.NCD, PValue: e.Scores.PValue,
 			Threshold: e.Threshold, Explanation: e.Explanation,
 		})

@@ -20,6 +20,7 @@ type Item struct {
 // entry is one stored anomaly.
 type entry struct {
 	Item
+	from time.Time // window start (at when unparseable)
 	at   time.Time // window end (detected_at when unparseable)
 	data []byte    // Item as JSON, shared by every SSE client
 }
@@ -45,6 +46,8 @@ var errTooManyClients = errors.New("too many live-stream clients")
 
 // store keeps the newest anomalies in a ring, ordered by sequence, plus a
 // bounded summary per stream, and fans new anomalies out to subscribers.
+// Incidents are the held anomalies grouped by incident id, so they are
+// bounded by the ring too.
 // Sequences are contiguous: the ring holds [oldest, next). They start at
 // the console's start time in microseconds, so they keep growing across
 // restarts and a live-stream client resuming from an earlier run gets the
@@ -55,6 +58,7 @@ type store struct {
 	head, n    int
 	next       uint64 // sequence of the next anomaly
 	byID       map[string]*entry
+	incidents  map[string][]*entry // held anomalies of each incident, oldest first
 	streams    map[string]*StreamSummary
 	maxStreams int
 	subs       map[*subscriber]struct{}
@@ -69,6 +73,7 @@ func newStore(base uint64, maxAnomalies, maxSubs, subBuf int, m *metrics) *store
 		ring:       make([]*entry, maxAnomalies),
 		next:       base + 1,
 		byID:       make(map[string]*entry, maxAnomalies),
+		incidents:  make(map[string][]*entry),
 		streams:    make(map[string]*StreamSummary),
 		maxStreams: max(maxAnomalies, 100),
 		subs:       make(map[*subscriber]struct{}),
@@ -78,14 +83,26 @@ func newStore(base uint64, maxAnomalies, maxSubs, subBuf int, m *metrics) *store
 	}
 }
 
-// add stores a unless its id is already held, and reports whether it was new.
+// add stores a unless its id is already held, and reports whether it was
+// new. A record without kind or incident is a window record and its own
+// incident, as anomaly.Decode reads it.
 func (s *store) add(a anomaly.Anomaly) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.byID[a.ID]; ok {
 		return false
 	}
+	if a.Kind == "" {
+		a.Kind = anomaly.KindWindow
+	}
+	if a.Incident == "" {
+		a.Incident = a.ID
+	}
 	e := &entry{Item: Item{Sequence: s.next, Anomaly: a}, at: anomalyTime(a)}
+	e.from = e.at
+	if t, err := time.Parse(time.RFC3339Nano, a.Window.Start); err == nil {
+		e.from = t.UTC()
+	}
 	e.data, _ = json.Marshal(e.Item) // cannot fail: plain strings and numbers
 	s.next++
 	if s.n == len(s.ring) {
@@ -94,9 +111,11 @@ func (s *store) add(a anomaly.Anomaly) bool {
 	s.ring[(s.head+s.n)%len(s.ring)] = e
 	s.n++
 	s.byID[a.ID] = e
+	s.incidents[a.Incident] = append(s.incidents[a.Incident], e)
 	s.summarize(e)
 	s.m.received.Inc()
 	s.m.retained.Set(float64(s.n))
+	s.m.incidents.Set(float64(len(s.incidents)))
 	s.broadcast(e)
 	return true
 }
@@ -117,6 +136,7 @@ func (s *store) evictOldest() {
 	s.head = (s.head + 1) % len(s.ring)
 	s.n--
 	delete(s.byID, old.ID)
+	s.forgetInIncident(old)
 	if sum, ok := s.streams[old.Stream.Key]; ok {
 		sum.Retained--
 	}
@@ -180,11 +200,12 @@ func (s *store) latest() uint64 {
 	return s.next - 1
 }
 
-// counts returns the anomalies held, the newest sequence and the streams.
-func (s *store) counts() (retained int, latest uint64, streams int) {
+// counts returns the anomalies held, the newest sequence, the streams and
+// the incidents held.
+func (s *store) counts() (retained int, latest uint64, streams, incidents int) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.n, s.next - 1, len(s.streams)
+	return s.n, s.next - 1, len(s.streams), len(s.incidents)
 }
 
 // streamList returns the stream summaries, most recent anomaly first.
