@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/driftlock/driftlock/internal/config"
-	"github.com/driftlock/driftlock/internal/detector"
 	"github.com/driftlock/driftlock/internal/eval"
 	"github.com/driftlock/driftlock/internal/eval/nab"
 )
@@ -30,18 +28,18 @@ func newEvalCmd() *cobra.Command {
 func newEvalNABCmd() *cobra.Command {
 	var o eval.NABOptions
 	var profile, outDir string
-	var set []string
-	var asJSON, asDetector bool
+	var sf setupFlags
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "nab --data DIR --windows FILE",
 		Short: "Run the detector over NAB's data files and print the NAB scores of the three profiles",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Setup = eval.NAB()
-			if asDetector {
-				o.Setup = eval.NABDetector(detector.ScoringConfig(config.Default().Detector))
+			var err error
+			if o.Setup, err = sf.load(); err != nil {
+				return err
 			}
-			return runEvalNAB(cmd, o, set, profile, outDir, asJSON)
+			return runEvalNAB(cmd, o, profile, outDir, asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -52,20 +50,16 @@ func newEvalNABCmd() *cobra.Command {
 	f.StringVar(&o.Thresholds, "thresholds", "", "config/thresholds.json, for --results (default: ../config/ next to the windows file)")
 	f.StringVar(&profile, "profile", "standard", `profile whose per-file table is printed ("all" for every profile)`)
 	f.StringVar(&outDir, "out", "", "also write the per-row scores as a NAB results folder under this directory")
-	setFlag(f, &set)
+	sf.register(f)
 	f.IntVar(&o.Workers, "workers", 0, "files run at once (default: number of CPUs)")
-	f.BoolVar(&asJSON, "json", false, "print the normalised scores as one JSON object on the last line")
-	f.BoolVar(&asDetector, "detector-defaults", false, "score what the detector service raises at its default settings (anomalous window judgements) instead of the NAB setup")
+	f.BoolVar(&asJSON, "json", false, "print the normalised scores as one JSON object on the last line (the detector's own, then <profile>_swept)")
 	return cmd
 }
 
 // runEvalNAB runs eval nab: the detector (or a published results folder),
 // the scores, the tables and the JSON line.
-func runEvalNAB(cmd *cobra.Command, o eval.NABOptions, set []string, profile, outDir string, asJSON bool) error {
+func runEvalNAB(cmd *cobra.Command, o eval.NABOptions, profile, outDir string, asJSON bool) error {
 	if err := nabPaths(&o); err != nil {
-		return err
-	}
-	if err := o.Setup.Override(set); err != nil {
 		return err
 	}
 	if o.Results == "" {
@@ -82,7 +76,7 @@ func runEvalNAB(cmd *cobra.Command, o eval.NABOptions, set []string, profile, ou
 	}
 	out := cmd.OutOrStdout()
 	if o.Results == "" {
-		fmt.Fprintf(out, "configuration (NAB):\n%s\n\n", o.Setup)
+		fmt.Fprintf(out, "detector configuration:\n%s\n\n", o.Setup)
 	}
 	if err := rep.WriteText(out, profile); err != nil {
 		return err
@@ -114,15 +108,15 @@ func nabPaths(o *eval.NABOptions) error {
 func newEvalHDFSCmd() *cobra.Command {
 	var train, test string
 	var split float64
-	var set []string
+	var sf setupFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "hdfs --train FILE --test FILE",
 		Short: "Build a baseline from HDFS train sessions and print precision, recall and F1 on the test sessions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			setup := eval.HDFS()
-			if err := setup.Override(set); err != nil {
+			setup, err := sf.load()
+			if err != nil {
 				return err
 			}
 			rep, err := eval.RunHDFSFiles(cmd.Context(), train, test, split, setup, progressBar("hdfs sessions"))
@@ -130,7 +124,7 @@ func newEvalHDFSCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "configuration (HDFS):\n%s\n\n", setup)
+			fmt.Fprintf(out, "detector configuration:\n%s\n\n", setup)
 			if err := rep.WriteText(out); err != nil {
 				return err
 			}
@@ -141,14 +135,15 @@ func newEvalHDFSCmd() *cobra.Command {
 	f.StringVar(&train, "train", "", "JSONL sessions the baseline is built from (labels unread)")
 	f.StringVar(&test, "test", "", "JSONL sessions to score")
 	f.Float64Var(&split, "split", 0, "without --test: score the last part of --train after building the baseline from this first fraction (e.g. 0.7)")
-	setFlag(f, &set)
+	sf.register(f)
 	f.BoolVar(&asJSON, "json", false, "print precision, recall and F1 as one JSON object on the last line")
 	return cmd
 }
 
 func newEvalBGLCmd() *cobra.Command {
 	var path string
-	var set []string
+	var passes int
+	var sf setupFlags
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "bgl --log FILE",
@@ -158,34 +153,42 @@ func newEvalBGLCmd() *cobra.Command {
 			if path == "" {
 				return fmt.Errorf("eval bgl: --log is required")
 			}
-			setup := eval.BGL()
-			if err := setup.Override(set); err != nil {
+			setup, err := sf.load()
+			if err != nil {
 				return err
 			}
-			rep, err := eval.EvalLog(cmd.Context(), path, setup, progressBar("log lines"))
+			rep, err := eval.EvalLog(cmd.Context(), path, passes, setup, progressBar("log lines"))
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "configuration (BGL, Thunderbird):\n%s\n\n", setup)
+			fmt.Fprintf(out, "detector configuration:\n%s\n\n", setup)
 			if err := rep.WriteText(out); err != nil {
 				return err
 			}
 			return printJSON(out, asJSON, rep.JSON())
 		},
 	}
-	cmd.Flags().StringVar(&path, "log", "", "loghub log file (first token of a line is its label)")
-	setFlag(cmd.Flags(), &set)
+	cmd.Flags().StringVar(&path, "log", "", "loghub log file (first token of a line is its label), or an unlabelled <System>_2k.log_structured.csv")
+	cmd.Flags().IntVar(&passes, "passes", 1, "stream the file this many times in a row and report the last pass")
+	sf.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on the last line")
 	return cmd
 }
 
-// setFlag adds --set key=value, which overrides one field of the family's
-// setup (a scoring-core key such as window_size, or a decision-rule key) for
-// tuning; published figures use the built-in setups.
-func setFlag(f *pflag.FlagSet, set *[]string) {
-	f.StringArrayVar(set, "set", nil, "override a setup field for tuning, key=value (repeatable)")
+// setupFlags are the flags that choose the detector configuration an
+// evaluation runs: the defaults, a configuration file, --set overrides.
+type setupFlags struct {
+	config string
+	set    []string
 }
+
+func (sf *setupFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&sf.config, "config", "", "detector configuration file (as `driftlock detect --config`); default: the defaults")
+	f.StringArrayVar(&sf.set, "set", nil, "override a configuration key, key=value (repeatable; window_size means detector.window_size)")
+}
+
+func (sf *setupFlags) load() (eval.Setup, error) { return eval.LoadSetup(sf.config, sf.set) }
 
 // printJSON prints v on one line when on is set.
 func printJSON(w io.Writer, on bool, v any) error {

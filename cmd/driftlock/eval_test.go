@@ -67,8 +67,8 @@ func TestEvalFlagErrors(t *testing.T) {
 		{[]string{"nab"}, "eval nab: --data (or --results) is required"},
 		{[]string{"bgl"}, "eval bgl: --log is required"},
 		{[]string{"hdfs"}, "eval hdfs: --train is required"},
-		{[]string{"bgl", "--log", "x.log", "--set", "window_size=3"}, "invalid value 3 for window_size"},
-		{[]string{"bgl", "--log", "x.log", "--set", "nope=1"}, "--set nope: unknown key"},
+		{[]string{"bgl", "--log", "x.log", "--set", "window_size=3"}, "invalid value 3 for detector.window_size"},
+		{[]string{"bgl", "--log", "x.log", "--set", "nope=1"}, "--set detector.nope: unknown key"},
 	}
 	for _, tt := range tests {
 		_, err := runEval(t, tt.args...)

@@ -127,3 +127,12 @@ func Decode(value []byte) (Anomaly, error) {
 	}
 	return a, nil
 }
+
+// Named is the offset of the event a record names: the event that
+// triggered an event record, or the last event of a judged window.
+func (a Anomaly) Named() int64 {
+	if a.Kind == KindEvent && len(a.Evidence) > 0 {
+		return a.Evidence[0].Offset
+	}
+	return a.Window.LastOffset
+}

@@ -35,8 +35,16 @@ type Config struct {
 	// the baseline takes in new events anyway, so a lasting change becomes
 	// the new normal. Default 8.
 	AdaptAfter int
-	// ScoreEvents makes Push compute Result.Score for every event. Default false.
-	ScoreEvents bool
+	// EventThreshold is the score an event needs to raise an event anomaly,
+	// in (0, 1). A metric value scores d/(1+d) when it lies d interquartile
+	// ranges beyond the 1st to 99th percentile of the stream's latest
+	// values, so the default 0.75 is 3 interquartile ranges (Tukey's "far
+	// out"); a log line scores its surprisal relative to that of a line
+	// never seen in the stream. Default 0.75.
+	EventThreshold float64
+	// EventWarmup is the number of events a stream must have seen before
+	// it can raise an event anomaly. Default 256.
+	EventWarmup int
 	// Memory is the number of events after which the long-memory counts of
 	// canonical lines behind Result.Score are halved. Default 65536.
 	Memory int
@@ -80,9 +88,9 @@ type Judgement struct {
 	// Evidence is the events that most raised the window's compressed size
 	// given the baseline, highest score first (set when Anomalous).
 	Evidence []Evidence
-	// strength is how far an anomalous window's effect went beyond what
-	// it needed, in [0, 1); 0 when not anomalous.
-	strength float64
+	// Incident is the offset of the first event of the incident an
+	// anomalous window belongs to (see EventAnomaly.Incident).
+	Incident int64
 }
 
 // Scores are the measurements behind a judgement.
@@ -119,11 +127,12 @@ type Evidence struct {
 
 // Result is what pushing one event into a stream yields.
 type Result struct {
-	// Score is this event's anomaly score in [0, 1] (set when
-	// Config.ScoreEvents): its novelty given the stream's history, or, for
-	// the event that completes an anomalous window, that window's strength
-	// if higher.
+	// Score is this event's anomaly score in [0, 1]: its novelty given the
+	// stream's history.
 	Score float64
+	// Events are the event anomalies the event raised: the closing record
+	// of the incident it ended, then its own onset.
+	Events []*EventAnomaly
 	// Judgement is set every HopSize events once the window is full.
 	Judgement *Judgement
 }

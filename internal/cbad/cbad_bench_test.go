@@ -68,7 +68,7 @@ func BenchmarkPushMetrics(b *testing.B) {
 // scoring; events five minutes apart, so a day is 288 events).
 func BenchmarkPushMetricsEventScores(b *testing.B) {
 	cfg := DefaultConfig()
-	cfg.ScoreEvents, cfg.ContextOrder, cfg.ContextWeight, cfg.SeasonCycles = true, 8, 1, 7
+	cfg.ContextOrder, cfg.ContextWeight, cfg.SeasonCycles = 8, 1, 7
 	r := rand.New(rand.NewPCG(3, 4))
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	evs := make([]event.Event, 4096)

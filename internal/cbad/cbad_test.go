@@ -128,7 +128,6 @@ func TestDeterministic(t *testing.T) {
 	}{{"svc|log", logs}, {"svc|metric|latency", metrics}} {
 		run := func() []byte {
 			c := smallConfig()
-			c.ScoreEvents = true
 			s, _ := NewStream(tc.key, c)
 			out, err := json.Marshal(pushAll(t, s, tc.evs))
 			if err != nil {

@@ -5,20 +5,25 @@ import "fmt"
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{
-		WindowSize:    1024,
-		HopSize:       256,
-		Threshold:     0.9,
-		Seed:          42,
-		Compressor:    "zstd",
-		Permutations:  200,
-		BaselineSize:  1024,
-		BlockSize:     1,
-		MinEffect:     0.03,
-		StopAfter:     10,
-		AdaptAfter:    8,
-		MaxAttrValues: 8,
-		Levels:        8,
-		Memory:        1 << 16,
+		WindowSize:     1024,
+		HopSize:        256,
+		Threshold:      0.9,
+		Seed:           42,
+		Compressor:     "zstd",
+		Permutations:   200,
+		BaselineSize:   1024,
+		BlockSize:      1,
+		MinEffect:      0.03,
+		StopAfter:      10,
+		AdaptAfter:     8,
+		MaxAttrValues:  8,
+		Levels:         8,
+		Memory:         1 << 16,
+		EventWarmup:    256,
+		EventThreshold: 0.75,
+		ContextOrder:   8,
+		ContextWeight:  1,
+		SeasonCycles:   7,
 	}
 }
 
@@ -46,6 +51,8 @@ func (c Config) Validate() error {
 		{c.ContextOrder >= 0 && c.ContextOrder <= 8, "context_order", c.ContextOrder, "must be between 0 and 8"},
 		{c.ContextWeight >= 0 && c.ContextWeight <= 1, "context_weight", c.ContextWeight, "must be between 0 and 1"},
 		{c.SeasonCycles >= 0 && c.SeasonCycles <= 16, "season_cycles", c.SeasonCycles, "must be between 0 and 16"},
+		{c.EventThreshold > 0 && c.EventThreshold < 1, "event_threshold", c.EventThreshold, "must be greater than 0 and less than 1"},
+		{c.EventWarmup >= 0 && c.EventWarmup <= 1<<20, "event_warmup", c.EventWarmup, "must be between 0 and 1048576"},
 		{c.Memory >= 16 && c.Memory <= 1<<30, "memory", c.Memory, "must be between 16 and 1073741824"},
 	}
 	for _, ch := range checks {

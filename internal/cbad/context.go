@@ -109,19 +109,20 @@ func (m *contextModel) smooth(x float64) float64 {
 // contextSymbol returns v's level among Config.Levels equal-frequency
 // levels of the baseline, times three, plus the direction of its change.
 func (s *Stream) contextSymbol(v float64) byte {
-	r := &s.ref
+	sorted := s.hist.sorted
+	_, _, spread := s.hist.rangeOf()
 	l := 0
 	for k := 1; k < s.cfg.Levels; k++ {
-		if v > quantileSorted(r.sorted, float64(k)/float64(s.cfg.Levels)) {
+		if v > quantileSorted(sorted, float64(k)/float64(s.cfg.Levels)) {
 			l = k
 		}
 	}
 	dir := 0
 	if m := &s.ctx; m.have {
 		switch d := v - m.prev; {
-		case d > 0.05*r.spread:
+		case d > 0.05*spread:
 			dir = 2
-		case d < -0.05*r.spread:
+		case d < -0.05*spread:
 			dir = 1
 		}
 	}

@@ -11,7 +11,7 @@ import (
 func contextScores(t *testing.T, order int, flatAt int) (before, after float64) {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.ScoreEvents, cfg.BaselineSize, cfg.Seed = true, 8192, 1
+	cfg.BaselineSize, cfg.Seed = 8192, 1
 	cfg.ContextOrder, cfg.ContextWeight = order, 1
 	s, err := NewStream("svc|metric|m", cfg)
 	if err != nil {

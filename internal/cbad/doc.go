@@ -43,10 +43,17 @@
 //     compressed size of their canonical line given the baseline (logs) or
 //     their distance beyond the baseline's range (metrics).
 //
-// With Config.ScoreEvents, every event also gets a score in [0, 1]: for logs
-// and spans the surprisal of its canonical line under long-memory counts
-// (a never-seen line weighted by its conditional compressed size given the
-// recent distinct lines), for metrics its distance beyond the baseline's
-// range; the event completing an anomalous window gets that window's
-// strength if higher.
+// Event anomalies. Every event also gets a score in [0, 1]: for logs and
+// spans the larger of the surprisal of its canonical line under
+// long-memory counts (a never-seen line weighted by its conditional
+// compressed size given the recent distinct lines) and the rarity of its
+// severity (WARN and above) in the stream; for metrics the larger of its
+// distance beyond the range of the latest WindowSize+BaselineSize values,
+// its departure from the daily cycle and the novelty of its recent context.
+// An onset rule kept in the stream's state (see decideEvent) turns these
+// scores into event anomalies: after EventWarmup events, an event whose
+// score reaches EventThreshold and is clearly beyond every score of the
+// previous HopSize events opens an incident; later elevated log lines
+// extend it, and its closing record lists them. Anomalous windows join the
+// incident they overlap, so one incident is one alert.
 package cbad

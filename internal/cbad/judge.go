@@ -220,10 +220,6 @@ func (s *Stream) judge() *Judgement {
 	s.recordEffect(obs - meanPerm)
 	j.Anomalous = obs-meanPerm >= need && j.Scores.Confidence >= s.cfg.Threshold
 	if j.Anomalous {
-		x := (obs - meanPerm) / need
-		j.strength = j.Scores.Confidence * x / (1 + x)
-	}
-	if j.Anomalous {
 		s.explain(j)
 	}
 	return j

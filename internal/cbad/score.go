@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/driftlock/driftlock/internal/event"
 )
 
 // Severity classes of log records.
@@ -76,29 +78,56 @@ func (s *Stream) refresh() {
 	}
 }
 
-// eventScore is the novelty of one event given the baseline, in [0, 1]:
-// for logs the surprisal of its canonical line under the baseline's line
-// counts, for metrics the rarity of its value's rank in the baseline plus
-// its distance beyond the baseline's range, or, with Config.ContextOrder
-// or Config.SeasonCycles set, the novelty of its recent context or its
-// departure from the daily cycle if that is larger.
+// eventScore is the novelty of one event given the stream's history, in
+// [0, 1]: for logs and spans the surprisal of its canonical line under the
+// long-memory line counts, for metrics the larger of its value's distance
+// beyond the range of the latest values, its departure from the daily
+// cycle (Config.SeasonCycles) and the novelty of its recent context
+// (Config.ContextOrder). It notes which score was the largest.
 func (s *Stream) eventScore(it *item) float64 {
-	if s.kind != "metric" {
-		return s.lineScore(it.line)
+	if s.kind != event.TypeMetric {
+		s.onset.lineNew = s.lines[it.line].seen == 0
+		sev := s.severityScore(it.sev)
+		line := s.lineScore(it.line)
+		s.onset.sevRise = sev > line
+		return max(line, sev)
 	}
-	score := 0.0
+	v := it.vals[0]
+	score, reason := 0.0, reasonValue
 	if s.cfg.SeasonCycles > 0 {
-		score = s.seasonNovelty(it.vals[0], it.ts)
+		score, reason = s.seasonNovelty(v, it.ts), reasonSeason
 	}
-	if s.base.n == 0 {
-		return score
+	if s.hist.n() > 0 {
+		lo, hi, spread := s.hist.rangeOf()
+		if x := beyond(v, lo, hi, spread); x >= score {
+			score, reason = x, reasonValue
+		}
+		if s.cfg.ContextOrder > 0 {
+			if x := s.cfg.ContextWeight * s.contextNovelty(v); x > score {
+				score, reason = x, reasonContext
+			}
+		}
 	}
-	s.refresh()
-	score = max(score, s.valueNovelty(it.vals[0]))
-	if s.cfg.ContextOrder > 0 {
-		score = max(score, s.cfg.ContextWeight*s.contextNovelty(it.vals[0]))
-	}
+	s.hist.add(v)
+	s.onset.reason = reason
 	return score
+}
+
+// severityScore returns how rare the severity class c (WARN and above) is
+// in the stream, on the same scale as lineScore: the surprisal of the
+// class under the stream's counts of classes, relative to that of a class
+// never seen; 0 below WARN. Then it counts c. So the first ERROR lines of
+// a stream that has logged none score high however ordinary their text,
+// and a stream that always logs errors is not alarmed by one more.
+func (s *Stream) severityScore(c uint8) float64 {
+	n := s.sevTotal
+	s.sevSeen[c]++
+	s.sevTotal++
+	if c < sevWarn || n == 0 {
+		return 0
+	}
+	bits := math.Log2((n + 1) / (s.sevSeen[c] - 1 + 0.5))
+	return clamp01(bits / math.Log2(2*(n+1)))
 }
 
 // maxMemoryLines bounds the distinct lines the long memory keeps.
@@ -183,6 +212,11 @@ func (s *Stream) remember(line string) {
 // halveMemory halves every long-memory count and forgets lines no longer
 // held. Each line is treated alike, so map order does not matter.
 func (s *Stream) halveMemory() {
+	s.sevTotal = 0
+	for c := range s.sevSeen {
+		s.sevSeen[c] = math.Floor(s.sevSeen[c] / 2)
+		s.sevTotal += s.sevSeen[c]
+	}
 	s.seenTotal, s.once = 0, 0
 	for line, ls := range s.lines {
 		ls.seen = math.Floor(ls.seen / 2)

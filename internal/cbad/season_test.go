@@ -25,7 +25,7 @@ func gaugeAt(ts time.Time, v float64) event.Event {
 func dailyScores(t *testing.T, cycles int, step time.Duration) (before, during float64) {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.ScoreEvents, cfg.BaselineSize, cfg.SeasonCycles = true, 8192, cycles
+	cfg.BaselineSize, cfg.SeasonCycles = 8192, cycles
 	s, err := NewStream("svc|metric|requests", cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestSeasonNoveltyNeedsADailyPeriodInRange(t *testing.T) {
 	// One event a second makes a day 86,400 events, beyond what the model
 	// follows: the scores must be those of the stream without it.
 	cfg := DefaultConfig()
-	cfg.ScoreEvents, cfg.BaselineSize = true, 1024
+	cfg.BaselineSize = 1024
 	off, err := NewStream("k", cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -43,10 +43,16 @@ type Stream struct {
 	seenTotal float64
 	// once is the number of lines whose seen count is 1.
 	once float64
+	// sevSeen counts the records of each severity class (long memory, like
+	// the lines'), sevTotal their sum.
+	sevSeen  [numSev]float64
+	sevTotal float64
 	// effects are the effects of the latest judgements, oldest first.
 	effects []float64
 
 	ref    refStats
+	hist   valueHistory
+	onset  onsetState
 	ctx    contextModel
 	season seasonModel
 	sc     scratch
@@ -72,27 +78,29 @@ func NewStream(key string, cfg Config) (*Stream, error) {
 		window: newRing(cfg.WindowSize),
 		base:   newRing(cfg.baselineSize()),
 		lines:  make(map[string]*lineStat),
+		hist:   newValueHistory(cfg.WindowSize + cfg.baselineSize()),
 	}, nil
 }
 
 // Key returns the stream key.
 func (s *Stream) Key() string { return s.key }
 
-// Push adds the event at the given offset to the stream. Every HopSize
-// events, once the window and the baseline are full, the result carries a
-// judgement of the window. Bad events are rejected with an error and leave
-// the stream unchanged.
+// Push adds the event at the given offset to the stream. Every event is
+// scored and may raise an event anomaly (see decideEvent); every HopSize
+// events, once the window and the baseline are full, the result also
+// carries a judgement of the window. Bad events are rejected with an error
+// and leave the stream unchanged.
 func (s *Stream) Push(ev event.Event, offset int64) (Result, error) {
 	it, err := s.itemOf(ev, offset)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream %q offset %d: %w", s.key, offset, err)
 	}
-	var res Result
-	if s.cfg.ScoreEvents {
-		res.Score = s.eventScore(&it)
-	}
+	res := Result{Score: s.eventScore(&it)}
 	if old, evicted := s.window.push(it); evicted {
 		s.pending = append(s.pending, old)
+	}
+	if closing, opening := s.decideEvent(res.Score); closing != nil || opening != nil {
+		res.Events = appendNonNil(res.Events, closing, opening)
 	}
 	s.sinceJudge++
 	if !s.base.full() {
@@ -110,14 +118,12 @@ func (s *Stream) Push(ev event.Event, offset int64) (Result, error) {
 		for i := 0; i < s.window.n; i++ {
 			s.window.at(i).flagged = true
 		}
+		j.Incident = s.joinIncident(j.FirstOffset, j.LastOffset)
 	} else {
 		s.anomRun = 0
 	}
 	s.commitPending(s.anomRun >= s.cfg.AdaptAfter)
 	res.Judgement = j
-	if s.cfg.ScoreEvents {
-		res.Score = max(res.Score, j.strength)
-	}
 	return res, nil
 }
 
@@ -180,6 +186,7 @@ func (s *Stream) SizeBytes() int {
 		n += len(line) + 48
 	}
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
+	n += s.hist.sizeBytes()
 	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes() + s.sc.sizeBytes()
 }
@@ -247,4 +254,13 @@ func (s *Stream) metricItem(data json.RawMessage, it *item) error {
 	}
 	it.vals, it.nv = vals, uint8(n)
 	return nil
+}
+
+func appendNonNil(dst []*EventAnomaly, eas ...*EventAnomaly) []*EventAnomaly {
+	for _, ea := range eas {
+		if ea != nil {
+			dst = append(dst, ea)
+		}
+	}
+	return dst
 }

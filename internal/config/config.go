@@ -101,6 +101,13 @@ type Detector struct {
 	Compressor string `mapstructure:"compressor"`
 	// Permutations is the most permutations of one significance test. Default 200.
 	Permutations int `mapstructure:"permutations"`
+	// EventThreshold is the score in (0, 1) an event needs to raise an event
+	// anomaly: for a metric value, 0.75 is 3 interquartile ranges beyond
+	// the 1st to 99th percentile of the stream's latest values. Default 0.75.
+	EventThreshold float64 `mapstructure:"event_threshold"`
+	// EventWarmup is the number of events a stream must have seen before it
+	// can raise an event anomaly. Default 256.
+	EventWarmup int `mapstructure:"event_warmup"`
 	// MaxStreams bounds the streams tracked per partition (so that results do
 	// not depend on how partitions are spread over replicas); the least
 	// recently seen is evicted. At defaults a full stream holds about 0.4 MB.
@@ -157,16 +164,18 @@ func Default() Config {
 			WriteTimeoutMS:    10_000,
 		},
 		Detector: Detector{
-			GroupID:       "driftlock-detector",
-			WindowSize:    1024,
-			HopSize:       256,
-			Threshold:     0.9,
-			Determinism:   true,
-			Seed:          42,
-			Compressor:    "zstd",
-			Permutations:  200,
-			MaxStreams:    1_000,
-			AdminEndpoint: "0.0.0.0:8889",
+			GroupID:        "driftlock-detector",
+			WindowSize:     1024,
+			HopSize:        256,
+			Threshold:      0.9,
+			Determinism:    true,
+			Seed:           42,
+			Compressor:     "zstd",
+			Permutations:   200,
+			EventWarmup:    256,
+			EventThreshold: 0.75,
+			MaxStreams:     1_000,
+			AdminEndpoint:  "0.0.0.0:8889",
 		},
 		Console: Console{
 			HTTPEndpoint:  "0.0.0.0:8080",
@@ -297,6 +306,12 @@ func (d Detector) Validate() error {
 	}
 	if d.Permutations < 19 || d.Permutations > 100_000 {
 		return invalid("detector.permutations", d.Permutations, "must be between 19 and 100000")
+	}
+	if !(d.EventThreshold > 0 && d.EventThreshold < 1) {
+		return invalid("detector.event_threshold", d.EventThreshold, "must be greater than 0 and less than 1")
+	}
+	if d.EventWarmup < 0 || d.EventWarmup > 1<<20 {
+		return invalid("detector.event_warmup", d.EventWarmup, "must be between 0 and 1048576")
 	}
 	return positive("detector.max_streams", d.MaxStreams)
 }

@@ -64,20 +64,18 @@ import (
 
 // Service is one detector replica.
 type Service struct {
-	cfg        config.Config
-	bus        *kafkabus.Bus
-	log        *slog.Logger
-	reg        *prometheus.Registry
-	metrics    *metrics
-	admin      *admin.Server
-	anomalies  *kafka.Writer
-	dead       *kafka.Writer
-	clock      func() time.Time
-	version    string
-	configHash string
-	scoring    cbad.Config
-	newScorer  scorerFactory
-	timing     timing
+	cfg       config.Config
+	bus       *kafkabus.Bus
+	log       *slog.Logger
+	reg       *prometheus.Registry
+	metrics   *metrics
+	admin     *admin.Server
+	anomalies *kafka.Writer
+	dead      *kafka.Writer
+	records   recordBuilder
+	scoring   cbad.Config
+	newScorer scorerFactory
+	timing    timing
 
 	mu   sync.Mutex
 	kept map[int]*partitionState // states carried from one generation to the next
@@ -104,10 +102,10 @@ var defaultTiming = timing{
 type Option func(*Service)
 
 // WithClock sets the clock that stamps detected_at. Default time.Now.
-func WithClock(now func() time.Time) Option { return func(s *Service) { s.clock = now } }
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.records.clock = now } }
 
 // WithVersion sets detector.version in anomalies. Default "dev".
-func WithVersion(v string) Option { return func(s *Service) { s.version = v } }
+func WithVersion(v string) Option { return func(s *Service) { s.records.version = v } }
 
 // New checks cfg, prepares the writers and binds the admin listener
 // (detector.admin_endpoint). Nothing talks to Kafka before Run.
@@ -117,7 +115,10 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	}
 	s := &Service{
 		cfg: cfg, bus: bus, log: log, reg: admin.NewRegistry(),
-		clock: time.Now, version: "dev", configHash: ConfigHash(cfg.Detector),
+		records: recordBuilder{
+			version: "dev", configHash: ConfigHash(cfg.Detector), threshold: cfg.Detector.Threshold,
+			seed: cfg.Detector.Seed, clock: time.Now,
+		},
 		scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer, timing: defaultTiming,
 		kept: make(map[int]*partitionState),
 	}

@@ -53,9 +53,10 @@ func (s *Service) newRunner(p int, committed int64) *runner {
 	s.mu.Unlock()
 	if !ok || st.next != committed {
 		if ok {
-			s.metrics.streams.Sub(float64(st.streams.len()))
+			s.metrics.streams.Sub(float64(st.proc.Streams()))
 		}
-		st = &partitionState{partition: p, streams: newStreamTable(s.cfg.Detector.MaxStreams, s.scoring, s.newScorer), next: -1}
+		tab := newStreamTable(s.cfg.Detector.MaxStreams, s.scoring, s.newScorer)
+		st = &partitionState{partition: p, proc: newProcessor(p, tab, s.records), next: -1}
 	}
 	track := newTracker(st.next)
 	return &runner{
@@ -182,7 +183,7 @@ func (s *Service) keepOrDrop(r *runner, committed int64, graceful bool) {
 		s.kept[r.st.partition] = r.st
 		return
 	}
-	s.metrics.streams.Sub(float64(r.st.streams.len()))
+	s.metrics.streams.Sub(float64(r.st.proc.Streams()))
 	s.metrics.lag.DeleteLabelValues(r.label)
 }
 
@@ -192,7 +193,7 @@ func (s *Service) dropKept(keep map[int]bool) {
 	defer s.mu.Unlock()
 	for p, st := range s.kept {
 		if !keep[p] {
-			s.metrics.streams.Sub(float64(st.streams.len()))
+			s.metrics.streams.Sub(float64(st.proc.Streams()))
 			s.metrics.lag.DeleteLabelValues(partitionLabel(p))
 			delete(s.kept, p)
 		}

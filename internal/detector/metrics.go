@@ -38,8 +38,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		anomalies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "driftlock_detector_anomalies_total",
-			Help: "Anomalies found and handed to the publisher, by signal.",
-		}, []string{"signal"}),
+			Help: "Anomalies found and handed to the publisher, by signal and kind (window or event).",
+		}, []string{"signal", "kind"}),
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "driftlock_detector_anomalies_suppressed_total",
 			Help: "Anomalies not published again because a previous owner of the partition had published them.",

@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/anomaly"
 )
 
 // partitionState is everything the detector knows about one partition of
@@ -17,7 +17,7 @@ import (
 // It is a pure function of the partition's records [first retained, next).
 type partitionState struct {
 	partition int
-	streams   *streamTable
+	proc      *Processor
 	next      int64 // offset of the next record to process; -1 before the first
 }
 
@@ -82,12 +82,17 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 	if err != nil {
 		return r.invalid(ctx, msg, err, live)
 	}
-	st, err := r.stream(id, live)
-	if err != nil {
-		return r.invalid(ctx, msg, &invalidError{reason: reasonRejected, err: err}, live)
-	}
 	began := time.Now()
-	res, err := st.scorer.Push(ev, msg.Offset)
+	out, err := r.st.proc.push(id, ev, msg.Offset)
+	if out.Created {
+		m.streams.Inc()
+	}
+	if out.Evicted {
+		m.streams.Dec()
+		if live {
+			m.evictions.Inc()
+		}
+	}
 	if err != nil {
 		return r.invalid(ctx, msg, &invalidError{reason: reasonRejected, err: err}, live)
 	}
@@ -95,35 +100,21 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 		return nil
 	}
 	m.events.WithLabelValues(string(id.signal)).Inc()
-	if res.Judgement == nil {
-		return nil
+	if out.Judged {
+		m.judgements.Inc()
+		m.judgementDuration.Observe(time.Since(began).Seconds())
 	}
-	m.judgements.Inc()
-	m.judgementDuration.Observe(time.Since(began).Seconds())
-	if !res.Judgement.Anomalous {
-		return nil
+	for _, a := range out.Anomalies {
+		if err := r.publish(ctx, msg.Offset, id, a); err != nil {
+			return err
+		}
 	}
-	return r.anomalous(ctx, msg.Offset, id, res.Judgement)
+	return nil
 }
 
-// stream returns the stream of id, counting streams created and evicted.
-func (r *runner) stream(id streamID, live bool) (*stream, error) {
-	held := r.st.streams.len()
-	st, evicted, err := r.st.streams.get(id)
-	if err != nil {
-		return nil, err
-	}
-	r.s.metrics.streams.Add(float64(r.st.streams.len() - held))
-	if evicted && live {
-		r.s.metrics.evictions.Inc()
-	}
-	return st, nil
-}
-
-// anomalous publishes the anomaly of judgement j unless it is already on
-// the anomalies topic.
-func (r *runner) anomalous(ctx context.Context, offset int64, id streamID, j *cbad.Judgement) error {
-	a := r.s.buildAnomaly(id, r.st.partition, j)
+// publish queues anomaly a, derived from the record at offset, unless it
+// is already on the anomalies topic.
+func (r *runner) publish(ctx context.Context, offset int64, id streamID, a anomaly.Anomaly) error {
 	if _, dup := r.skip[a.ID]; dup {
 		r.s.metrics.suppressed.Inc()
 		return nil
@@ -131,10 +122,10 @@ func (r *runner) anomalous(ctx context.Context, offset int64, id streamID, j *cb
 	value, err := json.Marshal(a)
 	if err != nil {
 		r.s.log.Error("cannot encode anomaly; dropped", "stream", id.key, "partition", r.st.partition,
-			"last_offset", j.LastOffset, "error", err)
+			"id", a.ID, "error", err)
 		return nil
 	}
-	r.s.metrics.anomalies.WithLabelValues(string(id.signal)).Inc()
+	r.s.metrics.anomalies.WithLabelValues(string(id.signal), a.Kind).Inc()
 	msg := kafka.Message{Key: []byte(id.key), Value: value, Headers: anomalyHeaders(id)}
 	return r.pub.enqueue(ctx, offset, outgoing{msg: msg})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"time"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
@@ -27,6 +28,8 @@ func ScoringConfig(d config.Detector) cbad.Config {
 	c.Seed = d.Seed
 	c.Compressor = d.Compressor
 	c.Permutations = d.Permutations
+	c.EventWarmup = d.EventWarmup
+	c.EventThreshold = d.EventThreshold
 	c.BlockSize = min(c.BlockSize, d.HopSize)
 	return c
 }
@@ -42,9 +45,27 @@ func ConfigHash(d config.Detector) string {
 
 // AnomalyID is the id of the detection of the window [first, last] of a
 // stream on a partition under the settings configHash: the first 32 hex
-// digits of a SHA-256 over them, so every replay yields the same id.
-func AnomalyID(streamKey string, partition int, first, last int64, configHash string) string {
+// digits of a SHA-256 over them, so every replay yields the same id. Event
+// records (kind "event") also hash their kind; window records do not.
+func AnomalyID(kind, streamKey string, partition int, first, last int64, configHash string) string {
 	h := sha256.New()
+	if kind != anomaly.KindWindow {
+		h.Write([]byte(kind))
+		h.Write([]byte{0})
+	}
+	return idOf(h, streamKey, partition, first, last, configHash)
+}
+
+// IncidentID is the id of the incident of a stream on a partition whose
+// first event is at offset start, under the settings configHash.
+func IncidentID(streamKey string, partition int, start int64, configHash string) string {
+	h := sha256.New()
+	h.Write([]byte("incident"))
+	h.Write([]byte{0})
+	return idOf(h, streamKey, partition, start, start, configHash)
+}
+
+func idOf(h hash.Hash, streamKey string, partition int, first, last int64, configHash string) string {
 	var buf [8]byte
 	h.Write([]byte(streamKey))
 	h.Write([]byte{0})
@@ -66,38 +87,73 @@ type streamID struct {
 	metric  string
 }
 
-// buildAnomaly turns an anomalous judgement into an anomaly-events record.
-func (s *Service) buildAnomaly(id streamID, partition int, j *cbad.Judgement) anomaly.Anomaly {
+// recordBuilder turns the scoring core's decisions into anomaly-events
+// records.
+type recordBuilder struct {
+	version, configHash string
+	threshold           float64
+	seed                int64
+	clock               func() time.Time
+}
+
+// base fills what every record of stream id carries.
+func (b recordBuilder) base(kind string, id streamID, partition int, incident int64, explanation string, evidence []cbad.Evidence) anomaly.Anomaly {
 	a := anomaly.Anomaly{
-		ID:     AnomalyID(id.key, partition, j.FirstOffset, j.LastOffset, s.configHash),
-		Stream: anomaly.Stream{Key: id.key, Service: id.service, Signal: string(id.signal), Metric: id.metric},
-		Window: anomaly.Window{
-			Start:       formatTime(j.Start),
-			End:         formatTime(j.End),
-			Events:      j.Events,
-			Partition:   partition,
-			FirstOffset: j.FirstOffset,
-			LastOffset:  j.LastOffset,
-		},
-		Scores: anomaly.Scores{
-			NCD:             j.Scores.NCD,
-			PValue:          j.Scores.PValue,
-			Confidence:      j.Scores.Confidence,
-			BaselineRatio:   j.Scores.BaselineRatio,
-			WindowRatio:     j.Scores.WindowRatio,
-			BaselineEntropy: j.Scores.BaselineEntropy,
-			WindowEntropy:   j.Scores.WindowEntropy,
-		},
-		Threshold:   s.cfg.Detector.Threshold,
-		Explanation: j.Explanation,
-		Evidence:    make([]anomaly.Evidence, 0, len(j.Evidence)),
-		Detector:    anomaly.Detector{Version: s.version, ConfigHash: s.configHash, Seed: s.cfg.Detector.Seed},
-		DetectedAt:  formatTime(s.clock()),
+		Kind:        kind,
+		Incident:    IncidentID(id.key, partition, incident, b.configHash),
+		Stream:      anomaly.Stream{Key: id.key, Service: id.service, Signal: string(id.signal), Metric: id.metric},
+		Threshold:   b.threshold,
+		Explanation: explanation,
+		Evidence:    make([]anomaly.Evidence, 0, len(evidence)),
+		Detector:    anomaly.Detector{Version: b.version, ConfigHash: b.configHash, Seed: b.seed},
+		DetectedAt:  formatTime(b.clock()),
 	}
-	for _, e := range j.Evidence {
+	for _, e := range evidence {
 		a.Evidence = append(a.Evidence, anomaly.Evidence{
 			Offset: e.Offset, Timestamp: formatTime(e.Timestamp), Summary: e.Summary, Score: e.Score,
 		})
+	}
+	return a
+}
+
+// window turns an anomalous judgement into a window record.
+func (b recordBuilder) window(id streamID, partition int, j *cbad.Judgement) anomaly.Anomaly {
+	a := b.base(anomaly.KindWindow, id, partition, j.Incident, j.Explanation, j.Evidence)
+	a.ID = AnomalyID(anomaly.KindWindow, id.key, partition, j.FirstOffset, j.LastOffset, b.configHash)
+	a.Window = anomaly.Window{
+		Start: formatTime(j.Start), End: formatTime(j.End), Events: j.Events,
+		Partition: partition, FirstOffset: j.FirstOffset, LastOffset: j.LastOffset,
+	}
+	a.Scores = anomaly.Scores{
+		NCD:             j.Scores.NCD,
+		PValue:          j.Scores.PValue,
+		Confidence:      j.Scores.Confidence,
+		BaselineRatio:   j.Scores.BaselineRatio,
+		WindowRatio:     j.Scores.WindowRatio,
+		BaselineEntropy: j.Scores.BaselineEntropy,
+		WindowEntropy:   j.Scores.WindowEntropy,
+	}
+	return a
+}
+
+// event turns an event anomaly, decided while processing the record at
+// offset, into an event record. Its window ends at that record, so that a
+// new owner of the partition finds it among the records published after
+// its committed offset (see publishedAfter).
+func (b recordBuilder) event(id streamID, partition int, offset int64, ea *cbad.EventAnomaly) anomaly.Anomaly {
+	a := b.base(anomaly.KindEvent, id, partition, ea.Incident, ea.Explanation, ea.Evidence)
+	a.ID = AnomalyID(anomaly.KindEvent, id.key, partition, ea.FirstOffset, offset, b.configHash)
+	end := ea.Timestamp
+	if n := len(ea.Evidence); n > 0 {
+		end = ea.Evidence[n-1].Timestamp
+	}
+	a.Window = anomaly.Window{
+		Start: formatTime(ea.Start), End: formatTime(end), Events: ea.Events,
+		Partition: partition, FirstOffset: ea.FirstOffset, LastOffset: offset,
+	}
+	a.Scores = anomaly.Scores{Confidence: ea.Confidence, Event: ea.Score}
+	for _, p := range ea.Series {
+		a.Series = append(a.Series, anomaly.Point{Offset: p.Offset, Timestamp: formatTime(p.Timestamp), Value: p.Value, Anomalous: p.Anomalous})
 	}
 	return a
 }

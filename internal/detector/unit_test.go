@@ -92,14 +92,15 @@ func TestIDsAndConfigHashAreStable(t *testing.T) {
 			t.Errorf("changed scoring setting kept hash %s", h)
 		}
 	}
-	id := AnomalyID("checkout|log", 2, 100, 163, h)
-	if len(id) != 32 || id != AnomalyID("checkout|log", 2, 100, 163, h) {
+	id := AnomalyID("window", "checkout|log", 2, 100, 163, h)
+	if len(id) != 32 || id != AnomalyID("window", "checkout|log", 2, 100, 163, h) {
 		t.Fatalf("id %q not stable", id)
 	}
 	for _, other := range []string{
-		AnomalyID("checkout|log", 1, 100, 163, h), AnomalyID("checkout|log", 2, 101, 163, h),
-		AnomalyID("checkout|log", 2, 100, 164, h), AnomalyID("cart|log", 2, 100, 163, h),
-		AnomalyID("checkout|log", 2, 100, 163, "0000000000000000"),
+		AnomalyID("window", "checkout|log", 1, 100, 163, h), AnomalyID("window", "checkout|log", 2, 101, 163, h),
+		AnomalyID("window", "checkout|log", 2, 100, 164, h), AnomalyID("window", "cart|log", 2, 100, 163, h),
+		AnomalyID("window", "checkout|log", 2, 100, 163, "0000000000000000"),
+		AnomalyID("event", "checkout|log", 2, 100, 163, h), IncidentID("checkout|log", 2, 100, h),
 	} {
 		if other == id {
 			t.Errorf("distinct detections share id %s", id)

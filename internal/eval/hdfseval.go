@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/driftlock/driftlock/internal/cbad"
 	"github.com/driftlock/driftlock/internal/eval/loghub"
 	"github.com/driftlock/driftlock/internal/event"
 )
@@ -26,59 +25,61 @@ type HDFSReport struct {
 	// Ceiling is the best any detector of template sequences could score
 	// on the test sessions (loghub.SequenceCeiling).
 	Ceiling loghub.PRF
+	// Counts tallies the records raised on the test sessions.
+	Counts Counts
 	// Pred are the test sessions' predictions, in order.
 	Pred []bool
 }
 
-// EvalHDFS builds the stream's baseline from the train sessions (their
-// labels unread), then streams the test sessions and flags each by the
-// HDFS rule; predictions are compared with the test labels.
-func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup HDFSSetup, progress func(done, total int)) (HDFSReport, error) {
-	st, err := cbad.NewStream(event.StreamKey(HDFSService, event.TypeLog, ""), setup.Core)
+// EvalHDFS streams the train sessions (their labels unread), then the test
+// sessions, through the detector as the stream hdfs|log, each session one
+// log record whose body lists its distinct templates, sorted (a block
+// summary). A test session is flagged when an anomaly record names it as
+// evidence.
+func EvalHDFS(ctx context.Context, train, test []loghub.Session, setup Setup, progress func(done, total int)) (HDFSReport, error) {
+	st, err := setup.open(event.StreamKey(HDFSService, event.TypeLog, ""))
 	if err != nil {
 		return HDFSReport{}, err
 	}
 	r := HDFSReport{Train: len(train), Test: len(test), Pred: make([]bool, len(test))}
-	var offset int64
 	total := len(train) + len(test)
+	fromTest := 0
 	for i, s := range append(train[:len(train):len(train)], test...) {
 		if err := ctx.Err(); err != nil {
 			return HDFSReport{}, err
 		}
-		hits := 0
-		for _, body := range setup.records(s) {
-			ev, err := loghub.LogEvent(HDFSService, hdfsEpoch.Add(time.Duration(offset)*time.Millisecond), "", body, nil)
-			if err != nil {
-				return HDFSReport{}, err
-			}
-			res, err := st.Push(ev, offset)
-			if err != nil {
-				return HDFSReport{}, fmt.Errorf("session %s: %w", s.BlockID, err)
-			}
-			offset++
-			if res.Score >= setup.Threshold {
-				hits++
-			}
+		if i == len(train) {
+			fromTest = len(st.records)
 		}
-		if i >= len(train) {
-			r.Pred[i-len(train)] = hits >= setup.MinEvents
+		ev, err := loghub.LogEvent(HDFSService, hdfsEpoch.Add(time.Duration(i)*time.Millisecond), "", sessionBody(s), nil)
+		if err != nil {
+			return HDFSReport{}, err
+		}
+		if _, _, err := st.push(ev); err != nil {
+			return HDFSReport{}, fmt.Errorf("session %s: %w", s.BlockID, err)
 		}
 		if progress != nil && ((i+1)%200 == 0 || i+1 == total) {
 			progress(i+1, total)
 		}
 	}
+	for _, a := range st.records {
+		for _, e := range a.Evidence {
+			if k := e.Offset - int64(len(train)); k >= 0 && k < int64(len(test)) {
+				r.Pred[k] = true
+			}
+		}
+	}
+	r.Counts = countRecords(st.records[fromTest:])
 	r.score(test)
 	return r, nil
 }
 
-// records returns the bodies of the log records a session is sent as.
-func (s HDFSSetup) records(sess loghub.Session) []string {
-	if !s.Sessions {
-		return sess.Templates
-	}
+// sessionBody is the body of the log record a session is sent as: its
+// distinct templates, sorted, one per line.
+func sessionBody(sess loghub.Session) string {
 	distinct := slices.Clone(sess.Templates)
 	slices.Sort(distinct)
-	return []string{strings.Join(slices.Compact(distinct), "\n")}
+	return strings.Join(slices.Compact(distinct), "\n")
 }
 
 func (r *HDFSReport) score(test []loghub.Session) {

@@ -1,86 +1,112 @@
 package eval
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
-	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/anomaly"
 	"github.com/driftlock/driftlock/internal/eval/loghub"
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// LogReport is the outcome of a BGL or Thunderbird evaluation.
+// LogReport is the outcome of a BGL, Thunderbird or other loghub log
+// evaluation.
 type LogReport struct {
 	// Service is the service name the lines were sent as (from the file name).
 	Service string
 	Lines   int
+	// Passes is how many times the file was streamed, one pass after the
+	// other; the figures are of the last pass.
+	Passes int
 	// Anomalous is the number of labelled lines.
 	Anomalous int
-	Flagged   int
-	Line      loghub.PRF
-	Run       loghub.RunStats
+	// Flagged is the number of lines named as evidence by an anomaly record.
+	Flagged int
+	Line    loghub.PRF
+	Run     loghub.RunStats
+	// Counts tallies the records of the last pass; Earlier those of the
+	// passes before it.
+	Counts, Earlier Counts
+	// InRun is how many records of the last pass point into a labelled run
+	// (their first evidence line is anomalous).
+	InRun int
 	// Pred and Truth are the per-line predictions and labels.
 	Pred, Truth []bool
 	// Parsed are the lines, for reporting misses and false alarms.
 	Parsed []loghub.Line
 }
 
-// EvalLog runs the core over a loghub BGL or Thunderbird log, one stream for
-// the whole file, and compares flagged lines with the labels.
-func EvalLog(ctx context.Context, path string, setup LogSetup, progress func(done, total int)) (LogReport, error) {
-	parsed, err := readLines(path)
+// EvalLog streams a loghub log through the detector as one stream,
+// passes times in a row (later passes shifted in time past the earlier
+// ones), and compares the lines the last pass's records name as evidence
+// with the labels.
+func EvalLog(ctx context.Context, path string, passes int, setup Setup, progress func(done, total int)) (LogReport, error) {
+	parsed, err := loghub.ReadLog(path)
 	if err != nil {
 		return LogReport{}, err
 	}
-	r := LogReport{Service: serviceOf(path), Lines: len(parsed), Parsed: parsed}
-	st, err := cbad.NewStream(event.StreamKey(r.Service, event.TypeLog, ""), setup.Core)
+	r := LogReport{Service: serviceOf(path), Lines: len(parsed), Parsed: parsed, Passes: max(passes, 1)}
+	st, err := setup.open(event.StreamKey(r.Service, event.TypeLog, ""))
 	if err != nil {
 		return LogReport{}, err
 	}
-	r.Pred, r.Truth = make([]bool, len(parsed)), make([]bool, len(parsed))
-	for i, l := range parsed {
-		if err := ctx.Err(); err != nil {
-			return LogReport{}, err
-		}
-		ev, err := loghub.LineEvent(r.Service, l)
-		if err != nil {
-			return LogReport{}, err
-		}
-		res, err := st.Push(ev, int64(i))
-		if err != nil {
-			return LogReport{}, err
-		}
-		r.Truth[i] = l.Anomalous()
-		setup.flag(r.Pred, i, loghub.SeverityNumber(l.Level), res)
-		if progress != nil && ((i+1)%100 == 0 || i+1 == len(parsed)) {
-			progress(i+1, len(parsed))
+	var span time.Duration
+	if n := len(parsed); n > 0 {
+		span = parsed[n-1].Time.Sub(parsed[0].Time) + time.Second
+	}
+	total := r.Passes * len(parsed)
+	var last []anomaly.Anomaly
+	for p := range r.Passes {
+		last = last[:0]
+		for i, l := range parsed {
+			if err := ctx.Err(); err != nil {
+				return LogReport{}, err
+			}
+			l.Time = l.Time.Add(time.Duration(p) * span)
+			ev, err := loghub.LineEvent(r.Service, l)
+			if err != nil {
+				return LogReport{}, err
+			}
+			_, records, err := st.push(ev)
+			if err != nil {
+				return LogReport{}, err
+			}
+			last = append(last, records...)
+			if done := p*len(parsed) + i + 1; progress != nil && (done%100 == 0 || done == total) {
+				progress(done, total)
+			}
 		}
 	}
-	r.finish()
+	r.Counts = countRecords(last)
+	r.Earlier = countRecords(st.records[:len(st.records)-len(last)])
+	r.finish(last, int64((r.Passes-1)*len(parsed)))
 	return r, nil
 }
 
-// flag applies the line rule to the result of pushing line i, of the
-// given severity number.
-func (s LogSetup) flag(pred []bool, i int, severity int32, res cbad.Result) {
-	if res.Score >= s.Threshold && (severity == 0 || severity >= s.MinSeverity) {
-		pred[i] = true
+// finish scores the last pass's records, whose offsets start at base.
+func (r *LogReport) finish(records []anomaly.Anomaly, base int64) {
+	r.Pred, r.Truth = make([]bool, len(r.Parsed)), make([]bool, len(r.Parsed))
+	for i, l := range r.Parsed {
+		r.Truth[i] = l.Anomalous()
 	}
-	if !s.Evidence || res.Judgement == nil || !res.Judgement.Anomalous {
-		return
+	at := func(off int64) (int, bool) {
+		i := off - base
+		return int(i), i >= 0 && i < int64(len(r.Pred))
 	}
-	for _, ev := range res.Judgement.Evidence {
-		if ev.Offset >= 0 && ev.Offset < int64(len(pred)) {
-			pred[ev.Offset] = true
+	for _, a := range records {
+		for k, e := range a.Evidence {
+			i, ok := at(e.Offset)
+			if !ok {
+				continue
+			}
+			r.Pred[i] = true
+			if k == 0 && r.Truth[i] {
+				r.InRun++
+			}
 		}
 	}
-}
-
-func (r *LogReport) finish() {
 	r.Line = loghub.Binary(r.Pred, r.Truth)
 	r.Run = loghub.Runs(r.Pred, r.Truth)
 	r.Anomalous = r.Line.TP + r.Line.FN
@@ -94,31 +120,6 @@ func serviceOf(path string) string {
 		base = base[:i]
 	}
 	return base
-}
-
-func readLines(path string) ([]loghub.Line, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open log: %w", err)
-	}
-	defer f.Close()
-	var out []loghub.Line
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		l, err := loghub.ParseLine(sc.Text())
-		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
-		}
-		out = append(out, l)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return out, nil
 }
 
 // Per1000 is count per 1,000 lines.

@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"sync"
 	"text/tabwriter"
 
-	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/anomaly"
 	"github.com/driftlock/driftlock/internal/eval/nab"
+	"github.com/driftlock/driftlock/internal/event"
 )
 
 // NABOptions says what to score on NAB.
@@ -27,7 +29,7 @@ type NABOptions struct {
 	// Thresholds is config/thresholds.json, used with Results: a known
 	// detector is scored at its published thresholds, others are swept.
 	Thresholds string
-	Setup      NABSetup
+	Setup      Setup
 	// Workers is how many files run at once (default GOMAXPROCS).
 	Workers int
 	// Progress is called after each file run.
@@ -39,7 +41,15 @@ type NABReport struct {
 	Detector string
 	Files    int
 	Windows  int
-	Results  []nab.Result
+	// Results are the scores of each profile: at the detector's own
+	// decisions (every row an anomaly record names is a detection) when the
+	// detector was run, then at NAB's swept threshold; only the latter for a
+	// results folder without published thresholds.
+	Results []nab.Result
+	// Own is set when DriftLock was run (not a results folder read);
+	// Counts then tallies the records it would have published.
+	Own    bool
+	Counts Counts
 	// Series are the per-row anomaly scores that were scored.
 	Series []nab.Series
 }
@@ -56,7 +66,7 @@ func EvalNAB(ctx context.Context, o NABOptions) (NABReport, error) {
 			return NABReport{}, err
 		}
 	}
-	detector, series, thresholds, err := nabScores(ctx, o)
+	detector, series, thresholds, counts, err := nabScores(ctx, o)
 	if err != nil {
 		return NABReport{}, err
 	}
@@ -64,67 +74,78 @@ func EvalNAB(ctx context.Context, o NABOptions) (NABReport, error) {
 	if err != nil {
 		return NABReport{}, err
 	}
-	return NABReport{
-		Detector: detector, Files: c.Files(), Windows: c.Windows(),
-		Results: c.Score(profiles, thresholds), Series: series,
-	}, nil
+	rep := NABReport{Detector: detector, Files: c.Files(), Windows: c.Windows(), Series: series, Counts: counts}
+	if o.Results == "" {
+		rep.Own = true
+		thresholds = map[string]float64{}
+		for _, p := range profiles {
+			thresholds[p.Name] = math.SmallestNonzeroFloat64
+		}
+		rep.Results = c.Score(profiles, thresholds)
+		thresholds = nil
+	}
+	rep.Results = append(rep.Results, c.Score(profiles, thresholds)...)
+	return rep, nil
 }
 
 // nabScores returns the detector's name, its per-row scores and, for a known
 // published detector, its published thresholds.
-func nabScores(ctx context.Context, o NABOptions) (string, []nab.Series, map[string]float64, error) {
+func nabScores(ctx context.Context, o NABOptions) (string, []nab.Series, map[string]float64, Counts, error) {
 	if o.Results == "" {
+		var mu sync.Mutex
+		var all []anomaly.Anomaly
 		series, err := nab.Run(ctx, nab.RunConfig{
-			Data:      o.Data,
-			NewStream: func(key string) (nab.Stream, error) { return cbad.NewStream(key, o.Setup.Core) },
-			NewRule:   o.Setup.rule,
-			Workers:   o.Workers,
-			Progress:  o.Progress,
+			Data: o.Data,
+			NewStream: func(key string) (nab.Stream, error) {
+				st, err := o.Setup.open(key)
+				return nabStream{st, &mu, &all}, err
+			},
+			Workers:  o.Workers,
+			Progress: o.Progress,
 		})
-		return "driftlock", series, nil, err
+		return "driftlock", series, nil, countRecords(all), err
 	}
 	detector, series, err := nab.LoadResults(o.Results)
 	if err != nil || o.Thresholds == "" {
-		return detector, series, nil, err
+		return detector, series, nil, Counts{}, err
 	}
 	ths, err := nab.LoadThresholds(o.Thresholds)
 	if errors.Is(err, fs.ErrNotExist) {
-		return detector, series, nil, nil
+		return detector, series, nil, Counts{}, nil
 	}
-	return detector, series, ths[detector], err
+	return detector, series, ths[detector], Counts{}, err
 }
 
-// rule returns a fresh row rule: the event score when its tail is below
-// Ratio times every tail of the previous Onset rows, else 0; or, with
-// Judgements, the confidence of anomalous window judgements.
-func (s NABSetup) rule() nab.RowRule {
-	if s.Judgements {
-		return func(r cbad.Result) float64 {
-			if j := r.Judgement; j != nil && j.Anomalous {
-				return j.Scores.Confidence
-			}
-			return 0
-		}
+// nabStream feeds one NAB file through the detector and adds its records
+// to a shared list.
+type nabStream struct {
+	st  *stream
+	mu  *sync.Mutex
+	all *[]anomaly.Anomaly
+}
+
+func (n nabStream) Push(ev event.Event, offset int64) ([]anomaly.Anomaly, error) {
+	if offset != n.st.next {
+		return nil, fmt.Errorf("row offset %d, want %d", offset, n.st.next)
 	}
-	if s.Onset <= 0 {
-		return func(r cbad.Result) float64 { return r.Score }
-	}
-	m := newSlidingMax(s.Onset)
-	return func(r cbad.Result) float64 {
-		prev, ok := m.max()
-		m.push(r.Score)
-		if ok && (r.Score <= prev || 1-r.Score >= s.Ratio*(1-prev)) {
-			return 0
-		}
-		return r.Score
-	}
+	_, records, err := n.st.push(ev)
+	n.mu.Lock()
+	*n.all = append(*n.all, records...)
+	n.mu.Unlock()
+	return records, err
 }
 
 // JSON returns the normalised score of each profile, rounded to 0.1.
+// The detector's own figures come first under the profiles' names, NAB's
+// swept threshold after them as <profile>_swept.
 func (r NABReport) JSON() *Fields {
 	out := &Fields{}
 	for _, res := range r.Results {
-		out.Add(res.Profile.Name, math.Round(res.Normalized*10)/10)
+		key := res.Profile.Name
+		if res.Swept && r.Own {
+			key += "_swept"
+		}
+		out.Add(key, math.Round(res.Normalized*10)/10)
 	}
 	return out
 }
@@ -134,11 +155,17 @@ func (r NABReport) JSON() *Fields {
 func (r NABReport) WriteText(w io.Writer, profile string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "NAB: detector %s, %d files, %d windows\n\n", r.Detector, r.Files, r.Windows)
+	if r.Own {
+		fmt.Fprintf(w, "anomaly records: %d (%d event, %d window) in %d incidents\n\n", r.Counts.Records, r.Counts.Event, r.Counts.Window, r.Counts.Incidents)
+	}
 	fmt.Fprintln(tw, "profile\tthreshold\tchosen by\traw\tnull\tnormalised\twindows hit\tFP rows\t")
 	for _, res := range r.Results {
 		how := "published"
-		if res.Swept {
+		switch {
+		case res.Swept:
 			how = "sweep"
+		case r.Own:
+			how = "detector"
 		}
 		hit, fp := 0, 0
 		for _, f := range res.Files {

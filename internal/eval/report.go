@@ -13,7 +13,7 @@ import (
 // RunHDFSFiles reads the session files and runs EvalHDFS. Without a test
 // file, the train file is split by line order: the first split fraction
 // builds the baseline, the rest is scored.
-func RunHDFSFiles(ctx context.Context, trainPath, testPath string, split float64, setup HDFSSetup, progress func(done, total int)) (HDFSReport, error) {
+func RunHDFSFiles(ctx context.Context, trainPath, testPath string, split float64, setup Setup, progress func(done, total int)) (HDFSReport, error) {
 	if trainPath == "" {
 		return HDFSReport{}, fmt.Errorf("eval hdfs: --train is required")
 	}
@@ -56,7 +56,7 @@ func show(r loghub.Ratio) string {
 func (r HDFSReport) JSON() *Fields {
 	m := r.Metrics
 	return (&Fields{}).Add("precision", round3(m.Precision)).Add("recall", round3(m.Recall)).Add("f1", round3(m.F1)).
-		Add("ceiling_f1", round3(r.Ceiling.F1))
+		Add("ceiling_f1", round3(r.Ceiling.F1)).Add("records", r.Counts.Records)
 }
 
 // WriteText writes the HDFS figures.
@@ -93,14 +93,25 @@ func (r LogReport) JSON() *Fields {
 		Add("flagged_lines", r.Flagged).
 		Add("runs", r.Run.Runs).
 		Add("runs_detected", r.Run.Detected).
-		Add("false_alarm_runs", r.Run.FalseAlarms)
+		Add("false_alarm_runs", r.Run.FalseAlarms).
+		Add("records", r.Counts.Records).
+		Add("event_records", r.Counts.Event).
+		Add("window_records", r.Counts.Window).
+		Add("incidents", r.Counts.Incidents).
+		Add("records_in_run", r.InRun).
+		Add("records_earlier_passes", r.Earlier.Records)
 }
 
 // WriteText writes the line- and run-level tables and the first misses and
 // false alarms.
 func (r LogReport) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "%s: %d lines, %d labelled anomalous in %d runs; %d flagged (%.1f per 1,000 lines, %.1f false alarms per 1,000 lines)\n\n",
+	fmt.Fprintf(w, "%s: %d lines, %d labelled anomalous in %d runs; %d flagged (%.1f per 1,000 lines, %.1f false alarms per 1,000 lines)\n",
 		r.Service, r.Lines, r.Anomalous, r.Run.Runs, r.Flagged, r.Per1000(r.Flagged), r.Per1000(r.Line.FP))
+	if r.Passes > 1 {
+		fmt.Fprintf(w, "streamed %d times in a row; figures of the last pass (the earlier passes raised %d records)\n", r.Passes, r.Earlier.Records)
+	}
+	fmt.Fprintf(w, "anomaly records: %d (%d event, %d window) in %d incidents; %d point into a labelled run\n\n",
+		r.Counts.Records, r.Counts.Event, r.Counts.Window, r.Counts.Incidents, r.InRun)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "level\tprecision\trecall\tF1\thits\tfalse alarms\tmisses\t")
 	fmt.Fprintf(tw, "line\t%s\t%s\t%s\t%d\t%d\t%d\t\n", show(r.Line.Precision), show(r.Line.Recall), show(r.Line.F1), r.Line.TP, r.Line.FP, r.Line.FN)

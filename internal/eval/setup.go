@@ -1,135 +1,127 @@
-// Package eval runs DriftLock's scoring core offline over labelled data
-// (NAB metrics, loghub BGL/Thunderbird logs, HDFS sessions) and measures
-// detection quality. Labels are read only for scoring, never by the core.
-//
-// One setup per data family lives in this file: the scoring-core
-// configuration and the decision rule that turns per-event results into
-// predictions. The same setup is used for every file of a family.
+// Package eval measures offline, on labelled data (NAB metrics, loghub
+// BGL/Thunderbird logs, HDFS sessions), the anomaly records the detector
+// service would publish. Each data set is turned into the otlp-events
+// records ingest would write and pushed through detector.Processor, the
+// code a detector replica runs for each partition (stream table, decision
+// rules, record builder): only Kafka is left out. Labels are read only to
+// score the records afterwards.
 package eval
 
 import (
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/spf13/pflag"
+
+	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/detector"
+	"github.com/driftlock/driftlock/internal/event"
 )
 
-// Seed is the seed of every evaluation run.
-const Seed = 42
-
-// NABSetup is the configuration used on NAB.
-type NABSetup struct {
-	Core cbad.Config
-	// Onset keeps a row's event score only when the row is clearly more
-	// surprising than every row of the Onset rows before it: its tail
-	// (1 − score) is below Ratio times the smallest tail among them. Other
-	// rows get 0. An alert then marks where a change starts, not every row
-	// of it: NAB counts each detection row outside a window as a false
-	// positive and only the earliest one inside, so repeats can only cost.
-	// Onset 0 keeps every score.
-	Onset int
-	// Ratio is the factor of the Onset rule: 1 only asks for a higher score.
-	Ratio float64
-	// Judgements scores rows by window judgements only, as the detector
-	// service raises anomalies: the row that completes a window judged
-	// anomalous gets the judgement's confidence, every other row 0. Onset
-	// and the event scores are then not used.
-	Judgements bool
+// Setup is the detector configuration an evaluation runs: the defaults a
+// user gets, changed only by a configuration file and --set overrides.
+type Setup struct {
+	Detector config.Detector
 }
 
-// LogSetup is the configuration used on BGL and Thunderbird lines.
-type LogSetup struct {
-	Core cbad.Config
-	// Threshold flags a line whose event score is at least this.
-	Threshold float64
-	// MinSeverity is the lowest OpenTelemetry severity number a line needs to
-	// be flagged; lines without a severity (0) are always eligible. 0 turns
-	// the gate off.
-	MinSeverity int32
-	// Evidence also flags the lines an anomalous judgement names as evidence.
-	Evidence bool
-}
-
-// HDFSSetup is the configuration used on HDFS sessions.
-type HDFSSetup struct {
-	Core cbad.Config
-	// Sessions sends each block session as one log record whose body lists
-	// the session's distinct templates, sorted (a block summary), instead of
-	// one log record per template.
-	Sessions bool
-	// Threshold flags a session when at least MinEvents of its records
-	// score at least Threshold.
-	Threshold float64
-	MinEvents int
-}
-
-// NAB returns the NAB setup.
-func NAB() NABSetup {
-	c := cbad.DefaultConfig()
-	c.Seed = Seed
-	c.ScoreEvents = true
-	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 8192, 4
-	c.ContextOrder, c.ContextWeight = 8, 1
-	c.SeasonCycles = 7
-	return NABSetup{Core: c, Onset: 160, Ratio: 0.9}
-}
-
-// NABDetector returns the setup that scores what the detector service
-// raises on NAB with the scoring settings core: anomalous window judgements.
-func NABDetector(core cbad.Config) NABSetup {
-	core.Seed = Seed
-	return NABSetup{Core: core, Judgements: true}
-}
-
-// BGL returns the setup used on BGL and Thunderbird.
-func BGL() LogSetup {
-	c := cbad.DefaultConfig()
-	c.Seed = Seed
-	c.ScoreEvents = true
-	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 256, 4
-	return LogSetup{Core: c, Threshold: 0.5, MinSeverity: 17, Evidence: false}
-}
-
-// HDFS returns the HDFS setup.
-func HDFS() HDFSSetup {
-	c := cbad.DefaultConfig()
-	c.Seed = Seed
-	c.ScoreEvents = true
-	c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize = 64, 16, 8192, 4
-	return HDFSSetup{Core: c, Sessions: true, Threshold: 0.3, MinEvents: 1}
-}
-
-// Describe renders a core configuration on one line.
-func Describe(c cbad.Config) string {
-	return fmt.Sprintf("window_size=%d hop_size=%d baseline_size=%d block_size=%d threshold=%g "+
-		"permutations=%d stop_after=%d min_effect=%g adapt_after=%d compressor=%s levels=%d "+
-		"max_attr_values=%d score_events=%t context_order=%d context_weight=%g season_cycles=%d seed=%d",
-		c.WindowSize, c.HopSize, c.BaselineSize, c.BlockSize, c.Threshold,
-		c.Permutations, c.StopAfter, c.MinEffect, c.AdaptAfter, c.Compressor, c.Levels,
-		c.MaxAttrValues, c.ScoreEvents, c.ContextOrder, c.ContextWeight, c.SeasonCycles, c.Seed)
-}
-
-// String renders the NAB setup.
-func (s NABSetup) String() string {
-	if s.Judgements {
-		return lines(Describe(s.Core), "row score: the confidence of an anomalous window judgement at the row that completes the window, else 0 (what the detector service raises)")
+// LoadSetup reads the detector settings as `driftlock detect` does (the
+// YAML file at path, if any, then DRIFTLOCK_* variables), then applies
+// "key=value" overrides; a key without a section is a detector key
+// (window_size means detector.window_size).
+func LoadSetup(path string, overrides []string) (Setup, error) {
+	fs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
+	config.RegisterFlags(fs)
+	for _, o := range overrides {
+		key, value, ok := strings.Cut(o, "=")
+		if !ok {
+			return Setup{}, fmt.Errorf("--set %q: want key=value", o)
+		}
+		key = strings.TrimSpace(key)
+		if !strings.Contains(key, ".") {
+			key = "detector." + key
+		}
+		if fs.Lookup(key) == nil {
+			return Setup{}, fmt.Errorf("--set %s: unknown key", key)
+		}
+		if err := fs.Set(key, strings.TrimSpace(value)); err != nil {
+			return Setup{}, fmt.Errorf("--set %s: %w", key, err)
+		}
 	}
-	return lines(Describe(s.Core), fmt.Sprintf("row score: event score when its tail (1-score) is below %g x the smallest tail of the previous %d rows, else 0", s.Ratio, s.Onset))
-}
-
-// String renders the log setup.
-func (s LogSetup) String() string {
-	return lines(Describe(s.Core), fmt.Sprintf("line flagged: event score >= %g and severity number >= %d (or no severity); "+
-		"also lines named as evidence of an anomalous judgement: %t", s.Threshold, s.MinSeverity, s.Evidence))
-}
-
-// String renders the HDFS setup.
-func (s HDFSSetup) String() string {
-	unit := "one log record per template"
-	if s.Sessions {
-		unit = "one log record per session listing its distinct templates"
+	cfg, err := config.Load(path, fs)
+	if err != nil {
+		return Setup{}, err
 	}
-	return lines(Describe(s.Core), unit+fmt.Sprintf("; session flagged: at least %d record(s) with score >= %g", s.MinEvents, s.Threshold))
+	return Setup{Detector: cfg.Detector}, nil
 }
 
-func lines(ls ...string) string { return "  " + strings.Join(ls, "\n  ") }
+// DefaultSetup is the detector's default configuration.
+func DefaultSetup() Setup { return Setup{Detector: config.Default().Detector} }
+
+// epoch stamps detected_at in evaluation records: it is the only field
+// that does not come from the input.
+var epoch = time.Unix(0, 0).UTC()
+
+// processor returns a fresh processor of partition 0.
+func (s Setup) processor() (*detector.Processor, error) {
+	return detector.NewProcessor(s.Detector, 0, "eval", func() time.Time { return epoch })
+}
+
+// String renders the settings that decide what is found, and their hash
+// (detector.config_hash of the records).
+func (s Setup) String() string {
+	d := s.Detector
+	return fmt.Sprintf("  window_size=%d hop_size=%d threshold=%g seed=%d compressor=%s permutations=%d event_threshold=%g event_warmup=%d max_streams=%d\n  config_hash %s",
+		d.WindowSize, d.HopSize, d.Threshold, d.Seed, d.Compressor, d.Permutations, d.EventThreshold, d.EventWarmup, d.MaxStreams, detector.ConfigHash(d))
+}
+
+// stream feeds one stream's events through a processor, offsets counting
+// from 0, and collects the records it would publish.
+type stream struct {
+	key     string
+	proc    *detector.Processor
+	next    int64
+	records []anomaly.Anomaly
+}
+
+func (s Setup) open(key string) (*stream, error) {
+	p, err := s.processor()
+	if err != nil {
+		return nil, err
+	}
+	return &stream{key: key, proc: p}, nil
+}
+
+// push processes ev at the next offset and returns that offset and the
+// records it yielded.
+func (st *stream) push(ev event.Event) (int64, []anomaly.Anomaly, error) {
+	off := st.next
+	st.next++
+	out, err := st.proc.Push(st.key, ev, off)
+	if err != nil {
+		return off, nil, err
+	}
+	st.records = append(st.records, out.Anomalies...)
+	return off, out.Anomalies, nil
+}
+
+// Counts tallies records by kind.
+type Counts struct {
+	Records, Event, Window, Incidents int
+}
+
+func countRecords(rs []anomaly.Anomaly) Counts {
+	c := Counts{Records: len(rs)}
+	inc := map[string]bool{}
+	for _, a := range rs {
+		if a.Kind == anomaly.KindEvent {
+			c.Event++
+		} else {
+			c.Window++
+		}
+		inc[a.Incident] = true
+	}
+	c.Incidents = len(inc)
+	return c
+}

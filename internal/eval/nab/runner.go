@@ -11,22 +11,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/anomaly"
 	"github.com/driftlock/driftlock/internal/event"
 )
 
 // Service is the service name of the metric events the runner makes.
 const Service = "nab"
 
-// Stream is the part of a scoring-core stream the runner uses
-// (*cbad.Stream satisfies it).
+// Stream takes one file's rows as events, offsets counting from 0, and
+// returns the anomaly records each yields.
 type Stream interface {
-	Push(ev event.Event, offset int64) (cbad.Result, error)
+	Push(ev event.Event, offset int64) ([]anomaly.Anomaly, error)
 }
-
-// RowRule turns the result of pushing one row into the row's anomaly score in
-// [0, 1]. A rule may keep state; each file gets its own.
-type RowRule func(cbad.Result) float64
 
 // RunConfig says how to run a detector over a NAB data folder.
 type RunConfig struct {
@@ -34,8 +30,6 @@ type RunConfig struct {
 	Data string
 	// NewStream opens the stream of one file, given its stream key.
 	NewStream func(key string) (Stream, error)
-	// NewRule returns a fresh row rule for one file.
-	NewRule func() RowRule
 	// Workers is how many files run at once. Default GOMAXPROCS.
 	Workers int
 	// Progress, when set, is called after each file with the files done and
@@ -44,7 +38,9 @@ type RunConfig struct {
 }
 
 // Run pushes every row of every CSV under cfg.Data through its own stream
-// and returns one Series per file, sorted by path. Labels are not read.
+// and returns one Series per file, sorted by path: a row's score is the
+// highest confidence of the records that name it (see anomaly.Named), 0
+// when none does. Labels are not read.
 func Run(ctx context.Context, cfg RunConfig) ([]Series, error) {
 	files, err := ListCSV(cfg.Data)
 	if err != nil {
@@ -110,7 +106,6 @@ func runFile(ctx context.Context, cfg RunConfig, rel string) (Series, error) {
 	if err != nil {
 		return Series{}, fmt.Errorf("%s: open stream: %w", rel, err)
 	}
-	rule := cfg.NewRule()
 	s := Series{Path: rel, Timestamps: ts, Scores: make([]float64, len(ts))}
 	for i := range ts {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -120,11 +115,15 @@ func runFile(ctx context.Context, cfg RunConfig, rel string) (Series, error) {
 		if err != nil {
 			return Series{}, fmt.Errorf("%s row %d: %w", rel, i+1, err)
 		}
-		res, err := st.Push(ev, int64(i))
+		records, err := st.Push(ev, int64(i))
 		if err != nil {
 			return Series{}, fmt.Errorf("%s row %d: %w", rel, i+1, err)
 		}
-		s.Scores[i] = rule(res)
+		for _, a := range records {
+			if r := a.Named(); r >= 0 && r < int64(len(s.Scores)) {
+				s.Scores[r] = max(s.Scores[r], a.Scores.Confidence)
+			}
+		}
 	}
 	return s, nil
 }

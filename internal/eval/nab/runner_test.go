@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftlock/driftlock/internal/cbad"
+	"github.com/driftlock/driftlock/internal/anomaly"
 	"github.com/driftlock/driftlock/internal/event"
 )
 
@@ -36,21 +36,28 @@ func TestMetricEvent(t *testing.T) {
 	}
 }
 
-// echo scores each row with its own value divided by 100 and records the
-// stream key and offsets it saw.
+// echo raises on each row an event record with the row's value divided by
+// 100 as confidence, and on the last row also a weaker window record
+// ending there; it records the stream key and offsets it saw.
 type echo struct {
 	key     string
 	offsets []int64
 }
 
-func (e *echo) Push(ev event.Event, offset int64) (cbad.Result, error) {
+func (e *echo) Push(ev event.Event, offset int64) ([]anomaly.Anomaly, error) {
 	e.offsets = append(e.offsets, offset)
 	var m event.MetricData
 	if err := json.Unmarshal(ev.Data, &m); err != nil {
-		return cbad.Result{}, err
+		return nil, err
 	}
 	v, _ := m.Gauge[0].Value.Float64()
-	return cbad.Result{Score: v / 100}, nil
+	out := []anomaly.Anomaly{{Kind: anomaly.KindEvent, Scores: anomaly.Scores{Confidence: v / 100},
+		Evidence: []anomaly.Evidence{{Offset: offset}}}}
+	if offset == 2 {
+		out = append(out, anomaly.Anomaly{Kind: anomaly.KindWindow, Scores: anomaly.Scores{Confidence: 0.05},
+			Window: anomaly.Window{FirstOffset: 0, LastOffset: 2}})
+	}
+	return out, nil
 }
 
 func TestRun(t *testing.T) {
@@ -71,7 +78,6 @@ func TestRun(t *testing.T) {
 		Data:      dir,
 		Workers:   1,
 		NewStream: func(key string) (Stream, error) { e := &echo{key: key}; streams[key] = e; return e, nil },
-		NewRule:   func() RowRule { return func(r cbad.Result) float64 { return r.Score } },
 		Progress:  func(done, total int) { calls++ },
 	})
 	if err != nil {

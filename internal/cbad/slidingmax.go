@@ -1,4 +1,4 @@
-package eval
+package cbad
 
 // slidingMax is the maximum of the last n values pushed, in amortised O(1)
 // per value (a monotonic deque of indices).

@@ -1,0 +1,246 @@
+package cbad
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+// EventAnomaly is an event, or the onset of a burst or shift, that the
+// stream's per-event scores raised.
+type EventAnomaly struct {
+	// Offset and Timestamp are the triggering event's.
+	Offset    int64
+	Timestamp time.Time
+	// Start, FirstOffset and Events describe the span the decision looked
+	// at: the latest HopSize events, ending at the triggering one.
+	Start       time.Time
+	FirstOffset int64
+	Events      int
+	// Score is the triggering event's score in [0, 1]; Confidence is the
+	// same score (the event anomaly's counterpart of 1 - p-value).
+	Score, Confidence float64
+	// Incident is the offset of the first event of the incident the
+	// anomaly belongs to.
+	Incident int64
+	// Explanation is sentences a person can act on.
+	Explanation string
+	// Evidence starts at the triggering event.
+	Evidence []Evidence
+	// Series is a metric stream's latest values up to the triggering
+	// event (at most maxSeries), the triggering one marked.
+	Series []Point
+	// Closing is set on the record that closes an incident of more than
+	// one elevated event: its span runs from the triggering event to the
+	// incident's last elevated event, and its evidence lists the
+	// incident's elevated events in order (at most maxIncidentEvidence).
+	Closing bool
+}
+
+// Point is one value of a metric stream's series.
+type Point struct {
+	Offset    int64
+	Timestamp time.Time
+	Value     float64
+	Anomalous bool
+}
+
+// maxSeries bounds the values an event anomaly carries for a chart.
+const maxSeries = 256
+
+// maxIncidentEvidence bounds the elevated events a closing record lists.
+const maxIncidentEvidence = 32
+
+// onsetRatio is how much rarer than the recent events the triggering event
+// must be: its tail (1 - score) at most onsetRatio times the smallest tail
+// of the previous HopSize events, so that an anomaly marks where a change
+// starts rather than every event of it.
+const onsetRatio = 0.9
+
+// onsetState is the stream state behind event anomalies: how many events
+// it has seen, the largest score of the latest HopSize events, and the
+// stream's current incident. It depends only on the stream's events, so
+// replays decide alike.
+type onsetState struct {
+	events int64
+	recent *slidingMax
+	// incident is the offset of the current incident's first event, until
+	// the offset of its latest elevated event or anomalous window; open is
+	// false before the stream's first incident.
+	incident, until int64
+	open            bool
+	// trigger is the event anomaly that opened the incident (nil when a
+	// window opened it); burst its elevated events, at most
+	// maxIncidentEvidence, and elevated how many there were.
+	trigger  *EventAnomaly
+	burst    []Evidence
+	elevated int
+	// firstEvents and lastEvents are events when the trigger and the
+	// latest elevated event came.
+	firstEvents, lastEvents int64
+	// reason is which score of a metric event was the largest; lineNew
+	// whether a log line's shape was never seen (both of the latest event).
+	reason  uint8
+	lineNew bool
+	// sevRise is set when a log line scored by the rarity of its severity.
+	sevRise bool
+}
+
+// Which score of a metric event was the largest.
+const (
+	reasonValue uint8 = iota
+	reasonSeason
+	reasonContext
+)
+
+// elevated is the score from which a log line or span counts as part of
+// the current incident: half of EventThreshold. (A metric incident lasts
+// the HopSize events after its onset: a shifted level stays beyond the
+// range of the latest values for a while, and is the same change.)
+func (s *Stream) elevated() float64 { return s.cfg.EventThreshold }
+
+// decideEvent applies the onset rule to the event just pushed (the
+// window's newest item) with score x, and returns an event anomaly when it
+// fires. An event fires when the stream is warm (EventWarmup events
+// seen), its score reaches EventThreshold and is clearly beyond every
+// score of the previous HopSize events; it then closes the current
+// incident, if any, and opens its own. Other elevated log lines and spans
+// within the current incident's span extend it; an incident closes once
+// HopSize events pass without one.
+func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
+	o := &s.onset
+	if o.recent == nil {
+		o.recent = newSlidingMax(s.cfg.HopSize)
+	}
+	prev, ok := o.recent.max()
+	o.recent.push(x)
+	o.events++
+	it := s.window.at(s.window.n - 1)
+	span := min(s.window.n, s.cfg.HopSize)
+	first := s.window.at(s.window.n - span)
+	fires := o.events > int64(s.cfg.EventWarmup) && x >= s.cfg.EventThreshold && (!ok || 1-x <= onsetRatio*(1-prev))
+	if o.open && (first.offset > o.until || fires) {
+		closing = s.closeIncident()
+	}
+	if o.open {
+		if s.kind != event.TypeMetric && x >= s.elevated() {
+			s.extendIncident(it, x)
+		}
+		return closing, nil
+	}
+	if !fires {
+		return closing, nil
+	}
+	ea := &EventAnomaly{
+		Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(),
+		Start: time.Unix(0, first.ts).UTC(), FirstOffset: first.offset, Events: span,
+		Score: x, Confidence: x, Incident: it.offset,
+	}
+	ea.Evidence = []Evidence{{Offset: it.offset, Timestamp: ea.Timestamp, Summary: s.summary(it), Score: x}}
+	ea.Explanation = s.explainEvent(it, x, prev)
+	if s.kind == event.TypeMetric {
+		ea.Series = s.series(maxSeries)
+	}
+	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, open: true, trigger: ea, firstEvents: o.events}
+	s.extendIncident(it, x)
+	return closing, ea
+}
+
+// extendIncident counts the elevated event it, of score x, into the
+// current incident.
+func (s *Stream) extendIncident(it *item, x float64) {
+	o := &s.onset
+	o.until, o.lastEvents = max(o.until, it.offset), o.events
+	o.elevated++
+	if o.trigger != nil && len(o.burst) < maxIncidentEvidence {
+		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it), Score: x})
+	}
+}
+
+// closeIncident ends the current incident. When an event anomaly opened
+// it and more elevated events followed, it returns the closing record:
+// how long the incident lasted and its elevated events in order.
+func (s *Stream) closeIncident() *EventAnomaly {
+	o := &s.onset
+	o.open = false
+	t := o.trigger
+	if t == nil || o.elevated < 2 {
+		return nil
+	}
+	last := o.burst[len(o.burst)-1]
+	c := &EventAnomaly{
+		Offset: t.Offset, Timestamp: t.Timestamp, Start: t.Timestamp, FirstOffset: t.Offset,
+		Events: int(o.lastEvents - o.firstEvents + 1), Score: t.Score, Confidence: t.Confidence,
+		Incident: o.incident, Evidence: o.burst, Closing: true,
+	}
+	c.Explanation = fmt.Sprintf("The incident that began with: %s It lasted %d of the stream's events and %s, %d of them unusual; the first %d are listed in order.",
+		t.Explanation, c.Events, last.Timestamp.Sub(t.Timestamp), o.elevated, len(o.burst))
+	o.trigger, o.burst = nil, nil
+	return c
+}
+
+// joinIncident returns the incident an anomalous window [first, last]
+// belongs to: the current one when they overlap, else a new one starting
+// at first.
+func (s *Stream) joinIncident(first, last int64) int64 {
+	o := &s.onset
+	if !o.open || first > o.until {
+		*o = onsetState{events: o.events, recent: o.recent, incident: first, open: true}
+	}
+	o.until = max(o.until, last)
+	return o.incident
+}
+
+// series returns the latest n values of the window, the newest marked.
+func (s *Stream) series(n int) []Point {
+	n = min(n, s.window.n)
+	out := make([]Point, 0, n)
+	for i := s.window.n - n; i < s.window.n; i++ {
+		it := s.window.at(i)
+		out = append(out, Point{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Value: it.vals[0]})
+	}
+	out[len(out)-1].Anomalous = true
+	return out
+}
+
+// explainEvent says why the event at it, of score x, was raised when the
+// previous events scored at most prev.
+func (s *Stream) explainEvent(it *item, x, prev float64) string {
+	var what string
+	switch {
+	case s.kind == event.TypeMetric:
+		what = s.explainValue(it)
+	case s.onset.sevRise:
+		what = fmt.Sprintf("A %s at a severity this stream rarely logs: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+	case s.onset.lineNew:
+		what = fmt.Sprintf("A %s of a shape this stream has not shown before: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+	default:
+		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+	}
+	return what + fmt.Sprintf(" Its score %.3f is beyond every score of the stream's previous %d events (at most %.3f); later events like it belong to the same incident.",
+		x, min(s.cfg.HopSize, s.window.n-1), prev)
+}
+
+func (s *Stream) nounOne() string {
+	if s.kind == event.TypeSpan {
+		return "span"
+	}
+	return "log line"
+}
+
+// explainValue describes a metric value against the stream's recent values.
+func (s *Stream) explainValue(it *item) string {
+	v := it.vals[0]
+	name := s.metricName()
+	lo, hi, _ := s.hist.rangeOf()
+	switch s.onset.reason {
+	case reasonSeason:
+		return fmt.Sprintf("%s = %s departs from its usual value at this time of day.", name, formatValue(v))
+	case reasonContext:
+		return fmt.Sprintf("%s = %s ends a sequence of values unlike the stream's usual pattern (within its range %s to %s).",
+			name, formatValue(v), formatValue(lo), formatValue(hi))
+	}
+	return fmt.Sprintf("%s = %s lies outside its range over the latest %d values (%s to %s, 1st to 99th percentile).",
+		name, formatValue(v), s.hist.n(), formatValue(lo), formatValue(hi))
+}

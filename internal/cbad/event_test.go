@@ -1,0 +1,101 @@
+package cbad
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+// eventsOf returns the event anomalies of results, in order.
+func eventsOf(rs []Result) []*EventAnomaly {
+	var out []*EventAnomaly
+	for _, r := range rs {
+		out = append(out, r.Events...)
+	}
+	return out
+}
+
+// TestMetricSpikeRaisesOneEvent: a noisy metric with one spike far outside
+// its range raises exactly one event anomaly, at the spike, carrying the
+// latest values with the spike marked.
+func TestMetricSpikeRaisesOneEvent(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const spike = 700
+	var evs []event.Event
+	for i := range 1000 {
+		v := 100 + 5*r.NormFloat64()
+		if i == spike {
+			v = 400
+		}
+		evs = append(evs, metricEvent(i, v))
+	}
+	s, _ := NewStream("svc|metric|latency", DefaultConfig())
+	got := eventsOf(pushAll(t, s, evs))
+	if len(got) != 1 || got[0].Offset != spike {
+		t.Fatalf("event anomalies %+v, want one at offset %d", got, spike)
+	}
+	ea := got[0]
+	last := ea.Series[len(ea.Series)-1]
+	if len(ea.Series) != maxSeries || last.Offset != spike || !last.Anomalous || last.Value != 400 || ea.Series[0].Anomalous {
+		t.Fatalf("series of %d points, last %+v", len(ea.Series), last)
+	}
+	if ea.Confidence < DefaultConfig().EventThreshold || ea.Evidence[0].Offset != spike || ea.Explanation == "" {
+		t.Fatalf("anomaly %+v", ea)
+	}
+}
+
+// TestWarmup: nothing is raised before EventWarmup events, whatever they hold.
+func TestWarmup(t *testing.T) {
+	var evs []event.Event
+	for i := range 300 {
+		v := 10.0
+		if i == 10 || i == 280 {
+			v = 1e6
+		}
+		evs = append(evs, metricEvent(i, v))
+	}
+	s, _ := NewStream("svc|metric|latency", DefaultConfig())
+	got := eventsOf(pushAll(t, s, evs))
+	if len(got) != 1 || got[0].Offset != 280 {
+		t.Fatalf("event anomalies at %v, want one at 280 (after the 256-event warm-up, and more than 256 events after the last spike of its size)", offsets(got))
+	}
+}
+
+func offsets(eas []*EventAnomaly) []int64 {
+	var out []int64
+	for _, ea := range eas {
+		out = append(out, ea.Offset)
+	}
+	return out
+}
+
+// TestErrorBurstIsOneIncident: in a steady service's logs, a burst of error
+// lines is raised at its first line, and its later lines are one incident
+// closed by one record listing them in order.
+func TestErrorBurstIsOneIncident(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var evs []event.Event
+	for i := range 3000 {
+		sev, body := steadyLine(r)
+		if i >= 2000 && i < 2060 {
+			sev, body = "ERROR", fmt.Sprintf("payment gateway timeout after %dms (attempt %d)", 3000+r.IntN(500), i%3)
+		}
+		evs = append(evs, logEvent(i, sev, body, nil))
+	}
+	s, _ := NewStream("svc|log", DefaultConfig())
+	got := eventsOf(pushAll(t, s, evs))
+	if len(got) != 2 || got[0].Offset != 2000 || got[0].Closing || !got[1].Closing {
+		t.Fatalf("event anomalies at %v, want an onset at 2000 and its closing record", offsets(got))
+	}
+	c := got[1]
+	if c.Incident != got[0].Incident || len(c.Evidence) < 2 || c.Evidence[0].Offset != 2000 {
+		t.Fatalf("closing record %+v", c)
+	}
+	for i := 1; i < len(c.Evidence); i++ {
+		if c.Evidence[i].Offset <= c.Evidence[i-1].Offset || c.Evidence[i].Offset >= 2060 {
+			t.Fatalf("closing evidence out of order or outside the burst: %+v", c.Evidence)
+		}
+	}
+}
