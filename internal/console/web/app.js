@@ -1,13 +1,19 @@
-// DriftLock console UI: plain JavaScript, no build step.
-// Routes: #/ (live anomaly list), #/anomaly/<id>, #/streams, #/stream/<key>.
+// DriftLock console UI: plain JavaScript, no build step. This file holds the
+// shared helpers, the live stream, the SVG charts and the routing; list.js
+// the incident list, pages.js the incident, anomaly and stream pages.
+// Routes: #/ (live incident list), #/incident/<id>, #/anomaly/<id>,
+// #/streams, #/stream/<key>.
 'use strict';
 
 const state = {
-  items: [],          // anomalies shown in the list, newest first
+  incidents: [],      // incidents shown in the list, most recently updated first
+  open: new Set(),    // incident ids expanded in the list
+  records: new Map(), // incident id -> its records (oldest first), loaded when expanded
   lastSeq: 0,         // newest sequence seen, the live stream's resume point
-  total: 0,           // anomalies held that match the filters
-  filters: { service: '', signal: '', min_confidence: '' },
+  total: 0,           // incidents held that match the filters
+  filters: { service: '', signal: '', kind: '', min_confidence: '' },
   streams: [],
+  status: null,       // the last /api/v1/status answer
   seen: new Set(),    // anomaly ids already counted, so a replay after a console restart adds nothing twice
   es: null,
 };
@@ -54,12 +60,21 @@ function fmtTime(iso) {
   return { clock, ago, day, full: d.toISOString() };
 }
 
+// fmtNum renders a metric value compactly: 1.23M, 45.6k, 0.0123.
+function fmtNum(v) {
+  const a = Math.abs(v);
+  if (a >= 1e6) return (v / 1e6).toFixed(a >= 1e7 ? 1 : 2) + 'M';
+  if (a >= 1e4) return (v / 1e3).toFixed(a >= 1e5 ? 0 : 1) + 'k';
+  return String(Number(v.toPrecision(4)));
+}
+
 function confidence(c) {
   return h('div', { class: 'conf ' + severity(c) },
     h('div', { class: 'bar' }, h('b', { style: { width: Math.max(2, 100 * c) + '%' } })), pct(c));
 }
 
 const signalBadge = (s) => h('span', { class: 'badge sig-' + s }, s);
+const kindBadge = (k) => h('span', { class: 'badge kind-' + (k || 'window'), title: k === 'event' ? 'raised from one event or the onset of a burst' : 'a window unlike its baseline' }, k || 'window');
 
 function setConn(cls, text) {
   const el = document.getElementById('conn');
@@ -91,37 +106,14 @@ function connect() {
   });
 }
 
-function matches(item) {
-  const f = state.filters;
-  return (!f.service || item.stream.service === f.service) &&
-    (!f.signal || item.stream.signal === f.signal) &&
-    (!f.min_confidence || item.scores.confidence >= Number(f.min_confidence));
-}
-
 function onLive(item) {
   if (state.seen.has(item.id)) return;
   if (state.seen.size > 50000) state.seen.clear();
   state.seen.add(item.id);
   updateStreamFromItem(item);
-  const tbody = document.getElementById('rows');
-  if (tbody && matches(item)) {
-    state.items.unshift(item);
-    if (state.items.length > MAX_ROWS) state.items.pop();
-    document.getElementById('empty')?.remove();
-    const tr = row(item);
-    tr.classList.add('fresh');
-    tbody.prepend(tr);
-    while (tbody.children.length > MAX_ROWS) tbody.lastElementChild.remove();
-    state.total++;
-    showCount();
-  }
+  liveIncident(item); // list.js: updates the incident list when it is shown
   renderStreamsPanel();
-  renderCounts();
-}
-
-function showCount() {
-  const el = document.getElementById('shown');
-  if (el) el.textContent = state.total > state.items.length ? `${state.items.length} shown of ${state.total}` : `${state.items.length} shown`;
+  refreshStatus();
 }
 
 // refreshAges keeps the "… ago" labels current.
@@ -142,175 +134,89 @@ function updateStreamFromItem(item) {
   state.streams.sort((a, b) => (b.latest_anomaly_at || '').localeCompare(a.latest_anomaly_at || ''));
 }
 
-function renderCounts() {
-  const n = state.streams.reduce((a, s) => a + s.anomaly_count, 0);
-  document.getElementById('counts').textContent = `${n} anomalies · ${state.streams.length} streams`;
-}
-
-// ---- list view ----
-
-function row(item) {
-  const t = fmtTime(item.window.end);
-  const sub = item.stream.metric || item.stream.key;
-  return h('tr', { class: 'row', 'data-id': item.id, onclick: () => { location.hash = '#/anomaly/' + enc(item.id); } },
-    h('td', { class: 'time', title: t.full }, t.clock, h('small', { 'data-time': item.window.end }, t.ago)),
-    h('td', { class: 'svc' }, item.stream.service, h('small', {}, sub)),
-    h('td', {}, signalBadge(item.stream.signal)),
-    h('td', {}, confidence(item.scores.confidence)),
-    h('td', { class: 'expl' }, h('div', { title: item.explanation }, item.explanation)));
-}
-
-const listHead = () => h('thead', {}, h('tr', {}, ['Time', 'Service', 'Signal', 'Confidence', 'Explanation'].map((c) => h('th', {}, c))));
-
-function filterBar(onChange) {
-  const f = state.filters;
-  const services = [...new Set(state.streams.map((s) => s.service))].sort();
-  const svc = h('select', { id: 'f-service' }, h('option', { value: '' }, 'all services'),
-    services.map((s) => h('option', { value: s, selected: s === f.service ? '' : false }, s)));
-  const sig = h('select', { id: 'f-signal' }, ['', 'log', 'metric', 'span'].map((s) =>
-    h('option', { value: s, selected: s === f.signal ? '' : false }, s || 'all signals')));
-  const conf = h('select', { id: 'f-conf' }, [['', 'any'], ['0.9', '≥ 90%'], ['0.95', '≥ 95%'], ['0.99', '≥ 99%'], ['0.999', '≥ 99.9%']]
-    .map(([v, l]) => h('option', { value: v, selected: v === f.min_confidence ? '' : false }, l)));
-  const changed = () => { f.service = svc.value; f.signal = sig.value; f.min_confidence = conf.value; onChange(); };
-  [svc, sig, conf].forEach((el) => el.addEventListener('change', changed));
-  return h('div', { class: 'filters' },
-    h('label', {}, 'Service', svc), h('label', {}, 'Signal', sig), h('label', {}, 'Min confidence', conf),
-    h('span', { class: 'spacer' }), h('span', { id: 'shown', class: 'muted' }));
-}
-
-function query() {
-  const q = new URLSearchParams({ limit: String(MAX_ROWS) });
-  for (const [k, v] of Object.entries(state.filters)) if (v) q.set(k, v);
-  return q.toString();
-}
-
-async function viewList() {
-  const view = document.getElementById('view');
-  const render = async () => {
-    const [list] = await Promise.all([api('/api/v1/anomalies?' + query()), loadStreams()]);
-    state.items = list.anomalies;
-    state.items.forEach((it) => state.seen.add(it.id));
-    state.lastSeq = Math.max(state.lastSeq, list.latest_sequence);
-    const tbody = h('tbody', { id: 'rows' }, state.items.map(row));
-    const table = h('table', {}, listHead(), tbody);
-    const empty = state.items.length ? null : h('div', { class: 'empty', id: 'empty' }, 'No anomalies yet. New ones appear here as they are detected.');
-    view.replaceChildren(filterBar(render),
-      h('div', { class: 'layout' },
-        h('section', { class: 'panel' }, h('h2', {}, 'Anomalies', h('span', { class: 'muted' }, 'newest first · live')), table, empty),
-        h('aside', { class: 'panel' }, h('h2', {}, 'Streams', h('span', {}, '')), h('ul', { class: 'streams', id: 'streams' }))));
-    state.total = list.total;
-    showCount();
-    renderStreamsPanel();
+// refreshStatus reloads the counts at the top, at most once a second.
+let statusTimer = null;
+function refreshStatus() {
+  if (statusTimer) return;
+  statusTimer = setTimeout(async () => {
+    statusTimer = null;
+    try { state.status = await api('/api/v1/status'); } catch (e) { return; }
     renderCounts();
-  };
-  await render();
+  }, 1000);
 }
 
-async function loadStreams() {
-  state.streams = (await api('/api/v1/streams')).streams;
+function renderCounts() {
+  const st = state.status;
+  if (!st) return;
+  document.getElementById('counts').textContent = `${st.incidents} incidents · ${st.retained} anomalies · ${st.streams} streams`;
 }
 
-function renderStreamsPanel() {
-  const ul = document.getElementById('streams');
-  if (!ul) return;
-  ul.replaceChildren(...state.streams.slice(0, 40).map(streamItem));
-  if (!state.streams.length) ul.append(h('li', { class: 'muted' }, 'No streams with anomalies.'));
+// ---- charts ----
+
+// mountChart draws a chart into container at its current width: draw(W).
+function mountChart(container, draw) {
+  const width = Math.max(320, (container.clientWidth || 1000) - 24);
+  container.replaceChildren(draw(width));
 }
 
-function streamItem(s) {
-  const t = fmtTime(s.latest_anomaly_at);
-  const c = s.latest_scores ? s.latest_scores.confidence : 0;
-  return h('li', { onclick: () => { location.hash = '#/stream/' + enc(s.key); } },
-    h('span', { class: 'k', title: s.key }, s.service, ' ', h('span', { class: 'muted' }, s.metric || '')),
-    h('span', { class: 'n', title: 'anomalies' }, s.anomaly_count),
-    h('span', { class: 's' }, signalBadge(s.signal), 'last ' + t.ago, h('span', { class: 'conf ' + severity(c) }, pct(c))));
+// niceTicks returns about n round values covering [lo, hi].
+function niceTicks(lo, hi, n) {
+  const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = mag * ([1, 2, 5, 10].find((m) => m * mag >= raw) || 10);
+  const out = [];
+  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  if (out[out.length - 1] < hi) out.push(out[out.length - 1] + step);
+  return out;
 }
 
-// ---- anomaly view ----
-
-async function viewAnomaly(id) {
-  const view = document.getElementById('view');
-  let a;
-  try { a = await api('/api/v1/anomalies/' + enc(id)); } catch (e) {
-    view.replaceChildren(h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← Anomalies')), h('p', { class: 'error' }, e.message));
-    return;
+// axisTimes labels the x axis of a chart with clock times.
+function axisTimes(g, x, t0, t1, W, H) {
+  const ticks = Math.max(2, Math.min(6, Math.floor(W / 160)));
+  for (let i = 0; i <= ticks; i++) {
+    const t = t0 + ((t1 - t0) * i) / ticks;
+    const anchor = i === 0 ? 'start' : i === ticks ? 'end' : 'middle';
+    g.append(h('text', { x: x(t), y: H - 8, 'text-anchor': anchor }, fmtTime(new Date(t).toISOString()).clock));
   }
-  const c = a.scores.confidence, sev = severity(c);
-  const t = fmtTime(a.window.end);
-  const chart = h('div', { class: 'body' }, h('span', { class: 'muted' }, 'loading…'));
-  view.replaceChildren(
-    h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← Anomalies'), ' / ',
-      h('a', { href: '#/stream/' + enc(a.stream.key) }, a.stream.key)),
-    h('div', { class: 'head' }, h('h1', {}, a.stream.service), signalBadge(a.stream.signal),
-      a.stream.metric ? h('span', { class: 'mono' }, a.stream.metric) : null,
-      h('span', { class: 'muted', title: t.full }, `window ended ${t.day} ${t.clock} (${t.ago})`), h('span', { class: 'spacer' }),
-      h('span', { class: 'badge sev-' + sev }, sev), h('span', { class: 'big ' + sev, title: 'confidence' }, pct(c))),
-    h('p', { class: 'explain', id: 'explanation' }, a.explanation || 'No explanation.'),
-    h('div', { class: 'grid2' },
-      h('section', { class: 'panel' }, h('h2', {}, 'Scores'), h('div', { class: 'body' }, kv([
-        ['confidence', pct(c)], ['threshold', pct(a.threshold)], ['p-value', a.scores.p_value.toPrecision(3)],
-        ['NCD', a.scores.ncd.toFixed(4)], ['baseline ratio', a.scores.baseline_ratio.toFixed(4)],
-        ['window ratio', a.scores.window_ratio.toFixed(4)], ['baseline entropy', a.scores.baseline_entropy.toFixed(3)],
-        ['window entropy', a.scores.window_entropy.toFixed(3)]]))),
-      h('section', { class: 'panel' }, h('h2', {}, 'Window'), h('div', { class: 'body' }, kv([
-        ['start', a.window.start], ['end', a.window.end], ['events', a.window.events],
-        ['partition', a.window.partition], ['offsets', `${a.window.first_offset} – ${a.window.last_offset}`],
-        ['detected at', a.detected_at], ['detector', `${a.detector.version} · seed ${a.detector.seed}`],
-        ['id', a.id]])))),
-    h('section', { class: 'panel evidence', id: 'evidence' }, h('h2', {}, 'Evidence', h('span', {}, 'events that most raised the compressed size')),
-      evidenceTable(a.evidence || [])),
-    h('section', { class: 'panel', style: { marginTop: '14px' } }, h('h2', {}, 'Stream timeline', h('a', { class: 'open-stream', href: '#/stream/' + enc(a.stream.key) }, 'open stream')), chart),
-    h('details', { style: { marginTop: '14px' } }, h('summary', {}, 'Raw record'), h('pre', {}, JSON.stringify(a, null, 2))));
-  try {
-    const tl = await api(`/api/v1/streams/${enc(a.stream.key)}/timeline`);
-    mountChart(chart, tl.points, a.id);
-    chart.after(legend());
-  } catch (e) { chart.replaceChildren(h('span', { class: 'error' }, e.message)); }
 }
 
-const kv = (pairs) => h('dl', { class: 'kv' }, pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
-
-function evidenceTable(ev) {
-  if (!ev.length) return h('div', { class: 'empty' }, 'No evidence recorded.');
-  return h('table', {}, h('thead', {}, h('tr', {}, ['Offset', 'Timestamp', 'Score', 'Event'].map((c) => h('th', {}, c)))),
-    h('tbody', {}, ev.map((e) => h('tr', {},
-      h('td', { class: 'num' }, e.offset), h('td', { class: 'num' }, e.timestamp),
-      h('td', { class: 'num' }, Number(e.score).toFixed(3)), h('td', { class: 'sum' }, e.summary)))));
-}
-
-// ---- stream views ----
-
-async function viewStreams() {
-  await loadStreams();
-  const view = document.getElementById('view');
-  const rows = state.streams.map((s) => {
-    const t = fmtTime(s.latest_anomaly_at);
-    return h('tr', { class: 'row', onclick: () => { location.hash = '#/stream/' + enc(s.key); } },
-      h('td', { class: 'svc' }, s.service, h('small', {}, s.key)), h('td', {}, signalBadge(s.signal)),
-      h('td', { class: 'time' }, t.clock, h('small', {}, t.ago)), h('td', {}, confidence(s.latest_scores.confidence)),
-      h('td', { class: 'mono' }, s.anomaly_count), h('td', { class: 'expl' }, h('div', {}, s.latest_explanation)));
+// seriesChart draws a metric's recent values as SVG: the values as a line,
+// the anomalous ones as red points, the triggering event as a dashed line.
+function seriesChart(series, trigger, W) {
+  const H = 240, L = 56, R = 16, T = 14, B = 26;
+  const svg = h('svg', { class: 'chart series', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': 'recent values' });
+  const ts = series.map((p) => Date.parse(p.timestamp));
+  const byTime = ts.every(Number.isFinite) && ts[ts.length - 1] > ts[0];
+  const xs = byTime ? ts : series.map((p) => p.offset);
+  let x0 = Math.min(...xs), x1 = Math.max(...xs);
+  if (x1 === x0) { x0 -= 1; x1 += 1; }
+  const vals = series.map((p) => p.value);
+  let lo = Math.min(...vals), hi = Math.max(...vals);
+  if (hi === lo) { lo -= 1; hi += 1; }
+  const ticks = niceTicks(lo, hi, 5);
+  lo = Math.min(lo, ticks[0]); hi = Math.max(hi, ticks[ticks.length - 1]);
+  const x = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
+  const y = (v) => T + (1 - (v - lo) / (hi - lo)) * (H - T - B);
+  const grid = h('g', { class: 'grid' });
+  ticks.forEach((v) => grid.append(h('line', { x1: L, x2: W - R, y1: y(v), y2: y(v) }),
+    h('text', { x: L - 6, y: y(v) + 3, 'text-anchor': 'end' }, fmtNum(v))));
+  if (byTime) axisTimes(grid, x, x0, x1, W, H);
+  svg.append(grid);
+  const at = series.findIndex((p) => p.offset === trigger);
+  if (at >= 0) svg.append(h('line', { class: 'trig', x1: x(xs[at]), x2: x(xs[at]), y1: T, y2: H - B }));
+  svg.append(h('polyline', { class: 'vals', points: series.map((p, i) => `${x(xs[i])},${y(p.value)}`).join(' ') }));
+  series.forEach((p, i) => {
+    if (!p.anomalous) return;
+    svg.append(h('circle', { class: 'anom', cx: x(xs[i]), cy: y(p.value), r: 4.5 },
+      h('title', {}, `${fmtNum(p.value)} at ${p.timestamp} (offset ${p.offset})`)));
   });
-  view.replaceChildren(h('section', { class: 'panel' }, h('h2', {}, 'Streams', h('span', {}, 'latest anomaly first')),
-    h('table', {}, h('thead', {}, h('tr', {}, ['Stream', 'Signal', 'Latest', 'Confidence', 'Anomalies', 'Latest explanation'].map((c) => h('th', {}, c)))),
-      h('tbody', {}, rows)), rows.length ? null : h('div', { class: 'empty' }, 'No streams with anomalies yet.')));
-  renderCounts();
+  return svg;
 }
 
-async function viewStream(key) {
-  const view = document.getElementById('view');
-  const tl = await api(`/api/v1/streams/${enc(key)}/timeline`);
-  const s = tl.stream;
-  const list = await api(`/api/v1/streams/${enc(key)}/anomalies?limit=200`);
-  const chart = h('div', { class: 'body', id: 'stream-chart' });
-  view.replaceChildren(
-    h('p', { class: 'crumbs' }, h('a', { href: '#/streams' }, '← Streams')),
-    h('div', { class: 'head' }, h('h1', {}, s.service), signalBadge(s.signal), h('span', { class: 'muted mono' }, s.key),
-      h('span', { class: 'spacer' }), h('span', { class: 'muted' }, `${s.anomaly_count} anomalies, ${s.retained} held`)),
-    h('section', { class: 'panel' }, h('h2', {}, 'Confidence over time', h('span', {}, 'each point is an anomaly')),
-      chart, legend()),
-    h('section', { class: 'panel', style: { marginTop: '14px' } }, h('h2', {}, 'Anomalies', h('span', {}, 'newest first')),
-      h('table', {}, listHead(), h('tbody', {}, list.anomalies.map(row)))));
-  mountChart(chart, tl.points, null);
+function seriesLegend() {
+  return h('div', { class: 'legend' },
+    h('span', {}, h('i', { style: { background: '#38bdf8' } }), 'value'),
+    h('span', {}, h('i', { style: { background: '#f43f5e', height: '8px', width: '8px', borderRadius: '50%' } }), 'anomalous value'),
+    h('span', {}, h('i', { style: { background: '#f97316' } }), 'triggering event'));
 }
 
 function legend() {
@@ -318,16 +224,12 @@ function legend() {
     h('span', {}, h('i', { style: { background: '#38bdf8' } }), 'confidence'),
     h('span', {}, h('i', { style: { background: '#a78bfa' } }), 'NCD'),
     h('span', {}, h('i', { style: { background: '#f59e0b' } }), 'threshold'),
-    h('span', {}, h('i', { style: { background: '#f43f5e', height: '8px', width: '8px', borderRadius: '50%' } }), 'anomaly'));
+    h('span', {}, h('i', { style: { background: '#f43f5e', height: '8px', width: '8px', borderRadius: '50%' } }), 'window anomaly'),
+    h('span', {}, h('i', { style: { background: '#2dd4bf', height: '8px', width: '8px', borderRadius: '50%' } }), 'event anomaly'));
 }
 
-// mountChart draws a timeline into container at its current width.
-function mountChart(container, points, selected) {
-  const width = Math.max(320, (container.clientWidth || 1000) - 24);
-  container.replaceChildren(timelineChart(points, selected, width));
-}
-
-// timelineChart draws confidence (and NCD) per anomaly over time as SVG.
+// timelineChart draws confidence (and the NCD of window anomalies) per
+// anomaly over time as SVG.
 function timelineChart(points, selected, W) {
   if (!points.length) return h('div', { class: 'empty' }, 'No anomalies held for this stream.');
   const H = 220, L = 48, R = 16, T = 12, B = 26;
@@ -336,7 +238,8 @@ function timelineChart(points, selected, W) {
   let t0 = Math.min(...ts), t1 = Math.max(...ts);
   if (t1 - t0 < 60000) { t0 -= 30000; t1 += 30000; }
   const pad = (t1 - t0) * 0.03; t0 -= pad; t1 += pad;
-  const min = Math.min(...points.map((p) => Math.min(p.confidence, p.threshold || 1, p.ncd)));
+  const windows = points.filter((p) => p.kind !== 'event');
+  const min = Math.min(...points.map((p) => Math.min(p.confidence, p.threshold || 1)), ...windows.map((p) => p.ncd));
   const step = 1 - min > 0.3 ? 0.1 : 0.05;
   const lo = Math.max(0, Math.floor(min / step - 0.5) * step);
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
@@ -345,21 +248,17 @@ function timelineChart(points, selected, W) {
   for (let v = 1; v >= lo - 1e-9; v -= step) {
     grid.append(h('line', { x1: L, x2: W - R, y1: y(v), y2: y(v) }), h('text', { x: L - 6, y: y(v) + 3, 'text-anchor': 'end' }, Math.round(100 * v) + '%'));
   }
-  const ticks = Math.max(2, Math.min(6, Math.floor(W / 160)));
-  for (let i = 0; i <= ticks; i++) {
-    const t = t0 + ((t1 - t0) * i) / ticks;
-    const anchor = i === 0 ? 'start' : i === ticks ? 'end' : 'middle';
-    grid.append(h('text', { x: x(t), y: H - 8, 'text-anchor': anchor }, fmtTime(new Date(t).toISOString()).clock));
-  }
+  axisTimes(grid, x, t0, t1, W, H);
   svg.append(grid);
   const thr = points[points.length - 1].threshold;
   if (thr) svg.append(h('line', { class: 'thr', x1: L, x2: W - R, y1: y(thr), y2: y(thr) }));
-  svg.append(h('polyline', { class: 'ncd', points: points.map((p, i) => `${x(ts[i])},${y(Math.max(p.ncd, lo))}`).join(' ') }));
+  svg.append(h('polyline', { class: 'ncd', points: windows.map((p) => `${x(Date.parse(p.time))},${y(Math.max(p.ncd, lo))}`).join(' ') }));
   svg.append(h('polyline', { class: 'line', points: points.map((p, i) => `${x(ts[i])},${y(p.confidence)}`).join(' ') }));
   points.forEach((p, i) => {
-    svg.append(h('circle', { cx: x(ts[i]), cy: y(p.confidence), r: p.id === selected ? 6 : 4, class: p.id === selected ? 'sel' : '',
+    const cls = [p.kind === 'event' ? 'ev' : '', p.id === selected ? 'sel' : ''].join(' ').trim();
+    svg.append(h('circle', { cx: x(ts[i]), cy: y(p.confidence), r: p.id === selected ? 6 : 4, class: cls || null,
       onclick: () => { location.hash = '#/anomaly/' + enc(p.id); } },
-    h('title', {}, `${fmtTime(p.time).full} · ${pct(p.confidence)}\n${p.explanation}`)));
+    h('title', {}, `${fmtTime(p.time).full} · ${p.kind || 'window'} · ${pct(p.confidence)}\n${p.explanation}`)));
   });
   return svg;
 }
@@ -369,10 +268,11 @@ function timelineChart(points, selected, W) {
 async function route() {
   const hash = location.hash || '#/';
   const [, name, arg] = hash.match(/^#\/([^/]*)\/?(.*)$/) || [];
-  document.getElementById('nav-anomalies').classList.toggle('active', !name || name === 'anomaly');
+  document.getElementById('nav-incidents').classList.toggle('active', !name || name === 'incident' || name === 'anomaly');
   document.getElementById('nav-streams').classList.toggle('active', name === 'streams' || name === 'stream');
   try {
     if (name === 'anomaly') await viewAnomaly(decodeURIComponent(arg));
+    else if (name === 'incident') await viewIncident(decodeURIComponent(arg));
     else if (name === 'streams') await viewStreams();
     else if (name === 'stream') await viewStream(decodeURIComponent(arg));
     else await viewList();
@@ -384,8 +284,9 @@ async function route() {
 window.addEventListener('hashchange', route);
 document.addEventListener('DOMContentLoaded', async () => {
   try {
-    const st = await api('/api/v1/status');
-    state.lastSeq = st.latest_sequence;
+    state.status = await api('/api/v1/status');
+    state.lastSeq = state.status.latest_sequence;
+    renderCounts();
   } catch (e) { /* route() reports errors */ }
   await route();
   connect();

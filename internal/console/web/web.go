@@ -9,7 +9,7 @@ import (
 
 // FS holds the UI's files.
 //
-//go:embed index.html login.html app.css app.js favicon.svg
+//go:embed index.html login.html app.css app.js list.js pages.js favicon.svg
 var FS embed.FS
 
 // Public lists the files served without a token (the login page needs them).
