@@ -99,9 +99,17 @@ func newPublisher(anomalies, dead messageWriter, track *tracker, m *metrics, log
 }
 
 // enqueue queues o, derived from the record at offset, and blocks while the
-// queue is full; it fails only when ctx ends.
+// queue is full; it fails only when ctx ends while the queue is full. (A
+// queue with room always takes o, even when ctx has ended: a select on both
+// would pick at random, and the partition's state would then depend on the
+// timing of a rebalance.)
 func (p *publisher) enqueue(ctx context.Context, offset int64, o outgoing) error {
 	p.track.enqueued(offset)
+	select {
+	case p.in <- o:
+		return nil
+	default:
+	}
 	select {
 	case p.in <- o:
 		return nil
