@@ -198,7 +198,9 @@ func checkReference(t *testing.T, brokers []string, ref []kafka.Message) {
 		t.Fatal("scenario has no injected records")
 	}
 	hits := 0
+	kinds := map[string]int{}
 	for _, a := range decodeAll(t, ref) {
+		kinds[a.Kind]++
 		if a.Stream.Key != "checkout|log" {
 			continue
 		}
@@ -211,6 +213,10 @@ func checkReference(t *testing.T, brokers []string, ref []kafka.Message) {
 	}
 	if hits == 0 {
 		t.Fatalf("no checkout|log anomaly has evidence at an injected offset (%d anomalies)", len(ref))
+	}
+	// The exactness checks hold for both kinds only if both are published.
+	if kinds[anomaly.KindEvent] == 0 || kinds[anomaly.KindWindow] == 0 {
+		t.Fatalf("reference records by kind %v, want event and window records", kinds)
 	}
 }
 

@@ -54,6 +54,7 @@ func testConfig(brokers []string, anomalies, group string) config.Config {
 	cfg.Detector.GroupID = group
 	cfg.Detector.WindowSize = 64
 	cfg.Detector.HopSize = 16
+	cfg.Detector.EventWarmup = 64
 	cfg.Detector.Permutations = 19
 	cfg.Detector.AdminEndpoint = "127.0.0.1:0"
 	return cfg
