@@ -225,8 +225,8 @@ func checkMetricChart(t *testing.T, ctx context.Context, base, dir string) {
 		}
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](marked))
 		must(t, "read the chart", err)
-		if got != "1 180 true" {
-			t.Errorf("%s: chart has (marked points, values, contrasting colour) = %s, want 1 180 true", step, got)
+		if got != "1 256 true" {
+			t.Errorf("%s: chart has (marked points, values, contrasting colour) = %s, want 1 256 true", step, got)
 		}
 	}
 }

@@ -57,17 +57,17 @@ func demoJoin(a anomaly.Anomaly, incident string) anomaly.Anomaly {
 // demoMetricIncident is the incident of the demo's metric event anomaly.
 const demoMetricIncident = "7d1f0c9a2b4e4a6f9e3c5b8a1d2f4e6c"
 
-// demoMetricEvent is a metric event anomaly as the detector writes it: the
-// payments queue depth swings between about 30 and 50 as consumers take
-// batches, then jumps at the triggering event, the last of its 180 values
-// (one every 5 s), which is the one marked.
+// demoMetricEvent is a metric event anomaly shaped as the detector writes
+// it: the payments queue depth swings between about 30 and 50 as consumers
+// take batches, then jumps at the triggering event, the last of its 256
+// values (one every 5 s), which is the one marked.
 func demoMetricEvent(at time.Time) anomaly.Anomaly {
 	at = at.Truncate(time.Second)
-	const n, trigger = 180, int64(48213)
-	a := sample("demo-pay-ev", "payments", "metric", 0.987, 0)
+	const n, trigger = 256, int64(48213)
+	a := sample("demo-pay-ev", "payments", "metric", 0.991, 0)
 	a.Stream = anomaly.Stream{Key: "payments|metric|queue.depth", Service: "payments", Signal: "metric", Metric: "queue.depth"}
 	a.Kind, a.Incident = anomaly.KindEvent, demoMetricIncident
-	a.Scores = anomaly.Scores{Confidence: 0.987, Event: 0.991}
+	a.Scores = anomaly.Scores{Confidence: 0.991, Event: 0.991}
 	for i := range n {
 		ts := at.Add(-time.Duration(n-1-i) * 5 * time.Second)
 		v := 40 + 8*math.Sin(float64(i)/4.5) + float64((i*37)%11-5)*0.9
@@ -77,11 +77,10 @@ func demoMetricEvent(at time.Time) anomaly.Anomaly {
 		}
 		a.Series = append(a.Series, p)
 	}
-	first, last := a.Series[n-64], a.Series[n-1]
-	a.Window = anomaly.Window{Start: first.Timestamp, End: last.Timestamp, Events: 64, Partition: 2, FirstOffset: first.Offset, LastOffset: last.Offset}
-	a.Evidence = []anomaly.Evidence{{Offset: trigger, Timestamp: last.Timestamp, Summary: "queue.depth 212 (gauge, queue=settlements)", Score: 0.991}}
-	a.Threshold = 0.95
-	a.Explanation = "queue.depth of payments jumped to 212; over the previous 15 minutes it stayed between 28 and 52. Check whether the settlement consumers are running and keeping up."
+	first, last := a.Series[0], a.Series[n-1]
+	a.Window = anomaly.Window{Start: first.Timestamp, End: last.Timestamp, Events: n, Partition: 2, FirstOffset: first.Offset, LastOffset: last.Offset}
+	a.Evidence = []anomaly.Evidence{{Offset: trigger, Timestamp: last.Timestamp, Summary: "queue.depth = 212", Score: 0.991}}
+	a.Explanation = "queue.depth = 212 lies outside its range over the latest 2048 values (28 to 52, 1st to 99th percentile). Its score 0.991 is beyond every score of the stream's previous 256 events (at most 0.412); later events like it belong to the same incident."
 	a.DetectedAt = at.Add(900 * time.Millisecond).Format(time.RFC3339Nano)
 	return a
 }
@@ -104,7 +103,6 @@ func demoLogEvent(at time.Time) anomaly.Anomaly {
 		{Offset: 90414, Timestamp: ts(260), Summary: "ERROR token introspection timeout after 5000ms (idp=keycloak-2)", Score: 0.81},
 	}
 	a.Window = anomaly.Window{Start: ts(-60000), End: ts(530), Events: 128, Partition: 0, FirstOffset: 90289, LastOffset: 90416}
-	a.Threshold = 0.95
 	a.Explanation = "A burst of ERROR lines starts at offset 90412: \"token introspection timeout after 5000ms\" from idp keycloak-2, a template not seen in the previous hour. Check keycloak-2's health."
 	a.DetectedAt = at.Add(time.Second).Format(time.RFC3339Nano)
 	return a
