@@ -33,7 +33,8 @@ type Anomaly struct {
 	// for an event anomaly the recent events its onset rule compared.
 	Window Window `json:"window"`
 	Scores Scores `json:"scores"`
-	// Threshold is the confidence the detection had to reach.
+	// Threshold is what the detection had to reach: detector.threshold for a
+	// window's confidence, detector.event_threshold for an event's score.
 	Threshold float64 `json:"threshold"`
 	// Explanation is sentences a person can act on.
 	Explanation string `json:"explanation"`

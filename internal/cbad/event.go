@@ -65,11 +65,12 @@ const onsetRatio = 0.9
 type onsetState struct {
 	events int64
 	recent *slidingMax
-	// incident is the offset of the current incident's first event, until
-	// the offset of its latest elevated event or anomalous window; open is
-	// false before the stream's first incident.
+	// incident is the offset of the latest incident's first event, until
+	// the offset of its latest elevated event or anomalous window; known
+	// is false before the stream's first incident, open while an event
+	// anomaly's incident takes in elevated events.
 	incident, until int64
-	open            bool
+	known, open     bool
 	// trigger is the event anomaly that opened the incident (nil when a
 	// window opened it); burst its elevated events, at most
 	// maxIncidentEvidence, and elevated how many there were.
@@ -120,7 +121,9 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	span := min(s.window.n, s.cfg.HopSize)
 	first := s.window.at(s.window.n - span)
 	fires := o.events > int64(s.cfg.EventWarmup) && x >= s.cfg.EventThreshold && (!ok || 1-x <= onsetRatio*(1-prev))
-	if o.open && (first.offset > o.until || fires) {
+	// A stronger onset of a log line or span ends the current incident and
+	// opens its own; a metric incident holds its HopSize events.
+	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric)) {
 		closing = s.closeIncident()
 	}
 	if o.open {
@@ -142,7 +145,7 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	if s.kind == event.TypeMetric {
 		ea.Series = s.series(maxSeries)
 	}
-	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, open: true, trigger: ea, firstEvents: o.events}
+	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea, firstEvents: o.events}
 	s.extendIncident(it, x)
 	return closing, ea
 }
@@ -181,12 +184,13 @@ func (s *Stream) closeIncident() *EventAnomaly {
 }
 
 // joinIncident returns the incident an anomalous window [first, last]
-// belongs to: the current one when they overlap, else a new one starting
-// at first.
+// belongs to: the latest one, open or closed, when the window overlaps its
+// span, else a new one starting at first. A window does not open an
+// incident for event anomalies: events after it still raise their own.
 func (s *Stream) joinIncident(first, last int64) int64 {
 	o := &s.onset
-	if !o.open || first > o.until {
-		*o = onsetState{events: o.events, recent: o.recent, incident: first, open: true}
+	if !o.known || first > o.until {
+		*o = onsetState{events: o.events, recent: o.recent, incident: first, known: true}
 	}
 	o.until = max(o.until, last)
 	return o.incident

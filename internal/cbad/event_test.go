@@ -72,29 +72,43 @@ func offsets(eas []*EventAnomaly) []int64 {
 }
 
 // TestErrorBurstIsOneIncident: in a steady service's logs, a burst of error
-// lines is raised at its first line, and its later lines are one incident
-// closed by one record listing them in order.
+// lines is raised at its first line, its later lines are one incident
+// closed by one record listing them in order, and the anomalous windows
+// that overlap it, judged after it closed, join it.
 func TestErrorBurstIsOneIncident(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var evs []event.Event
-	for i := range 3000 {
+	for i := range 4000 {
 		sev, body := steadyLine(r)
-		if i >= 2000 && i < 2060 {
+		if i >= 3000 && i < 3060 {
 			sev, body = "ERROR", fmt.Sprintf("payment gateway timeout after %dms (attempt %d)", 3000+r.IntN(500), i%3)
 		}
 		evs = append(evs, logEvent(i, sev, body, nil))
 	}
 	s, _ := NewStream("svc|log", DefaultConfig())
-	got := eventsOf(pushAll(t, s, evs))
-	if len(got) != 2 || got[0].Offset != 2000 || got[0].Closing || !got[1].Closing {
-		t.Fatalf("event anomalies at %v, want an onset at 2000 and its closing record", offsets(got))
+	results := pushAll(t, s, evs)
+	windows := 0
+	for _, r := range results {
+		if j := r.Judgement; j != nil && j.Anomalous && j.FirstOffset <= 3059 {
+			windows++
+			if j.Incident != 3000 {
+				t.Errorf("window [%d, %d] overlapping the burst is in incident %d, want 3000", j.FirstOffset, j.LastOffset, j.Incident)
+			}
+		}
+	}
+	if windows == 0 {
+		t.Error("no anomalous window overlaps the burst")
+	}
+	got := eventsOf(results)
+	if len(got) != 2 || got[0].Offset != 3000 || got[0].Closing || !got[1].Closing {
+		t.Fatalf("event anomalies at %v, want an onset at 3000 and its closing record", offsets(got))
 	}
 	c := got[1]
-	if c.Incident != got[0].Incident || len(c.Evidence) < 2 || c.Evidence[0].Offset != 2000 {
+	if c.Incident != got[0].Incident || len(c.Evidence) < 2 || c.Evidence[0].Offset != 3000 {
 		t.Fatalf("closing record %+v", c)
 	}
 	for i := 1; i < len(c.Evidence); i++ {
-		if c.Evidence[i].Offset <= c.Evidence[i-1].Offset || c.Evidence[i].Offset >= 2060 {
+		if c.Evidence[i].Offset <= c.Evidence[i-1].Offset || c.Evidence[i].Offset >= 3060 {
 			t.Fatalf("closing evidence out of order or outside the burst: %+v", c.Evidence)
 		}
 	}

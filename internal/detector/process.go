@@ -41,7 +41,7 @@ func NewProcessor(d config.Detector, p int, version string, clock func() time.Ti
 	if err := scoring.Validate(); err != nil {
 		return nil, fmt.Errorf("detector scoring settings: %w", err)
 	}
-	b := recordBuilder{version: version, configHash: ConfigHash(d), threshold: d.Threshold, seed: d.Seed, clock: clock}
+	b := recordBuilder{version: version, configHash: ConfigHash(d), threshold: d.Threshold, eventThreshold: d.EventThreshold, seed: d.Seed, clock: clock}
 	return newProcessor(p, newStreamTable(d.MaxStreams, scoring, newCBADScorer), b), nil
 }
 

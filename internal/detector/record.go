@@ -91,9 +91,11 @@ type streamID struct {
 // records.
 type recordBuilder struct {
 	version, configHash string
-	threshold           float64
-	seed                int64
-	clock               func() time.Time
+	// threshold and eventThreshold are what a window's confidence and an
+	// event's score had to reach.
+	threshold, eventThreshold float64
+	seed                      int64
+	clock                     func() time.Time
 }
 
 // base fills what every record of stream id carries.
@@ -142,6 +144,7 @@ func (b recordBuilder) window(id streamID, partition int, j *cbad.Judgement) ano
 // its committed offset (see publishedAfter).
 func (b recordBuilder) event(id streamID, partition int, offset int64, ea *cbad.EventAnomaly) anomaly.Anomaly {
 	a := b.base(anomaly.KindEvent, id, partition, ea.Incident, ea.Explanation, ea.Evidence)
+	a.Threshold = b.eventThreshold
 	a.ID = AnomalyID(anomaly.KindEvent, id.key, partition, ea.FirstOffset, offset, b.configHash)
 	end := ea.Timestamp
 	if n := len(ea.Evidence); n > 0 {
