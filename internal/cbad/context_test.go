@@ -22,7 +22,7 @@ func contextScores(t *testing.T, order int, flatAt int) (before, after float64) 
 		if i >= flatAt && i < flatAt+150 {
 			v = 50
 		}
-		res, err := s.Push(metricEvent(i, v), int64(i))
+		res, err := s.Push(dec(metricEvent(i, v)), int64(i))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -45,12 +45,21 @@ func steadyLine(r *rand.Rand) (string, string) {
 	}
 }
 
+// dec decodes a test event's data as the detector does before scoring.
+func dec(ev event.Event) event.Decoded {
+	d, err := event.DecodeData(ev)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
 // pushAll pushes events with offsets 0.. and returns all results.
 func pushAll(t testing.TB, s *Stream, evs []event.Event) []Result {
 	t.Helper()
 	out := make([]Result, 0, len(evs))
 	for i, ev := range evs {
-		r, err := s.Push(ev, int64(i))
+		r, err := s.Push(dec(ev), int64(i))
 		if err != nil {
 			t.Fatalf("push %d: %v", i, err)
 		}

@@ -167,7 +167,7 @@ func ncds(t *testing.T, c Config, evs []event.Event) []float64 {
 	}
 	var out []float64
 	for i, ev := range evs {
-		r, err := s.Push(ev, int64(i))
+		r, err := s.Push(dec(ev), int64(i))
 		if err != nil {
 			t.Error(err)
 			return nil
@@ -186,7 +186,7 @@ func TestSizeBytesBounded(t *testing.T) {
 	pushAll(t, s, evs[:3000])
 	mid := s.SizeBytes()
 	for i, ev := range evs[3000:] {
-		if _, err := s.Push(ev, int64(3000+i)); err != nil {
+		if _, err := s.Push(dec(ev), int64(3000+i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -39,7 +39,7 @@ func dailyScores(t *testing.T, cycles int, step time.Duration) (before, during f
 		if inJump {
 			v += 30
 		}
-		res, err := s.Push(gaugeAt(ts, v), ts.Unix())
+		res, err := s.Push(dec(gaugeAt(ts, v)), ts.Unix())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,8 +86,8 @@ func TestSeasonNoveltyNeedsADailyPeriodInRange(t *testing.T) {
 		if i > 4000 {
 			v += 30
 		}
-		a, errA := off.Push(metricEvent(i, v), int64(i))
-		b, errB := on.Push(metricEvent(i, v), int64(i))
+		a, errA := off.Push(dec(metricEvent(i, v)), int64(i))
+		b, errB := on.Push(dec(metricEvent(i, v)), int64(i))
 		if errA != nil || errB != nil {
 			t.Fatal(errA, errB)
 		}

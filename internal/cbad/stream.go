@@ -1,7 +1,6 @@
 package cbad
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 	"unsafe"
@@ -90,7 +89,7 @@ func (s *Stream) Key() string { return s.key }
 // events, once the window and the baseline are full, the result also
 // carries a judgement of the window. Bad events are rejected with an error
 // and leave the stream unchanged.
-func (s *Stream) Push(ev event.Event, offset int64) (Result, error) {
+func (s *Stream) Push(ev event.Decoded, offset int64) (Result, error) {
 	it, err := s.itemOf(ev, offset)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream %q offset %d: %w", s.key, offset, err)
@@ -191,64 +190,46 @@ func (s *Stream) SizeBytes() int {
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes() + s.sc.sizeBytes()
 }
 
-// itemOf decodes an event into an item.
-func (s *Stream) itemOf(ev event.Event, offset int64) (item, error) {
-	ts, err := time.Parse(time.RFC3339Nano, ev.Timestamp)
-	if err != nil {
-		return item{}, fmt.Errorf("bad timestamp %q", ev.Timestamp)
-	}
+// itemOf turns a decoded event into an item.
+func (s *Stream) itemOf(ev event.Decoded, offset int64) (item, error) {
 	if s.kind == "" {
 		s.kind = ev.Type
 	} else if ev.Type != s.kind {
 		return item{}, fmt.Errorf("stream holds %s events, got a %s event", s.kind, ev.Type)
 	}
-	it := item{offset: offset, ts: ts.UnixNano()}
-	switch ev.Type {
-	case event.TypeLog:
-		err = s.logItem(ev.Data, &it)
-	case event.TypeSpan:
-		err = s.spanItem(ev.Data, &it)
-	case event.TypeMetric:
-		err = s.metricItem(ev.Data, &it)
+	it := item{offset: offset, ts: ev.Time.UnixNano()}
+	switch {
+	case ev.Type == event.TypeLog && ev.Log != nil:
+		s.logItem(ev.Log, &it)
+	case ev.Type == event.TypeSpan && ev.Span != nil:
+		s.spanItem(ev.Span, &it)
+	case ev.Type == event.TypeMetric && ev.Metric != nil:
+		return it, s.metricItem(ev.Metric, &it)
 	default:
-		err = fmt.Errorf("unknown event type %q", ev.Type)
+		return it, fmt.Errorf("%s event without its data", ev.Type)
 	}
-	return it, err
+	return it, nil
 }
 
-func (s *Stream) logItem(data json.RawMessage, it *item) error {
-	var d event.LogData
-	if err := json.Unmarshal(data, &d); err != nil {
-		return fmt.Errorf("decode log data: %w", err)
-	}
+func (s *Stream) logItem(d *event.LogData, it *item) {
 	sev := severityName(d.Severity, d.SeverityNumber)
 	body := bodyText(d.Body)
 	it.sev = sevClass(sev, d.SeverityNumber)
 	it.line = s.internLine(s.canon.log(sev, body, d.Attributes))
 	it.summary = truncate(sev+" "+body, maxSummary)
-	return nil
 }
 
-func (s *Stream) spanItem(data json.RawMessage, it *item) error {
-	var d event.SpanData
-	if err := json.Unmarshal(data, &d); err != nil {
-		return fmt.Errorf("decode span data: %w", err)
-	}
+func (s *Stream) spanItem(d *event.SpanData, it *item) {
 	it.line = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
 	if d.StatusCode == "STATUS_CODE_ERROR" || d.StatusCode == "Error" || d.StatusCode == "ERROR" {
 		it.sev = sevError
 	}
 	it.summary = truncate(fmt.Sprintf("span %s %s %s %s", d.Name, d.Kind, d.StatusCode,
 		time.Duration(d.DurationNanos)), maxSummary)
-	return nil
 }
 
-func (s *Stream) metricItem(data json.RawMessage, it *item) error {
-	var d event.MetricData
-	if err := json.Unmarshal(data, &d); err != nil {
-		return fmt.Errorf("decode metric data: %w", err)
-	}
-	vals, n, err := metricFeatures(&d, &s.sumPrev, &s.sumHave)
+func (s *Stream) metricItem(d *event.MetricData, it *item) error {
+	vals, n, err := metricFeatures(d, &s.sumPrev, &s.sumHave)
 	if err != nil {
 		return err
 	}

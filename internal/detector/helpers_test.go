@@ -131,7 +131,7 @@ type slow struct {
 	d time.Duration
 }
 
-func (s slow) Push(ev event.Event, offset int64) (cbad.Result, error) {
+func (s slow) Push(ev event.Decoded, offset int64) (cbad.Result, error) {
 	time.Sleep(s.d)
 	return s.scorer.Push(ev, offset)
 }

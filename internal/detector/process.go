@@ -49,7 +49,8 @@ func newProcessor(p int, streams *streamTable, b recordBuilder) *Processor {
 	return &Processor{partition: p, streams: streams, records: b}
 }
 
-// Push scores the event at offset of the stream named key.
+// Push scores the event at offset of the stream named key. The event's data
+// is decoded once, here, and the scoring core takes the decoded event.
 func (p *Processor) Push(key string, ev event.Event, offset int64) (Output, error) {
 	service, signal, metric, err := event.ParseStreamKey(key)
 	if err != nil {
@@ -65,7 +66,11 @@ func (p *Processor) push(id streamID, ev event.Event, offset int64) (Output, err
 		return Output{}, err
 	}
 	out := Output{Created: p.streams.len() > held || evicted, Evicted: evicted}
-	res, err := st.scorer.Push(ev, offset)
+	d, err := event.DecodeData(ev)
+	if err != nil {
+		return out, err
+	}
+	res, err := st.scorer.Push(d, offset)
 	if err != nil {
 		return out, err
 	}

@@ -10,7 +10,7 @@ import (
 
 // scorer is the part of *cbad.Stream the detector uses.
 type scorer interface {
-	Push(ev event.Event, offset int64) (cbad.Result, error)
+	Push(ev event.Decoded, offset int64) (cbad.Result, error)
 	SizeBytes() int
 }
 

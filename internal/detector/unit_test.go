@@ -64,8 +64,8 @@ func TestStreamTableEvictsLeastRecentlySeen(t *testing.T) {
 
 type nopScorer struct{}
 
-func (nopScorer) Push(event.Event, int64) (cbad.Result, error) { return cbad.Result{}, nil }
-func (nopScorer) SizeBytes() int                               { return 1 }
+func (nopScorer) Push(event.Decoded, int64) (cbad.Result, error) { return cbad.Result{}, nil }
+func (nopScorer) SizeBytes() int                                 { return 1 }
 
 func TestIDsAndConfigHashAreStable(t *testing.T) {
 	d := config.Default().Detector

@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestStreamKey(t *testing.T) {
@@ -69,6 +70,25 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+func TestDecodeData(t *testing.T) {
+	ev, err := Decode([]byte(`{"type":"log","data":{"body":"x","severity":"ERROR","severity_number":17},"timestamp":"2026-01-01T00:00:00.000Z"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := DecodeData(ev)
+	if err != nil || d.Log == nil || d.Log.Body != "x" || d.Log.SeverityNumber != 17 || !d.Time.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("DecodeData = %+v, %v", d, err)
+	}
+	ev.Data = []byte(`{"name": 3}`)
+	ev.Type = TypeMetric
+	if _, err := DecodeData(ev); err == nil || !errors.Is(err, ErrInvalid) ||
+		err.Error() != "invalid event: decode metric data: json: cannot unmarshal number into Go struct field MetricData.name of type string" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// FuzzDecode checks Decode and DecodeData of any record value: an error
+// wraps ErrInvalid, an accepted event has a known type and its data struct.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"type":"metric","data":{"name":"m"},"timestamp":"2026-01-01T00:00:00.000Z","source":"s"}`))
 	f.Add([]byte(`{"type":"log","data":{},"timestamp":"2026-01-01T00:00:00Z"}`))
@@ -83,6 +103,16 @@ func FuzzDecode(f *testing.F) {
 		}
 		if ev.Type != TypeLog && ev.Type != TypeMetric && ev.Type != TypeSpan {
 			t.Fatalf("accepted type %q", ev.Type)
+		}
+		d, err := DecodeData(ev)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("data error does not wrap ErrInvalid: %v", err)
+			}
+			return
+		}
+		if d.Type != ev.Type || (d.Log == nil) == (ev.Type == TypeLog) || (d.Metric == nil) == (ev.Type == TypeMetric) || (d.Span == nil) == (ev.Type == TypeSpan) {
+			t.Fatalf("decoded %+v from a %s event", d, ev.Type)
 		}
 	})
 }
