@@ -1,8 +1,11 @@
 // Command demo sends a steady stream of log records for one service to a
-// DriftLock ingest over OTLP/HTTP, then a burst of new error lines, so that
-// the console shows an anomaly a few seconds later.
+// DriftLock ingest over OTLP/HTTP, then a burst of new error lines, and a
+// request-latency gauge whose values jump for a while, so that the console
+// shows both kinds of anomaly a few seconds later: event anomalies at the
+// burst's first error line and at the latency jump (with its chart), and
+// window anomalies as the burst's windows are judged.
 //
-//	go run ./scripts/demo [-endpoint http://localhost:4318] [-steady 3000] [-burst 400]
+//	go run ./scripts/demo [-endpoint http://localhost:4318] [-steady 3000] [-burst 400] [-points 600]
 package main
 
 import (
@@ -29,6 +32,7 @@ func main() {
 	steady := flag.Int("steady", 3000, "steady log records to send first")
 	burst := flag.Int("burst", 400, "records of the burst that follows")
 	batch := flag.Int("batch", 100, "records per request")
+	points := flag.Int("points", 600, "latency gauge points (the last sixth jump)")
 	flag.Parse()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	total := *steady + *burst
@@ -43,6 +47,30 @@ func main() {
 		}
 	}
 	fmt.Printf("sent %d steady and %d burst log records for %s\n", *steady, *burst, *service)
+	for i := 0; i < *points; i += *batch {
+		var pts []map[string]any
+		for j := i; j < min(i+*batch, *points); j++ {
+			pts = append(pts, point(j, j >= *points*5/6, start))
+		}
+		if err := sendMetrics(*endpoint, *service, pts); err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Printf("sent %d points of the gauge http.server.duration for %s\n", *points, *service)
+}
+
+// point is one gauge point, one per second: a latency around 120 ms with a
+// daily-free wobble, or about four times that once it jumps.
+func point(i int, jumped bool, start time.Time) map[string]any {
+	v := 120 + float64(i*37%23) - 11
+	if jumped {
+		v = 480 + float64(i*29%31) - 15
+	}
+	return map[string]any{
+		"timeUnixNano": fmt.Sprint(start.Add(time.Duration(i) * time.Second).UnixNano()),
+		"asDouble":     v,
+	}
 }
 
 func record(i int, anomalous bool, start time.Time) map[string]any {
@@ -57,16 +85,40 @@ func record(i int, anomalous bool, start time.Time) map[string]any {
 	}
 }
 
+func resource(service string) map[string]any {
+	return map[string]any{"attributes": []any{map[string]any{"key": "service.name", "value": map[string]any{"stringValue": service}}}}
+}
+
 func send(endpoint, service string, recs []map[string]any) error {
-	req := map[string]any{"resourceLogs": []any{map[string]any{
-		"resource":  map[string]any{"attributes": []any{map[string]any{"key": "service.name", "value": map[string]any{"stringValue": service}}}},
+	return post(endpoint+"/v1/logs", map[string]any{"resourceLogs": []any{map[string]any{
+		"resource":  resource(service),
 		"scopeLogs": []any{map[string]any{"logRecords": recs}},
-	}}}
+	}}})
+}
+
+// sendMetrics sends each point as its own export of the gauge, as an SDK
+// exporting every second would, so that each becomes one event.
+func sendMetrics(endpoint, service string, pts []map[string]any) error {
+	metrics := make([]any, 0, len(pts))
+	for _, p := range pts {
+		metrics = append(metrics, map[string]any{
+			"name": "http.server.duration", "unit": "ms",
+			"gauge": map[string]any{"dataPoints": []any{p}},
+		})
+	}
+	return post(endpoint+"/v1/metrics", map[string]any{"resourceMetrics": []any{map[string]any{
+		"resource":     resource(service),
+		"scopeMetrics": []any{map[string]any{"metrics": metrics}},
+	}}})
+}
+
+// post sends one OTLP/JSON request and wants 200.
+func post(url string, req map[string]any) error {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
-	resp, err := http.Post(endpoint+"/v1/logs", "application/json", bytes.NewReader(body))
+	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
