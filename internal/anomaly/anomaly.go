@@ -129,10 +129,12 @@ func Decode(value []byte) (Anomaly, error) {
 	return a, nil
 }
 
-// Named is the offset of the event a record names: the event that
-// triggered an event record, or the last event of a judged window.
+// Named is the offset of the event a record names: its first evidence
+// event (the event that triggered an event record, the event that most
+// raised a window's compressed size), or the last event of the window when
+// it has no evidence.
 func (a Anomaly) Named() int64 {
-	if a.Kind == KindEvent && len(a.Evidence) > 0 {
+	if len(a.Evidence) > 0 {
 		return a.Evidence[0].Offset
 	}
 	return a.Window.LastOffset

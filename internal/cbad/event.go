@@ -105,7 +105,10 @@ func (s *Stream) elevated() float64 { return s.cfg.EventThreshold }
 // window's newest item) with score x, and returns an event anomaly when it
 // fires. An event fires when the stream is warm (EventWarmup events
 // seen), its score reaches EventThreshold and is clearly beyond every
-// score of the previous HopSize events; it then closes the current
+// score of the previous HopSize events (for a metric with a daily cycle,
+// of the previous day and a quarter, so that what recurs every day, such
+// as a nightly job's spike, is not raised each day; the quarter allows for
+// a cycle's events not being exactly a day apart); it then closes the current
 // incident, if any, and opens its own. Other elevated log lines and spans
 // within the current incident's span extend it; an incident closes once
 // HopSize events pass without one.
@@ -114,9 +117,17 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	if o.recent == nil {
 		o.recent = newSlidingMax(s.cfg.HopSize)
 	}
+	if p := s.season.period; p > 0 {
+		// A metric with a daily cycle: what recurs every day is not news.
+		o.recent.n = max(o.recent.n, p+p/4)
+	}
 	prev, ok := o.recent.max()
-	o.recent.push(x)
 	o.events++
+	if o.events > int64(s.cfg.EventWarmup) {
+		// Scores of a stream's first events, measured against almost no
+		// history, say nothing about its later ones.
+		o.recent.push(x)
+	}
 	it := s.window.at(s.window.n - 1)
 	span := min(s.window.n, s.cfg.HopSize)
 	first := s.window.at(s.window.n - span)
