@@ -88,7 +88,7 @@ func TestConfigValidate(t *testing.T) {
 		{"window", func(c *Config) { c.WindowSize = 4 }, "invalid value 4 for window_size: must be between 8 and 1048576"},
 		{"hop", func(c *Config) { c.HopSize = 2000 }, "invalid value 2000 for hop_size: must be between 1 and window_size"},
 		{"threshold", func(c *Config) { c.Threshold = 1 }, "invalid value 1 for threshold: must be greater than 0 and less than 1"},
-		{"compressor", func(c *Config) { c.Compressor = "brotli" }, `invalid value "brotli" for compressor: must be one of "zstd", "gzip", "lz4"`},
+		{"compressor", func(c *Config) { c.Compressor = "brotli" }, `invalid value "brotli" for compressor: must be one of zstd, gzip, lz4`},
 		{"permutations", func(c *Config) { c.Permutations = 5 }, "invalid value 5 for permutations: must be between 19 and 100000"},
 		{"baseline", func(c *Config) { c.BaselineSize = 3 }, "invalid value 3 for baseline_size: must be 0 (window_size) or between 8 and 1048576"},
 		{"block", func(c *Config) { c.BlockSize = 0 }, "invalid value 0 for block_size: must be between 1 and hop_size"},

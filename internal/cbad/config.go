@@ -29,7 +29,11 @@ func DefaultConfig() Config {
 
 // Validate returns the first invalid field as one line naming the key, the
 // value and what is allowed.
-func (c Config) Validate() error {
+func (c Config) Validate() error { return c.ValidateAs("") }
+
+// ValidateAs is Validate with prefix before every key named, for settings
+// that live in a section of a larger configuration ("detector.").
+func (c Config) ValidateAs(prefix string) error {
 	checks := []struct {
 		ok      bool
 		key     string
@@ -37,12 +41,12 @@ func (c Config) Validate() error {
 		allowed string
 	}{
 		{c.WindowSize >= 8 && c.WindowSize <= 1<<20, "window_size", c.WindowSize, "must be between 8 and 1048576"},
-		{c.HopSize >= 1 && c.HopSize <= c.WindowSize, "hop_size", c.HopSize, "must be between 1 and window_size"},
+		{c.HopSize >= 1 && c.HopSize <= c.WindowSize, "hop_size", c.HopSize, "must be between 1 and " + prefix + "window_size"},
 		{c.Threshold > 0 && c.Threshold < 1, "threshold", c.Threshold, "must be greater than 0 and less than 1"},
-		{c.Compressor == "zstd" || c.Compressor == "gzip" || c.Compressor == "lz4", "compressor", fmt.Sprintf("%q", c.Compressor), `must be one of "zstd", "gzip", "lz4"`},
+		{c.Compressor == "zstd" || c.Compressor == "gzip" || c.Compressor == "lz4", "compressor", fmt.Sprintf("%q", c.Compressor), "must be one of zstd, gzip, lz4"},
 		{c.Permutations >= 19 && c.Permutations <= 100_000, "permutations", c.Permutations, "must be between 19 and 100000"},
-		{c.BaselineSize == 0 || (c.BaselineSize >= 8 && c.BaselineSize <= 1<<20), "baseline_size", c.BaselineSize, "must be 0 (window_size) or between 8 and 1048576"},
-		{c.BlockSize >= 1 && c.BlockSize <= c.HopSize, "block_size", c.BlockSize, "must be between 1 and hop_size"},
+		{c.BaselineSize == 0 || (c.BaselineSize >= 8 && c.BaselineSize <= 1<<20), "baseline_size", c.BaselineSize, "must be 0 (" + prefix + "window_size) or between 8 and 1048576"},
+		{c.BlockSize >= 1 && c.BlockSize <= c.HopSize, "block_size", c.BlockSize, "must be between 1 and " + prefix + "hop_size"},
 		{c.MinEffect >= 0 && c.MinEffect < 1, "min_effect", c.MinEffect, "must be at least 0 and less than 1"},
 		{c.StopAfter >= 1, "stop_after", c.StopAfter, "must be at least 1"},
 		{c.AdaptAfter >= 1, "adapt_after", c.AdaptAfter, "must be at least 1"},
@@ -57,7 +61,7 @@ func (c Config) Validate() error {
 	}
 	for _, ch := range checks {
 		if !ch.ok {
-			return fmt.Errorf("invalid value %v for %s: %s", ch.value, ch.key, ch.allowed)
+			return fmt.Errorf("invalid value %v for %s%s: %s", ch.value, prefix, ch.key, ch.allowed)
 		}
 	}
 	return nil

@@ -6,6 +6,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/driftlock/driftlock/internal/cbad"
 )
 
 // Config is the whole configuration of every DriftLock service.
@@ -163,20 +165,7 @@ func Default() Config {
 			MaxAttributeDepth: 8,
 			WriteTimeoutMS:    10_000,
 		},
-		Detector: Detector{
-			GroupID:        "driftlock-detector",
-			WindowSize:     1024,
-			HopSize:        256,
-			Threshold:      0.9,
-			Determinism:    true,
-			Seed:           42,
-			Compressor:     "zstd",
-			Permutations:   200,
-			EventWarmup:    256,
-			EventThreshold: 0.75,
-			MaxStreams:     1_000,
-			AdminEndpoint:  "0.0.0.0:8889",
-		},
+		Detector: defaultDetector(),
 		Console: Console{
 			HTTPEndpoint:  "0.0.0.0:8080",
 			GroupID:       "driftlock-console",
@@ -287,31 +276,54 @@ func (i Ingest) Validate() error {
 	return nil
 }
 
-// Validate checks the detector section.
+// defaultDetector is the detector section's defaults: the scoring core's
+// own (cbad.DefaultConfig) for the settings that decide what is found.
+func defaultDetector() Detector {
+	c := cbad.DefaultConfig()
+	return Detector{
+		GroupID:        "driftlock-detector",
+		WindowSize:     c.WindowSize,
+		HopSize:        c.HopSize,
+		Threshold:      c.Threshold,
+		Determinism:    true,
+		Seed:           c.Seed,
+		Compressor:     c.Compressor,
+		Permutations:   c.Permutations,
+		EventThreshold: c.EventThreshold,
+		EventWarmup:    c.EventWarmup,
+		MaxStreams:     1_000,
+		AdminEndpoint:  "0.0.0.0:8889",
+	}
+}
+
+// Scoring returns the scoring core's settings: its defaults with this
+// section's window, hop, thresholds, seed, compressor, permutations and
+// event warm-up. The baseline keeps the core's default ratio to the window.
+func (d Detector) Scoring() cbad.Config {
+	c := cbad.DefaultConfig()
+	if c.BaselineSize > 0 && c.WindowSize > 0 {
+		c.BaselineSize = min(1<<20, max(8, c.BaselineSize*d.WindowSize/c.WindowSize))
+	}
+	c.WindowSize = d.WindowSize
+	c.HopSize = d.HopSize
+	c.Threshold = d.Threshold
+	c.Seed = d.Seed
+	c.Compressor = d.Compressor
+	c.Permutations = d.Permutations
+	c.EventThreshold = d.EventThreshold
+	c.EventWarmup = d.EventWarmup
+	c.BlockSize = min(c.BlockSize, max(1, d.HopSize))
+	return c
+}
+
+// Validate checks the detector section; the scoring settings are checked
+// by the scoring core, which defines their ranges.
 func (d Detector) Validate() error {
 	if d.GroupID == "" {
 		return invalid("detector.group_id", d.GroupID, "must be a consumer group name")
 	}
-	if d.WindowSize < 8 || d.WindowSize > 1<<20 {
-		return invalid("detector.window_size", d.WindowSize, "must be between 8 and 1048576")
-	}
-	if d.HopSize < 1 || d.HopSize > d.WindowSize {
-		return invalid("detector.hop_size", d.HopSize, "must be between 1 and detector.window_size")
-	}
-	if !(d.Threshold > 0 && d.Threshold < 1) {
-		return invalid("detector.threshold", d.Threshold, "must be greater than 0 and less than 1")
-	}
-	if err := oneOf("detector.compressor", d.Compressor, "zstd", "gzip", "lz4"); err != nil {
+	if err := d.Scoring().ValidateAs("detector."); err != nil {
 		return err
-	}
-	if d.Permutations < 19 || d.Permutations > 100_000 {
-		return invalid("detector.permutations", d.Permutations, "must be between 19 and 100000")
-	}
-	if !(d.EventThreshold > 0 && d.EventThreshold < 1) {
-		return invalid("detector.event_threshold", d.EventThreshold, "must be greater than 0 and less than 1")
-	}
-	if d.EventWarmup < 0 || d.EventWarmup > 1<<20 {
-		return invalid("detector.event_warmup", d.EventWarmup, "must be between 0 and 1048576")
 	}
 	return positive("detector.max_streams", d.MaxStreams)
 }

@@ -14,25 +14,9 @@ import (
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// ScoringConfig returns the scoring core's settings: its defaults with the
-// detector configuration's window, hop, threshold, seed, compressor and
-// permutations. The baseline keeps the core's default ratio to the window.
-func ScoringConfig(d config.Detector) cbad.Config {
-	c := cbad.DefaultConfig()
-	if c.BaselineSize > 0 && c.WindowSize > 0 {
-		c.BaselineSize = min(1<<20, max(8, c.BaselineSize*d.WindowSize/c.WindowSize))
-	}
-	c.WindowSize = d.WindowSize
-	c.HopSize = d.HopSize
-	c.Threshold = d.Threshold
-	c.Seed = d.Seed
-	c.Compressor = d.Compressor
-	c.Permutations = d.Permutations
-	c.EventWarmup = d.EventWarmup
-	c.EventThreshold = d.EventThreshold
-	c.BlockSize = min(c.BlockSize, d.HopSize)
-	return c
-}
+// ScoringConfig returns the scoring core's settings of the detector
+// section d (config.Detector.Scoring).
+func ScoringConfig(d config.Detector) cbad.Config { return d.Scoring() }
 
 // ConfigHash identifies the settings that decide which anomalies are found:
 // every scoring setting, plus max_streams because evicting a stream restarts
