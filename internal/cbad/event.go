@@ -32,8 +32,8 @@ type EventAnomaly struct {
 	// event (at most maxSeries), the triggering one marked.
 	Series []Point
 	// Closing is set on the record that closes an incident of more than
-	// one elevated event: its span runs from the triggering event to the
-	// incident's last elevated event, and its evidence lists the
+	// one elevated event (an event scoring at least EventThreshold): its
+	// span starts at the triggering event, and its evidence lists the
 	// incident's elevated events in order (at most maxIncidentEvidence).
 	Closing bool
 }
@@ -78,8 +78,9 @@ type onsetState struct {
 	burst    []Evidence
 	elevated int
 	// firstEvents and lastEvents are events when the trigger and the
-	// latest elevated event came.
+	// latest elevated event came, lastTS the latter's time.
 	firstEvents, lastEvents int64
+	lastTS                  time.Time
 	// reason is which score of a metric event was the largest; lineNew
 	// whether a log line's shape was never seen (both of the latest event).
 	reason  uint8
@@ -94,12 +95,6 @@ const (
 	reasonSeason
 	reasonContext
 )
-
-// elevated is the score from which a log line or span counts as part of
-// the current incident: half of EventThreshold. (A metric incident lasts
-// the HopSize events after its onset: a shifted level stays beyond the
-// range of the latest values for a while, and is the same change.)
-func (s *Stream) elevated() float64 { return s.cfg.EventThreshold }
 
 // decideEvent applies the onset rule to the event just pushed (the
 // window's newest item) with score x, and returns an event anomaly when it
@@ -138,7 +133,11 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		closing = s.closeIncident()
 	}
 	if o.open {
-		if s.kind != event.TypeMetric && x >= s.elevated() {
+		// A log line or span at the threshold extends the incident; a
+		// metric incident lasts the HopSize events after its onset (a
+		// shifted level stays beyond the range of the latest values for a
+		// while, and is the same change).
+		if s.kind != event.TypeMetric && x >= s.cfg.EventThreshold {
 			s.extendIncident(it, x)
 		}
 		return closing, nil
@@ -165,7 +164,7 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 // current incident.
 func (s *Stream) extendIncident(it *item, x float64) {
 	o := &s.onset
-	o.until, o.lastEvents = max(o.until, it.offset), o.events
+	o.until, o.lastEvents, o.lastTS = max(o.until, it.offset), o.events, time.Unix(0, it.ts).UTC()
 	o.elevated++
 	if o.trigger != nil && len(o.burst) < maxIncidentEvidence {
 		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it), Score: x})
@@ -182,14 +181,13 @@ func (s *Stream) closeIncident() *EventAnomaly {
 	if t == nil || o.elevated < 2 {
 		return nil
 	}
-	last := o.burst[len(o.burst)-1]
 	c := &EventAnomaly{
 		Offset: t.Offset, Timestamp: t.Timestamp, Start: t.Timestamp, FirstOffset: t.Offset,
 		Events: int(o.lastEvents - o.firstEvents + 1), Score: t.Score, Confidence: t.Confidence,
 		Incident: o.incident, Evidence: o.burst, Closing: true,
 	}
 	c.Explanation = fmt.Sprintf("The incident that began with: %s It lasted %d of the stream's events and %s, %d of them unusual; the first %d are listed in order.",
-		t.Explanation, c.Events, last.Timestamp.Sub(t.Timestamp), o.elevated, len(o.burst))
+		t.Explanation, c.Events, o.lastTS.Sub(t.Timestamp), o.elevated, len(o.burst))
 	o.trigger, o.burst = nil, nil
 	return c
 }
@@ -233,8 +231,12 @@ func (s *Stream) explainEvent(it *item, x, prev float64) string {
 	default:
 		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
 	}
+	n := min(s.onset.recent.n, s.onset.recent.seen-1)
+	if n <= 0 {
+		return what + fmt.Sprintf(" Its score %.3f is the first the stream scored after its warm-up of %d events.", x, s.cfg.EventWarmup)
+	}
 	return what + fmt.Sprintf(" Its score %.3f is beyond every score of the stream's previous %d events (at most %.3f); later events like it belong to the same incident.",
-		x, min(s.cfg.HopSize, s.window.n-1), prev)
+		x, n, prev)
 }
 
 func (s *Stream) nounOne() string {
