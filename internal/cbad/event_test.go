@@ -2,6 +2,7 @@ package cbad
 
 import (
 	"fmt"
+	"strings"
 	"math/rand/v2"
 	"testing"
 
@@ -111,5 +112,26 @@ func TestErrorBurstIsOneIncident(t *testing.T) {
 		if c.Evidence[i].Offset <= c.Evidence[i-1].Offset || c.Evidence[i].Offset >= 3060 {
 			t.Fatalf("closing evidence out of order or outside the burst: %+v", c.Evidence)
 		}
+	}
+}
+
+// TestNonFiniteMetricRejected: a value whose mean overflows is refused and
+// leaves the stream able to score what follows.
+func TestNonFiniteMetricRejected(t *testing.T) {
+	s, _ := NewStream("svc|metric|latency", DefaultConfig())
+	pushAll(t, s, func() []event.Event {
+		var evs []event.Event
+		for i := range 300 {
+			evs = append(evs, metricEvent(i, 10))
+		}
+		return evs
+	}())
+	huge := metricEvent(300, 1e308)
+	huge.Data = []byte(strings.Replace(string(huge.Data), `"value":1e+308`, `"value":1e308},{"timestamp":"2026-01-02T03:09:05Z","value":1e308`, 1))
+	if _, err := s.Push(dec(huge), 300); err == nil || !strings.Contains(err.Error(), "is not finite") {
+		t.Fatalf("push of an overflowing mean: %v", err)
+	}
+	if r, err := s.Push(dec(metricEvent(301, 1000)), 301); err != nil || len(r.Events) != 1 {
+		t.Fatalf("after the refused event: %+v, %v", r, err)
 	}
 }

@@ -2,6 +2,7 @@ package cbad
 
 import (
 	"fmt"
+	"math"
 	"time"
 	"unsafe"
 
@@ -232,6 +233,11 @@ func (s *Stream) metricItem(d *event.MetricData, it *item) error {
 	vals, n, err := metricFeatures(d, &s.sumPrev, &s.sumHave)
 	if err != nil {
 		return err
+	}
+	for _, v := range vals[:n] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("metric %q: value %v is not finite", d.Name, v)
+		}
 	}
 	it.vals, it.nv = vals, uint8(n)
 	return nil
