@@ -2,8 +2,8 @@ package cbad
 
 import (
 	"fmt"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/driftlock/driftlock/internal/event"
