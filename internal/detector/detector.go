@@ -115,10 +115,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	}
 	s := &Service{
 		cfg: cfg, bus: bus, log: log, reg: admin.NewRegistry(),
-		records: recordBuilder{
-			version: "dev", configHash: ConfigHash(cfg.Detector), threshold: cfg.Detector.Threshold, eventThreshold: cfg.Detector.EventThreshold,
-			seed: cfg.Detector.Seed, clock: time.Now,
-		},
+		records: newRecordBuilder(cfg.Detector, "dev", time.Now),
 		scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer, timing: defaultTiming,
 		kept: make(map[int]*partitionState),
 	}

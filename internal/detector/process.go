@@ -41,8 +41,7 @@ func NewProcessor(d config.Detector, p int, version string, clock func() time.Ti
 	if err := scoring.Validate(); err != nil {
 		return nil, fmt.Errorf("detector scoring settings: %w", err)
 	}
-	b := recordBuilder{version: version, configHash: ConfigHash(d), threshold: d.Threshold, eventThreshold: d.EventThreshold, seed: d.Seed, clock: clock}
-	return newProcessor(p, newStreamTable(d.MaxStreams, scoring, newCBADScorer), b), nil
+	return newProcessor(p, newStreamTable(d.MaxStreams, scoring, newCBADScorer), newRecordBuilder(d, version, clock)), nil
 }
 
 func newProcessor(p int, streams *streamTable, b recordBuilder) *Processor {
@@ -60,16 +59,16 @@ func (p *Processor) Push(key string, ev event.Event, offset int64) (Output, erro
 }
 
 func (p *Processor) push(id streamID, ev event.Event, offset int64) (Output, error) {
+	d, err := event.DecodeData(ev)
+	if err != nil {
+		return Output{}, err
+	}
 	held := p.streams.len()
 	st, evicted, err := p.streams.get(id)
 	if err != nil {
 		return Output{}, err
 	}
 	out := Output{Created: p.streams.len() > held || evicted, Evicted: evicted}
-	d, err := event.DecodeData(ev)
-	if err != nil {
-		return out, err
-	}
 	res, err := st.scorer.Push(d, offset)
 	if err != nil {
 		return out, err

@@ -82,6 +82,13 @@ type recordBuilder struct {
 	clock                     func() time.Time
 }
 
+func newRecordBuilder(d config.Detector, version string, clock func() time.Time) recordBuilder {
+	return recordBuilder{
+		version: version, configHash: ConfigHash(d), threshold: d.Threshold,
+		eventThreshold: d.EventThreshold, seed: d.Seed, clock: clock,
+	}
+}
+
 // base fills what every record of stream id carries.
 func (b recordBuilder) base(kind string, id streamID, partition int, incident int64, explanation string, evidence []cbad.Evidence) anomaly.Anomaly {
 	a := anomaly.Anomaly{
