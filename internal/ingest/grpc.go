@@ -107,6 +107,12 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 // pool (no record points into it) and produces the records.
 func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body mem.Buffer) (Resp, error) {
 	var zero Resp
+	if !s.ready.Load() {
+		body.Free()
+		outcome, st := grpcStatus(errNotReady)
+		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()
+		return zero, st.Err()
+	}
 	recs, rejs, err := decodeConvert(s, sig, body.ReadOnlyData(), false, sourceGRPC)
 	body.Free()
 	if err != nil {

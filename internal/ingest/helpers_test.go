@@ -55,8 +55,18 @@ func startHarness(t testing.TB, tweak func(*config.Config)) *harness {
 // harness closes at cleanup.
 func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) *harness {
 	t.Helper()
+	h := runHarness(t, c.ListenAddrs(), tweak)
+	h.cluster = c
+	h.waitReady()
+	return h
+}
+
+// runHarness starts the service on brokers without waiting for it to be
+// ready; the cluster the test sets in h.cluster is closed at cleanup.
+func runHarness(t testing.TB, brokers []string, tweak func(*config.Config)) *harness {
+	t.Helper()
 	cfg := config.Default()
-	cfg.Kafka.Brokers = c.ListenAddrs()
+	cfg.Kafka.Brokers = brokers
 	cfg.Ingest.GRPCEndpoint = "127.0.0.1:0"
 	cfg.Ingest.HTTPEndpoint = "127.0.0.1:0"
 	cfg.Ingest.AdminEndpoint = "127.0.0.1:0"
@@ -77,16 +87,17 @@ func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) 
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, cluster: c, cfg: cfg, svc: svc, cancel: cancel, done: make(chan error, 1),
+	h := &harness{t: t, cfg: cfg, svc: svc, cancel: cancel, done: make(chan error, 1),
 		client: &http.Client{Timeout: 20 * time.Second}}
 	go func() { h.done <- svc.Run(ctx) }()
 	t.Cleanup(func() {
 		h.stop()
 		h.client.CloseIdleConnections()
 		bus.Close()
-		c.Close()
+		if h.cluster != nil {
+			h.cluster.Close()
+		}
 	})
-	h.waitReady()
 	return h
 }
 

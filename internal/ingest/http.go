@@ -66,6 +66,9 @@ func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w h
 			fmt.Sprintf("unsupported content type %q: use %s or %s", r.Header.Get("Content-Type"), contentTypeProtobuf, contentTypeJSON))
 		return outcomeUnsupported
 	}
+	if !s.ready.Load() {
+		return writeRetryable(w, isJSON, errNotReady)
+	}
 	buf := bufferPool.Get().(*bytes.Buffer)
 	defer putBuffer(buf)
 	if outcome, ok := readBody(w, r, s.cfg.MaxRequestBytes, buf, isJSON); !ok {

@@ -102,21 +102,37 @@ func (s *Service) Run(ctx context.Context) error {
 			s.log.Warn("admin server shutdown", "err", err)
 		}
 	}()
+	errc := s.listen()
 	if err := s.start(ctx); err != nil {
-		s.grpcLn.Close()
-		s.httpLn.Close()
+		s.shutdown()
+		<-errc
+		<-errc
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	return s.serve(ctx)
+	return s.serve(ctx, errc)
+}
+
+// errNotReady answers exports that arrive before the events topic is
+// ensured: the client retries, as it would during a broker outage.
+var errNotReady = fmt.Errorf("%w: kafka not reachable yet (events topic not ensured)", errUnavailable)
+
+// listen serves both OTLP servers from the start, so that a client gets an
+// answer at once (UNAVAILABLE / 503 with Retry-After) while Kafka is not
+// reachable yet. The channel gets each server's Serve result.
+func (s *Service) listen() chan error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.grpc.Serve(s.grpcLn) }()
+	go func() { errc <- s.http.Serve(s.httpLn) }()
+	return errc
 }
 
 // start waits for the events topic and builds the producer.
 func (s *Service) start(ctx context.Context) error {
 	s.log.Info("ensuring the events topic; not ready until then", "topic", s.kafka.EventsTopic, "brokers", s.kafka.Brokers)
-	if err := s.bus.WaitTopics(ctx, s.kafka.EventsTopic); err != nil {
+	if err := s.bus.WaitTopicsLogged(ctx, s.log, s.kafka.EventsTopic); err != nil {
 		return fmt.Errorf("ensure topic %s: %w", s.kafka.EventsTopic, err)
 	}
 	tuneGC(s.cfg.MaxInflightBytes, s.log)
@@ -148,10 +164,7 @@ func (s *Service) start(ctx context.Context) error {
 }
 
 // serve runs both OTLP servers until ctx ends or one fails, then shuts down.
-func (s *Service) serve(ctx context.Context) error {
-	errc := make(chan error, 2)
-	go func() { errc <- s.grpc.Serve(s.grpcLn) }()
-	go func() { errc <- s.http.Serve(s.httpLn) }()
+func (s *Service) serve(ctx context.Context, errc chan error) error {
 	s.log.Info("ingest serving", "otlp_grpc", s.GRPCAddr(), "otlp_http", s.HTTPAddr(),
 		"admin", s.AdminAddr(), "topic", s.kafka.EventsTopic, "max_record_bytes", s.prod.cfg.maxBytes)
 	var serveErr error
@@ -162,7 +175,6 @@ func (s *Service) serve(ctx context.Context) error {
 		running--
 		serveErr = fmt.Errorf("serve otlp: %w", err)
 	}
-	s.ready.Store(false)
 	s.shutdown()
 	for ; running > 0; running-- {
 		<-errc
@@ -182,9 +194,11 @@ func (s *Service) shutdownBound() time.Duration {
 	return time.Duration(s.cfg.WriteTimeoutMS)*time.Millisecond + shutdownGrace
 }
 
-// shutdown stops both servers, waiting for in-flight requests up to the
+// shutdown stops both servers (new exports are answered UNAVAILABLE from
+// then on), waiting for in-flight requests up to the
 // Kafka write timeout plus a grace period.
 func (s *Service) shutdown() {
+	s.ready.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), s.shutdownBound())
 	defer cancel()
 	grpcDone := make(chan struct{})

@@ -9,7 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-
+	"log/slog"
 	"os"
 	"time"
 
@@ -135,11 +135,30 @@ func (b *Bus) EnsureTopics(ctx context.Context, topics ...string) error {
 // WaitTopics creates the topics, retrying until ctx ends while the brokers
 // are unreachable.
 func (b *Bus) WaitTopics(ctx context.Context, topics ...string) error {
+	return b.WaitTopicsLogged(ctx, nil, topics...)
+}
+
+// waitLogEvery is the least time between two log lines of WaitTopicsLogged
+// about the same outage.
+const waitLogEvery = 10 * time.Second
+
+// WaitTopicsLogged is WaitTopics that logs the brokers' errors on log (when
+// not nil) while it keeps trying: the first failure at once, then at most
+// one line per 10 s with the number of attempts.
+func (b *Bus) WaitTopicsLogged(ctx context.Context, log *slog.Logger, topics ...string) error {
 	backoff := 100 * time.Millisecond
-	for {
+	var lastLog time.Time
+	for attempt := 1; ; attempt++ {
 		err := b.EnsureTopics(ctx, topics...)
 		if err == nil {
+			if log != nil && attempt > 1 {
+				log.Info("kafka reachable; topics ensured", "topics", topics, "attempts", attempt)
+			}
 			return nil
+		}
+		if log != nil && ctx.Err() == nil && time.Since(lastLog) >= waitLogEvery {
+			lastLog = time.Now()
+			log.Warn("kafka unreachable; retrying", "brokers", b.cfg.Brokers, "topics", topics, "attempts", attempt, "err", err)
 		}
 		select {
 		case <-ctx.Done():
