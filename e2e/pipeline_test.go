@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,8 @@ import (
 
 // TestPipelineFindsInjectedBurst runs ingest, one detector and the console:
 // steady logs, then a burst of new error lines in one service, yields an
-// anomaly for that stream whose evidence points at the injected records.
+// anomaly for that stream whose evidence points at the injected records,
+// and an event anomaly at one of the burst's first lines.
 func TestPipelineFindsInjectedBurst(t *testing.T) {
 	needKafka(t)
 	n := newNames(t, newAdmin(t), nil)
@@ -23,8 +25,8 @@ func TestPipelineFindsInjectedBurst(t *testing.T) {
 	checkout := "checkout-" + runID
 	sc := scenario{
 		Services:  []string{checkout, "payments-" + runID, "cart-" + runID},
-		PerStream: 400,
-		Bursts:    map[string]burst{checkout: {From: 240, To: 290}},
+		PerStream: 480,
+		Bursts:    map[string]burst{checkout: {From: 320, To: 370}},
 	}
 	started := time.Now()
 	acked := sendAll(t, in, sc.requests(16), 0, nil)
@@ -63,6 +65,49 @@ func TestPipelineFindsInjectedBurst(t *testing.T) {
 		}
 	}
 	checkConsoleLists(t, console.admin, a.ID)
+	checkEventAnomaly(t, n.Anomalies, checkout+"|log", injected)
+}
+
+// checkEventAnomaly waits for the event anomaly of stream key and checks
+// that the event that raised it is one of the burst's first 32 injected
+// records, and that every record of the stream that names an injected
+// record shares its incident.
+func checkEventAnomaly(t *testing.T, topic, key string, injected map[int64]bool) {
+	t.Helper()
+	offsets := make([]int64, 0, len(injected))
+	for off := range injected {
+		offsets = append(offsets, off)
+	}
+	slices.Sort(offsets)
+	firstLines := map[int64]bool{}
+	for _, off := range offsets[:min(32, len(offsets))] {
+		firstLines[off] = true
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, all := waitAnomaly(t, topic, key, time.Second)
+		var ev *anomaly.Anomaly
+		for i := range all {
+			if all[i].Stream.Key == key && all[i].Kind == anomaly.KindEvent && ev == nil {
+				ev = &all[i]
+			}
+		}
+		if ev != nil {
+			if !firstLines[ev.Evidence[0].Offset] {
+				t.Errorf("event anomaly %s raised at offset %d, not one of the burst's first 32 lines: %s", ev.ID, ev.Evidence[0].Offset, ev.Explanation)
+			}
+			for _, a := range all {
+				if a.Stream.Key == key && injected[a.Named()] && a.Incident != ev.Incident {
+					t.Errorf("%s record %s (evidence at %d) is not in the burst's incident %s", a.Kind, a.ID, a.Named(), ev.Incident)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no event anomaly for %s within 60 s (%d records)", key, len(all))
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // waitAnomaly reads the anomalies topic until it holds an anomaly of stream
