@@ -85,3 +85,21 @@ func (h *harness) readyz() int {
 func containsLine(text, line string) bool {
 	return slices.Contains(strings.Split(text, "\n"), line)
 }
+
+// TestReadyzFollowsTheBroker: /readyz answers 503 within a few seconds of
+// the broker going away.
+func TestReadyzFollowsTheBroker(t *testing.T) {
+	h := startHarness(t, nil)
+	if code, _, _ := h.post("/v1/logs", contentTypeProtobuf, mustMarshal(t, logsRequest("checkout", "one")), nil); code != http.StatusOK {
+		t.Fatalf("POST = %d, want 200", code)
+	}
+	h.cluster.Close()
+	start := time.Now()
+	for h.readyz() != http.StatusServiceUnavailable {
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("/readyz still 200 5 s after the broker went away")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("/readyz 503 after %v", time.Since(start).Round(time.Millisecond))
+}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -28,6 +29,7 @@ type Bus struct {
 	mechanism sasl.Mechanism
 	transport *kafka.Transport
 	dialer    *kafka.Dialer
+	ping      pingCache
 }
 
 // New prepares TLS and SASL from cfg. It does not connect.
@@ -169,15 +171,55 @@ func (b *Bus) WaitTopicsLogged(ctx context.Context, log *slog.Logger, topics ...
 	}
 }
 
-// Ping reports whether the brokers answer a metadata request for topics.
+// Readiness probes: each is a fresh connection, bounded by pingTimeout,
+// and its answer is kept for pingTTL so that frequent /readyz calls cost
+// at most one connection a second.
+const (
+	pingTimeout = 2 * time.Second
+	pingTTL     = time.Second
+)
+
+// pingCache holds the latest probe's answer.
+type pingCache struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// Ping reports whether a broker answers now: it opens a new connection to
+// the configured brokers in turn (TLS, API versions, SASL) until one is set
+// up, within 2 s. kafka-go's cached metadata would keep answering for a
+// while after the brokers are gone. The answer is reused for 1 s. topics
+// only name what the caller needs, for the error message.
 func (b *Bus) Ping(ctx context.Context, topics ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	_, err := b.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
-	if err != nil {
-		return fmt.Errorf("kafka metadata: %w", err)
+	b.ping.mu.Lock()
+	defer b.ping.mu.Unlock()
+	if !b.ping.at.IsZero() && time.Since(b.ping.at) < pingTTL {
+		return b.ping.err
 	}
-	return nil
+	err := b.probe(ctx)
+	if ctx.Err() != nil {
+		return err // the caller gave up; say nothing about the brokers
+	}
+	if err != nil {
+		err = fmt.Errorf("kafka brokers %v (for %v): %w", b.cfg.Brokers, topics, err)
+	}
+	b.ping.at, b.ping.err = time.Now(), err
+	return err
+}
+
+func (b *Bus) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	var errs []error
+	for _, addr := range b.cfg.Brokers {
+		pc, err := b.DialBroker(ctx, addr)
+		if err == nil {
+			return pc.Close()
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // PartitionCount returns the number of partitions of topic.

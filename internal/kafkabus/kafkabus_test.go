@@ -2,6 +2,8 @@ package kafkabus
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -79,5 +81,55 @@ func TestNewRejectsBadSettings(t *testing.T) {
 	cfg.TLSEnabled, cfg.CAFile = true, "/nonexistent/ca.pem"
 	if _, err := New(cfg); err == nil {
 		t.Fatal("missing CA file accepted")
+	}
+}
+
+// TestPingFollowsTheBroker: Ping fails within a few seconds of the broker
+// going away, although kafka-go's cached metadata still answers, and
+// succeeds again once a broker is back on the address.
+func TestPingFollowsTheBroker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close() }()
+	cfg := config.Default().Kafka
+	cfg.Brokers = c.ListenAddrs()
+	_, port, _ := net.SplitHostPort(cfg.Brokers[0])
+	bus, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	ctx := context.Background()
+	if err := bus.Ping(ctx, "a"); err != nil {
+		t.Fatalf("Ping with the broker up: %v", err)
+	}
+	if _, err := bus.PartitionCount(ctx, "a"); err != nil { // fills kafka-go's metadata cache
+		t.Fatal(err)
+	}
+	c.Close()
+	waitPing(t, bus, false, 4*time.Second)
+	n, _ := strconv.Atoi(port)
+	c, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(n), kfake.SeedTopics(1, "a"))
+	if err != nil {
+		t.Skipf("cannot restart the broker on port %d: %v", n, err)
+	}
+	waitPing(t, bus, true, 4*time.Second)
+}
+
+func waitPing(t *testing.T, bus *Bus, up bool, within time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := bus.Ping(context.Background(), "a")
+		if (err == nil) == up {
+			t.Logf("Ping = %v after %v", err, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > within {
+			t.Fatalf("Ping = %v %v after the broker changed, want up=%v", err, within, up)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
