@@ -11,7 +11,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/driftlock
 
 run: build
-	./$(BIN) dev
+	./$(BIN) dev $(ARGS)
 
 test:
 	$(GO) test -race ./...
