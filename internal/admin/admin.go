@@ -53,13 +53,48 @@ type Server struct {
 	srv *http.Server
 }
 
-// Listen binds addr and prepares to serve h.
+// Timeouts bound the phases of a connection, as http.Server's fields of
+// the same names do; zero means none. DefaultTimeouts gives every server
+// limits, so that slow or idle clients cannot hold connections forever.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers. Default 10 s.
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included. Default 30 s.
+	Read time.Duration
+	// Write bounds writing a response, from the end of the request's
+	// headers. Default 60 s. A streaming handler (SSE) moves its own
+	// deadline forward with http.ResponseController.
+	Write time.Duration
+	// Idle is how long a keep-alive connection may wait for its next
+	// request. Default 2 min.
+	Idle time.Duration
+}
+
+// DefaultTimeouts are the timeouts of every DriftLock HTTP server unless a
+// service sets others.
+func DefaultTimeouts() Timeouts {
+	return Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second, Idle: 2 * time.Minute}
+}
+
+// Apply sets the timeouts on srv.
+func (t Timeouts) Apply(srv *http.Server) {
+	srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout = t.ReadHeader, t.Read, t.Write, t.Idle
+}
+
+// Listen binds addr and prepares to serve h with DefaultTimeouts.
 func Listen(addr string, h http.Handler) (*Server, error) {
+	return ListenTimeouts(addr, h, DefaultTimeouts())
+}
+
+// ListenTimeouts binds addr and prepares to serve h with timeouts t.
+func ListenTimeouts(addr string, h http.Handler, t Timeouts) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	return &Server{ln: ln, srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}, nil
+	srv := &http.Server{Handler: h}
+	t.Apply(srv)
+	return &Server{ln: ln, srv: srv}, nil
 }
 
 // Addr is the address the server listens on.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -84,4 +85,50 @@ func TestListenBusyPort(t *testing.T) {
 	if _, err := Listen(srv.Addr(), http.NewServeMux()); err == nil || !strings.Contains(err.Error(), "listen "+srv.Addr()) {
 		t.Fatalf("second Listen = %v, want an error naming the address", err)
 	}
+}
+
+// TestIdleConnectionClosed: a keep-alive connection that sends nothing
+// after its request is closed once the idle timeout passed, and one that
+// never finishes its headers once the read-header timeout passed.
+func TestIdleConnectionClosed(t *testing.T) {
+	to := DefaultTimeouts()
+	to.Idle, to.ReadHeader = 200*time.Millisecond, 200*time.Millisecond
+	srv, err := ListenTimeouts("127.0.0.1:0", http.NewServeMux(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	for _, req := range []string{
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", // answered, then idle
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n",     // headers never finished
+	} {
+		expectClosed(t, srv.Addr(), req, 3*time.Second)
+	}
+}
+
+// expectClosed sends req on a new connection and checks that the server
+// closes the connection within d.
+func expectClosed(t *testing.T, addr, req string, d time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = conn.SetReadDeadline(start.Add(d))
+	_, err = io.Copy(io.Discard, conn) // returns at EOF: the server closed
+	if err != nil {
+		t.Fatalf("%q: connection still open after %v: %v", req, d, err)
+	}
+	t.Logf("%q: closed after %v", req, time.Since(start).Round(time.Millisecond))
 }

@@ -43,7 +43,12 @@ type options struct {
 	publicURL      string
 	alert          func(*alert.Config)
 	sequenceBase   int64 // negative: the start time in microseconds
+	timeouts       admin.Timeouts
 }
+
+// WithHTTPTimeouts sets the timeouts of the console's HTTP server. Default
+// admin.DefaultTimeouts; the live stream moves its own deadlines.
+func WithHTTPTimeouts(t admin.Timeouts) Option { return func(o *options) { o.timeouts = t } }
 
 // withSequenceBase fixes the sequence before the first anomaly (tests).
 func withSequenceBase(base int64) Option { return func(o *options) { o.sequenceBase = base } }
@@ -93,7 +98,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err := validExternalURL(cfg.Console.ExternalURL); err != nil {
 		return nil, err
 	}
-	o := options{publicURL: strings.TrimRight(cfg.Console.ExternalURL, "/"), heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256, sequenceBase: -1}
+	o := options{publicURL: strings.TrimRight(cfg.Console.ExternalURL, "/"), heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256, sequenceBase: -1, timeouts: admin.DefaultTimeouts()}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -116,7 +121,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if s.fwd, err = alert.New(acfg, s.reg, log); err != nil {
 		return nil, fmt.Errorf("console alerts: %w", err)
 	}
-	if s.srv, err = admin.Listen(cfg.Console.HTTPEndpoint, s.handler()); err != nil {
+	if s.srv, err = admin.ListenTimeouts(cfg.Console.HTTPEndpoint, s.handler(), o.timeouts); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	return s, nil

@@ -32,6 +32,9 @@ func (s *Service) serveSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.store.unsubscribe(sub)
 	rc := http.NewResponseController(w)
+	// The server's read timeout is for requests; a stream lasts. Each
+	// write sets its own deadline (writeSSE).
+	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -63,7 +63,7 @@ func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) 
 
 // runHarness starts the service on brokers without waiting for it to be
 // ready; the cluster the test sets in h.cluster is closed at cleanup.
-func runHarness(t testing.TB, brokers []string, tweak func(*config.Config)) *harness {
+func runHarness(t testing.TB, brokers []string, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = brokers
@@ -82,7 +82,7 @@ func runHarness(t testing.TB, brokers []string, tweak func(*config.Config)) *har
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	svc, err := New(cfg, bus, log)
+	svc, err := New(cfg, bus, log, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

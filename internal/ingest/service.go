@@ -46,10 +46,33 @@ type Service struct {
 	prod *producer
 }
 
-// New binds the gRPC, HTTP and admin listeners. Nothing is served until Run.
-func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger) (*Service, error) {
+// Option tunes a Service beyond its configuration.
+type Option func(*options)
+
+type options struct {
+	httpTimeouts  admin.Timeouts
+	adminTimeouts admin.Timeouts
+}
+
+// WithHTTPTimeouts sets the timeouts of the OTLP/HTTP server. Default
+// admin.DefaultTimeouts, with the write timeout at least the Kafka write
+// timeout plus 30 s.
+func WithHTTPTimeouts(t admin.Timeouts) Option { return func(o *options) { o.httpTimeouts = t } }
+
+// WithAdminTimeouts sets the timeouts of the admin server. Default
+// admin.DefaultTimeouts.
+func WithAdminTimeouts(t admin.Timeouts) Option { return func(o *options) { o.adminTimeouts = t } }
+
+// New binds the gRPC, HTTP and admin listeners. OTLP is answered from Run
+// on (UNAVAILABLE until the events topic is ensured).
+func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option) (*Service, error) {
 	if err := cfg.Ingest.Validate(); err != nil {
 		return nil, err
+	}
+	o := options{httpTimeouts: admin.DefaultTimeouts(), adminTimeouts: admin.DefaultTimeouts()}
+	o.httpTimeouts.Write = max(o.httpTimeouts.Write, time.Duration(cfg.Ingest.WriteTimeoutMS)*time.Millisecond+30*time.Second)
+	for _, opt := range opts {
+		opt(&o)
 	}
 	reg := admin.NewRegistry()
 	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg)}
@@ -63,13 +86,14 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger) (*Service, erro
 	}
 	mux := http.NewServeMux()
 	admin.Handle(mux, reg, s.readiness)
-	if s.admin, err = admin.Listen(cfg.Ingest.AdminEndpoint, mux); err != nil {
+	if s.admin, err = admin.ListenTimeouts(cfg.Ingest.AdminEndpoint, mux, o.adminTimeouts); err != nil {
 		s.grpcLn.Close()
 		s.httpLn.Close()
 		return nil, fmt.Errorf("ingest.admin_endpoint: %w", err)
 	}
 	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes)
-	s.http = &http.Server{Handler: newHTTPHandler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.http = &http.Server{Handler: newHTTPHandler(s)}
+	o.httpTimeouts.Apply(s.http)
 	return s, nil
 }
 

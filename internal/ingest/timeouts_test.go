@@ -1,0 +1,65 @@
+package ingest
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/driftlock/driftlock/internal/admin"
+)
+
+// TestIdleConnectionsClosed: idle keep-alive connections to OTLP/HTTP and
+// to the admin endpoint are closed after the idle timeout, and one that
+// never finishes its headers after the read-header timeout.
+func TestIdleConnectionsClosed(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := admin.DefaultTimeouts()
+	short.Idle, short.ReadHeader = 200*time.Millisecond, 200*time.Millisecond
+	h := runHarness(t, c.ListenAddrs(), nil, WithHTTPTimeouts(short), WithAdminTimeouts(short))
+	h.cluster = c
+	h.waitReady()
+	for _, addr := range []string{h.svc.HTTPAddr(), h.svc.AdminAddr()} {
+		for _, req := range []string{
+			"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n",
+			"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+			"GET /readyz HTTP/1.1\r\nHost: x\r\n",
+		} {
+			expectClosed(t, addr, req, 3*time.Second)
+		}
+	}
+}
+
+// TestDefaultTimeouts: the OTLP/HTTP server's write timeout leaves room
+// for the Kafka write timeout, and every timeout is set.
+func TestDefaultTimeouts(t *testing.T) {
+	h := startHarness(t, nil)
+	srv := h.svc.http
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 ||
+		srv.WriteTimeout < time.Duration(h.cfg.Ingest.WriteTimeoutMS)*time.Millisecond+30*time.Second {
+		t.Errorf("OTLP/HTTP timeouts: header %v read %v write %v idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
+	}
+}
+
+// expectClosed sends req on a new connection to addr and checks that the
+// server closes it within d.
+func expectClosed(t *testing.T, addr, req string, d time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(d))
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Fatalf("%s %q: connection still open after %v: %v", addr, req, d, err)
+	}
+}
