@@ -1,6 +1,7 @@
 package otlpconv
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -9,15 +10,19 @@ import (
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
+	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // DecodeLogs decodes an OTLP/HTTP logs request body: protobuf, or OTLP/JSON
 // when isJSON is set. OTLP/JSON is read as the specification says: trace and
 // span ids in hex (not protojson's base64), enums by name or number, 64-bit
-// integers as strings or numbers; unknown fields and unknown enum names are
-// ignored. Strings must be valid UTF-8 in either encoding. Errors read
+// integers as strings or numbers; unknown fields are ignored, an unknown
+// enum name is an error. Strings must be valid UTF-8 in either encoding. Errors read
 // "invalid OTLP/JSON logs request: ..." (or OTLP/protobuf).
 func DecodeLogs(body []byte, isJSON bool) (*collogspb.ExportLogsServiceRequest, error) {
 	req := &collogspb.ExportLogsServiceRequest{}
@@ -81,7 +86,12 @@ func hexIDsToBase64(body []byte) ([]byte, error) {
 		}
 		key := body[i : end+1]
 		j := skipSpace(body, end+1)
-		if j >= len(body) || body[j] != ':' || !isIDKey(key) {
+		if j >= len(body) || body[j] != ':' {
+			i = end
+			continue
+		}
+		enum := enumOf(key)
+		if enum == nil && !isIDKey(key) {
 			i = end
 			continue
 		}
@@ -93,6 +103,13 @@ func hexIDsToBase64(body []byte) ([]byte, error) {
 		vend, ok := stringEnd(body, v)
 		if !ok {
 			return body, nil
+		}
+		if enum != nil {
+			if err := checkEnumName(enum, body[v:vend+1]); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+			i = vend
+			continue
 		}
 		b64, err := hexToBase64(body[v : vend+1])
 		if err != nil {
@@ -141,6 +158,44 @@ func isIDKey(quoted []byte) bool {
 		}
 	}
 	return false
+}
+
+// enumKeys are the object keys of OTLP's enum fields. protojson takes an
+// enum by name or number and, ignoring unknown fields, would read an
+// unknown name as 0; an unknown name is bad input instead.
+var enumKeys = map[string]protoreflect.EnumDescriptor{
+	"severityNumber":          logspb.SeverityNumber(0).Descriptor(),
+	"severity_number":         logspb.SeverityNumber(0).Descriptor(),
+	"kind":                    tracepb.Span_SpanKind(0).Descriptor(),
+	"code":                    tracepb.Status_StatusCode(0).Descriptor(),
+	"aggregationTemporality":  metricspb.AggregationTemporality(0).Descriptor(),
+	"aggregation_temporality": metricspb.AggregationTemporality(0).Descriptor(),
+}
+
+// enumOf returns the enum of the quoted key, or nil.
+func enumOf(quoted []byte) protoreflect.EnumDescriptor {
+	if e, ok := enumKeys[string(quoted[1:len(quoted)-1])]; ok {
+		return e
+	}
+	if bytes.IndexByte(quoted, '\\') >= 0 {
+		var u string
+		if json.Unmarshal(quoted, &u) == nil {
+			return enumKeys[u]
+		}
+	}
+	return nil
+}
+
+// checkEnumName checks that a quoted enum value names a value of e.
+func checkEnumName(e protoreflect.EnumDescriptor, quoted []byte) error {
+	var name string
+	if err := json.Unmarshal(quoted, &name); err != nil {
+		return fmt.Errorf("value %s is not a JSON string: %w", quoted, err)
+	}
+	if e.Values().ByName(protoreflect.Name(name)) == nil {
+		return fmt.Errorf("unknown %s %q: use a number or a name such as %q", e.Name(), name, e.Values().Get(min(1, e.Values().Len()-1)).Name())
+	}
+	return nil
 }
 
 // hexToBase64 converts a quoted hex id to a quoted base64 one.

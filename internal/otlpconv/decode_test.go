@@ -63,7 +63,14 @@ func TestDecodeErrors(t *testing.T) {
 			`invalid OTLP/JSON traces request: "spanId": id "abc" is not hex`},
 		{"not JSON", "metrics", `{"resourceMetrics": [`, true, "invalid OTLP/JSON metrics request: "},
 		{"wrong type", "logs", `{"resourceLogs": 5}`, true, "invalid OTLP/JSON logs request: "},
-		{"unknown enum name ignored", "traces", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_NOPE"}]}]}]}`, true, ""},
+		{"unknown enum name", "traces", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_NOPE"}]}]}]}`, true,
+			`invalid OTLP/JSON traces request: "kind": unknown SpanKind "SPAN_KIND_NOPE": use a number or a name such as "SPAN_KIND_INTERNAL"`},
+		{"severity number not a number", "logs", `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber": "loud"}]}]}]}`, true,
+			`invalid OTLP/JSON logs request: "severityNumber": unknown SeverityNumber "loud": use a number or a name such as "SEVERITY_NUMBER_TRACE"`},
+		{"unknown temporality", "metrics", `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"m","sum":{"aggregationTemporality":"SOMETIMES"}}]}]}]}`, true,
+			`invalid OTLP/JSON metrics request: "aggregationTemporality": unknown AggregationTemporality "SOMETIMES": use a number or a name such as "AGGREGATION_TEMPORALITY_DELTA"`},
+		{"known enum names", "traces", `{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":"SPAN_KIND_SERVER","status":{"code":"STATUS_CODE_ERROR"}}]}]}]}`, true, ""},
+		{"enum numbers", "logs", `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber": 17}]}]}]}`, true, ""},
 		{"bad protobuf", "metrics", "\x0a\x05\x01", false, "invalid OTLP/protobuf metrics request: "},
 	}
 	for _, tc := range cases {
