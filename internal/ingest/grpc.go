@@ -106,6 +106,8 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 // exportGRPC converts the request in body, hands body back to grpc-go's
 // pool (no record points into it) and produces the records.
 func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body mem.Buffer) (Resp, error) {
+	began := time.Now()
+	defer func() { s.m.duration.WithLabelValues(sig.name, transportGRPC).Observe(time.Since(began).Seconds()) }()
 	var zero Resp
 	if !s.ready.Load() {
 		body.Free()

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
@@ -49,8 +50,10 @@ func newHTTPHandler(s *Service) http.Handler {
 // httpExport serves one OTLP/HTTP path and counts the outcome.
 func httpExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp]) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
 		outcome := serveExport(s, sig, w, r)
 		s.m.requests.WithLabelValues(sig.name, transportHTTP, outcome).Inc()
+		s.m.duration.WithLabelValues(sig.name, transportHTTP).Observe(time.Since(began).Seconds())
 	}
 }
 

@@ -10,6 +10,7 @@ type metrics struct {
 	accepted      *prometheus.CounterVec
 	rejected      *prometheus.CounterVec
 	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
 	writeDuration prometheus.Histogram
 	kafkaErrors   prometheus.Counter
 	inflightBytes prometheus.Gauge
@@ -36,6 +37,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "driftlock_ingest_requests_total",
 			Help: "Export requests answered, by signal, transport and outcome.",
 		}, []string{"signal", "transport", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "driftlock_ingest_request_duration_seconds",
+			Help:    "Time to answer an export request, from its handler being called to its answer, by signal and transport.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"signal", "transport"}),
 		writeDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "driftlock_ingest_kafka_write_duration_seconds",
 			Help:    "Time from handing a request's records to the producer until Kafka acknowledged them all.",
@@ -60,7 +66,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
 		}),
 	}
-	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests,
+	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
 		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords)
 	return m
 }

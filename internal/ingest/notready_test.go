@@ -67,8 +67,18 @@ func TestKafkaUnreachableAtStart(t *testing.T) {
 	if _, err := cl.Export(exportCtx(t), logsRequest("checkout", "after the broker")); err != nil {
 		t.Fatalf("gRPC export once kafka is up: %v", err)
 	}
-	if got := h.metricsText(); !containsLine(got, `driftlock_ingest_requests_total{outcome="unavailable",signal="logs",transport="http"} 3`) {
+	got := h.metricsText()
+	if !containsLine(got, `driftlock_ingest_requests_total{outcome="unavailable",signal="logs",transport="http"} 3`) {
 		t.Errorf("metrics do not count the 3 unavailable HTTP requests:\n%s", got)
+	}
+	// Every answered request is timed, whatever its outcome: 3 + 1 of each transport.
+	for _, line := range []string{
+		`driftlock_ingest_request_duration_seconds_count{signal="logs",transport="http"} 4`,
+		`driftlock_ingest_request_duration_seconds_count{signal="logs",transport="grpc"} 4`,
+	} {
+		if !containsLine(got, line) {
+			t.Errorf("metrics lack %s:\n%s", line, got)
+		}
 	}
 }
 
