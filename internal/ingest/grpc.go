@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip compressor OTLP clients use
 	"google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 	protobuf "google.golang.org/protobuf/proto"
@@ -37,9 +38,12 @@ const (
 // newGRPCServer serves the three OTLP collector services. Requests reach the
 // handlers undecoded (RawRequest) and are decoded by the same code as
 // OTLP/HTTP bodies, so that a bad payload is answered INVALID_ARGUMENT with
-// the decoder's message rather than grpc-go's INTERNAL.
-func newGRPCServer(s *Service, maxRequestBytes int) *grpc.Server {
-	srv := grpc.NewServer(GRPCServerOptions(maxRequestBytes)...)
+// the decoder's message rather than grpc-go's INTERNAL. A connection
+// without an RPC for idle is closed (GOAWAY), so idle clients do not hold
+// connections for ever.
+func newGRPCServer(s *Service, maxRequestBytes int, idle time.Duration) *grpc.Server {
+	opts := append(GRPCServerOptions(maxRequestBytes), grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: idle}))
+	srv := grpc.NewServer(opts...)
 	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)
 	srv.RegisterService(serviceDesc(s, metricsSignal, colmetricspb.MetricsService_ServiceDesc), s)
 	srv.RegisterService(serviceDesc(s, tracesSignal, coltracepb.TraceService_ServiceDesc), s)

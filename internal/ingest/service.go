@@ -54,7 +54,8 @@ type options struct {
 	adminTimeouts admin.Timeouts
 }
 
-// WithHTTPTimeouts sets the timeouts of the OTLP/HTTP server. Default
+// WithHTTPTimeouts sets the timeouts of the OTLP/HTTP server (its idle
+// timeout also closes OTLP/gRPC connections without an RPC). Default
 // admin.DefaultTimeouts, with the write timeout at least the Kafka write
 // timeout plus 30 s.
 func WithHTTPTimeouts(t admin.Timeouts) Option { return func(o *options) { o.httpTimeouts = t } }
@@ -91,7 +92,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 		s.httpLn.Close()
 		return nil, fmt.Errorf("ingest.admin_endpoint: %w", err)
 	}
-	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes)
+	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes, o.httpTimeouts.Idle)
 	s.http = &http.Server{Handler: newHTTPHandler(s)}
 	o.httpTimeouts.Apply(s.http)
 	return s, nil

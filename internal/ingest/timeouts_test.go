@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/driftlock/driftlock/internal/admin"
 )
@@ -32,6 +36,40 @@ func TestIdleConnectionsClosed(t *testing.T) {
 		} {
 			expectClosed(t, addr, req, 3*time.Second)
 		}
+	}
+}
+
+// TestIdleGRPCConnectionClosed: an OTLP/gRPC connection without an RPC
+// for the idle timeout is closed by the server (the client's channel falls
+// back to idle), and the next export reconnects.
+func TestIdleGRPCConnectionClosed(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := admin.DefaultTimeouts()
+	short.Idle = 300 * time.Millisecond
+	h := runHarness(t, c.ListenAddrs(), nil, WithHTTPTimeouts(short))
+	h.cluster = c
+	h.waitReady()
+	conn, err := grpc.NewClient(h.svc.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cl := collogspb.NewLogsServiceClient(conn)
+	if _, err := cl.Export(exportCtx(t), logsRequest("checkout", "first")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for conn.GetState() != connectivity.Idle {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection still %v 5 s after its last RPC, idle timeout %v", conn.GetState(), short.Idle)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := cl.Export(exportCtx(t), logsRequest("checkout", "after the idle close")); err != nil {
+		t.Fatalf("export after the idle close: %v", err)
 	}
 }
 
