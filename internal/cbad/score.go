@@ -79,8 +79,9 @@ func (s *Stream) refresh() {
 }
 
 // eventScore is the novelty of one event given the stream's history, in
-// [0, 1]: for logs and spans the surprisal of its canonical line under the
-// long-memory line counts, for metrics the larger of its value's distance
+// [0, 1]: for logs and spans the larger of the surprisal of its canonical
+// line under the long-memory line counts and the rarity of its severity,
+// for metrics the larger of its value's distance
 // beyond the range of the latest values, its departure from the daily
 // cycle (Config.SeasonCycles) and the novelty of its recent context
 // (Config.ContextOrder). It notes which score was the largest.
@@ -114,9 +115,9 @@ func (s *Stream) eventScore(it *item) float64 {
 }
 
 // severityScore returns how rare the severity class c (WARN and above) is
-// in the stream, on the same scale as lineScore: the surprisal of the
-// class under the stream's counts of classes, relative to that of a class
-// never seen; 0 below WARN. Then it counts c. So the first ERROR lines of
+// in the stream, in [0, 1]: the surprisal of the class under the stream's
+// counts of classes, relative to that of a class never seen in its records
+// so far; 0 below WARN. Then it counts c. So the first ERROR lines of
 // a stream that has logged none score high however ordinary their text,
 // and a stream that always logs errors is not alarmed by one more.
 func (s *Stream) severityScore(c uint8) float64 {
