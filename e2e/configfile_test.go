@@ -53,6 +53,9 @@ func TestConfigFileDocumentsDefaults(t *testing.T) {
 	if len(got.Console.WebhookURLs) == 0 {
 		got.Console.WebhookURLs = nil // "webhook_urls: []" documents the empty default
 	}
+	if len(got.Ingest.Auth.Tokens) == 0 {
+		got.Ingest.Auth.Tokens = nil // so does "tokens: []"
+	}
 	if want := config.Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("%s loads to\n%+v\nwant the defaults\n%+v", path, got, want)
 	}

@@ -4,6 +4,9 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -83,7 +86,26 @@ type Ingest struct {
 	MaxAttributeDepth int `mapstructure:"max_attribute_depth"`
 	// WriteTimeoutMS bounds the wait for Kafka's acknowledgement of a request. Default 10000.
 	WriteTimeoutMS int `mapstructure:"write_timeout_ms"`
+	// Auth requires a bearer token on every OTLP request. Default off (no tokens).
+	Auth IngestAuth `mapstructure:"auth"`
 }
+
+// IngestAuth configures bearer-token authentication of OTLP clients. It is
+// on when at least one token is configured, in Tokens or in TokensFile.
+type IngestAuth struct {
+	// Tokens accepted, each "name:token" or "token" (named by the first 8
+	// hex digits of its SHA-256). Default none.
+	Tokens []string `mapstructure:"tokens"`
+	// TokensFile holds more tokens, one "name:token" or "token" per line;
+	// blank lines and lines starting with # are skipped. Default "" (none).
+	TokensFile string `mapstructure:"tokens_file"`
+	// ClientHeader records the name of the token a request came with as the
+	// driftlock-client header of each of its records. Default false.
+	ClientHeader bool `mapstructure:"client_header"`
+}
+
+// Enabled reports whether tokens are configured.
+func (a IngestAuth) Enabled() bool { return len(a.Tokens) > 0 || a.TokensFile != "" }
 
 // Detector configures a detector replica.
 type Detector struct {
@@ -273,7 +295,49 @@ func (i Ingest) Validate() error {
 	if i.MaxInflightBytes < i.MaxRequestBytes {
 		return invalid("ingest.max_inflight_bytes", i.MaxInflightBytes, "must be at least ingest.max_request_bytes")
 	}
+	return i.Auth.Validate()
+}
+
+// redacted stands for a secret in an error message: the position of the
+// entry, never its text.
+type redacted int
+
+func (r redacted) String() string { return fmt.Sprintf("<entry %d>", int(r)) }
+
+// Validate checks the ingest.auth section. Token entries are named by
+// their position, so that a message never shows a secret.
+func (a IngestAuth) Validate() error {
+	for i, entry := range a.Tokens {
+		if _, _, err := ParseToken(entry); err != nil {
+			return invalid("ingest.auth.tokens", redacted(i+1), err.Error())
+		}
+	}
+	if a.ClientHeader && !a.Enabled() {
+		return invalid("ingest.auth.client_header", a.ClientHeader, "needs tokens in ingest.auth.tokens or ingest.auth.tokens_file")
+	}
 	return nil
+}
+
+// ParseToken splits a token entry, "name:token" or "token", into its name
+// and token. An entry without a name is named by the first 8 hex digits of
+// the token's SHA-256. The error says what a valid entry is.
+func ParseToken(entry string) (name, token string, err error) {
+	entry = strings.TrimSpace(entry)
+	name, token, named := strings.Cut(entry, ":")
+	if !named {
+		name, token = "", entry
+	}
+	switch {
+	case token == "" || strings.ContainsAny(token, " \t"):
+		return "", "", errors.New(`must be "name:token" or "token", the token not empty and without spaces`)
+	case named && (name == "" || strings.ContainsAny(name, " \t")):
+		return "", "", errors.New(`must be "name:token" or "token", the name not empty and without spaces`)
+	}
+	if !named {
+		sum := sha256.Sum256([]byte(token))
+		name = hex.EncodeToString(sum[:4])
+	}
+	return name, token, nil
 }
 
 // defaultDetector is the detector section's defaults: the scoring core's

@@ -109,6 +109,11 @@ func TestLoadErrors(t *testing.T) {
 		{"compressor", "detector:\n  compressor: xz\n", `invalid value "xz" for detector.compressor: must be one of zstd, gzip, lz4`},
 		{"bool", "kafka:\n  tls_enabled: maybe\n", `invalid value "maybe" for kafka.tls_enabled: must be true or false`},
 		{"legacy enabled", "processors:\n  driftlock_cbad:\n    kafka:\n      enabled: sometimes\n", "invalid value sometimes for processors.driftlock_cbad.kafka.enabled: must be true or false"},
+		{"auth token empty", "ingest:\n  auth:\n    tokens: [\"ci:\"]\n", `invalid value <entry 1> for ingest.auth.tokens: must be "name:token" or "token", the token not empty and without spaces`},
+		{"auth token spaces", "ingest:\n  auth:\n    tokens: [good, \"a b\"]\n", `invalid value <entry 2> for ingest.auth.tokens: must be "name:token" or "token", the token not empty and without spaces`},
+		{"auth name empty", "ingest:\n  auth:\n    tokens: [\":s3cret\"]\n", `invalid value <entry 1> for ingest.auth.tokens: must be "name:token" or "token", the name not empty and without spaces`},
+		{"auth client header alone", "ingest:\n  auth:\n    client_header: true\n", "invalid value true for ingest.auth.client_header: needs tokens in ingest.auth.tokens or ingest.auth.tokens_file"},
+		{"auth client header type", "ingest:\n  auth:\n    client_header: yes please\n", `invalid value "yes please" for ingest.auth.client_header: must be true or false`},
 		{"legacy threshold", "processors:\n  driftlock_cbad:\n    threshold: 2\n", "invalid value 2 for detector.threshold: must be greater than 0 and less than 1"},
 	}
 	for _, tt := range tests {
@@ -129,13 +134,45 @@ func TestLoadMissingFile(t *testing.T) {
 
 func TestKeysCoverEveryField(t *testing.T) {
 	keys := Keys()
-	for _, want := range []string{"kafka.brokers", "kafka.sasl.mechanism", "detector.window_size", "console.http_endpoint", "ingest.admin_endpoint"} {
+	for _, want := range []string{"kafka.brokers", "kafka.sasl.mechanism", "detector.window_size", "console.http_endpoint", "ingest.admin_endpoint", "ingest.auth.tokens", "ingest.auth.tokens_file", "ingest.auth.client_header"} {
 		found := false
 		for _, k := range keys {
 			found = found || k == want
 		}
 		if !found {
 			t.Errorf("Keys() lacks %s", want)
+		}
+	}
+}
+
+func TestAuthDefaultsAndEnv(t *testing.T) {
+	cfg, err := Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.Ingest.Auth; a.Enabled() || a.ClientHeader || a.TokensFile != "" {
+		t.Fatalf("auth must be off by default: %+v", a)
+	}
+	t.Setenv("DRIFTLOCK_INGEST_AUTH_TOKENS", "ci:abc123,def456")
+	t.Setenv("DRIFTLOCK_INGEST_AUTH_CLIENT_HEADER", "true")
+	if cfg, err = Load("", nil); err != nil {
+		t.Fatal(err)
+	}
+	if a := cfg.Ingest.Auth; !a.Enabled() || !a.ClientHeader || len(a.Tokens) != 2 || a.Tokens[1] != "def456" {
+		t.Fatalf("auth from the environment: %+v", a)
+	}
+}
+
+func TestParseToken(t *testing.T) {
+	for _, tt := range []struct{ entry, name, token string }{
+		{"ci:abc", "ci", "abc"},
+		{"  ci:abc  ", "ci", "abc"},
+		{"ci:a:b", "ci", "a:b"},
+		{"abc", "ba7816bf", "abc"}, // sha256("abc") starts ba7816bf
+	} {
+		name, token, err := ParseToken(tt.entry)
+		if err != nil || name != tt.name || token != tt.token {
+			t.Errorf("ParseToken(%q) = %q, %q, %v; want %q, %q", tt.entry, name, token, err, tt.name, tt.token)
 		}
 	}
 }

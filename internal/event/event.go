@@ -28,7 +28,10 @@ const (
 	HeaderSource      = "driftlock-source"
 	HeaderServiceName = "service.name"
 	HeaderContentType = "content-type"
-	ContentTypeJSON   = "application/json"
+	// HeaderClient names the client (its token's name) that sent the
+	// event; written only when ingest.auth.client_header is on.
+	HeaderClient    = "driftlock-client"
+	ContentTypeJSON = "application/json"
 )
 
 // UnknownService is the service name used when a resource has no service.name,

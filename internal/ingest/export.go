@@ -102,12 +102,19 @@ func decodeConvert[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], b
 	return recs, rejs, nil
 }
 
-// export produces the records of a request and waits for Kafka. A non-nil
+// export produces the records of a request of client (the name of its
+// token, recorded on each record when ingest.auth.client_header is on)
+// and waits for Kafka. A non-nil
 // error is errOverloaded or errUnavailable (wrapped): the client retries.
 // The records' memory goes back to the converter: the producer has copied
 // them into its batches by the time produce returns.
-func export[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], transport string, recs []otlpconv.Record, rejs []otlpconv.Rejection) (result, error) {
+func export[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], transport, client string, recs []otlpconv.Record, rejs []otlpconv.Rejection) (result, error) {
 	defer s.conv.Recycle(recs)
+	if s.cfg.Auth.ClientHeader {
+		for i := range recs {
+			recs[i].Client = client
+		}
+	}
 	n := len(recs) + len(rejs)
 	s.m.received.WithLabelValues(sig.name, transport).Add(float64(n))
 	s.m.batchRecords.Observe(float64(n))

@@ -93,11 +93,15 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // Export method served by exportGRPC.
 func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], gen grpc.ServiceDesc) *grpc.ServiceDesc {
 	handler := func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+		client, err := s.authGRPC(ctx, sig.name)
+		if err != nil {
+			return nil, err
+		}
 		var raw RawRequest
 		if err := dec(&raw); err != nil {
 			return nil, err
 		}
-		return exportGRPC(ctx, s, sig, raw.buf)
+		return exportGRPC(ctx, s, sig, raw.buf, client)
 	}
 	return &grpc.ServiceDesc{
 		ServiceName: gen.ServiceName,
@@ -108,8 +112,8 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 }
 
 // exportGRPC converts the request in body, hands body back to grpc-go's
-// pool (no record points into it) and produces the records.
-func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body mem.Buffer) (Resp, error) {
+// pool (no record points into it) and produces the records of client.
+func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body mem.Buffer, client string) (Resp, error) {
 	began := time.Now()
 	defer func() { s.m.duration.WithLabelValues(sig.name, transportGRPC).Observe(time.Since(began).Seconds()) }()
 	var zero Resp
@@ -125,7 +129,7 @@ func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig
 		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcomeBadRequest).Inc()
 		return zero, status.Error(codes.InvalidArgument, err.Error())
 	}
-	res, err := export(ctx, s, sig, transportGRPC, recs, rejs)
+	res, err := export(ctx, s, sig, transportGRPC, client, recs, rejs)
 	if err != nil {
 		outcome, st := grpcStatus(err)
 		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()

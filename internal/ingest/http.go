@@ -58,6 +58,10 @@ func httpExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp]) http
 }
 
 func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w http.ResponseWriter, r *http.Request) string {
+	client, ok := s.authHTTP(w, r)
+	if !ok {
+		return outcomeUnauthenticated
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeStatus(w, false, http.StatusMethodNotAllowed, codes.Unimplemented, "only POST is allowed")
@@ -82,7 +86,7 @@ func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w h
 		writeStatus(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, err.Error())
 		return outcomeBadRequest
 	}
-	res, err := export(r.Context(), s, sig, transportHTTP, recs, rejs)
+	res, err := export(r.Context(), s, sig, transportHTTP, client, recs, rejs)
 	if err != nil {
 		return writeRetryable(w, isJSON, err)
 	}

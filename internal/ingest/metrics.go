@@ -15,6 +15,7 @@ type metrics struct {
 	kafkaErrors   prometheus.Counter
 	inflightBytes prometheus.Gauge
 	batchRecords  prometheus.Histogram
+	authFailures  *prometheus.CounterVec
 
 	kafkaBatchRecords prometheus.Histogram
 }
@@ -60,6 +61,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Records per export request.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
 		}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_auth_failures_total",
+			Help: "Export requests refused for their bearer token, by transport and reason (missing, invalid).",
+		}, []string{"transport", "reason"}),
 		kafkaBatchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "driftlock_ingest_kafka_batch_records",
 			Help:    "Records per record batch produced to Kafka.",
@@ -67,18 +72,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
-		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords)
+		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures)
 	return m
 }
 
 // Request outcomes of driftlock_ingest_requests_total.
 const (
-	outcomeSuccess        = "success"
-	outcomePartial        = "partial_success"
-	outcomeBadRequest     = "bad_request"
-	outcomeTooLarge       = "too_large"
-	outcomeUnsupported    = "unsupported_media_type"
-	outcomeOverloaded     = "overloaded"
-	outcomeUnavailable    = "unavailable"
-	outcomeMethodNotAllow = "method_not_allowed"
+	outcomeSuccess         = "success"
+	outcomePartial         = "partial_success"
+	outcomeBadRequest      = "bad_request"
+	outcomeTooLarge        = "too_large"
+	outcomeUnsupported     = "unsupported_media_type"
+	outcomeOverloaded      = "overloaded"
+	outcomeUnavailable     = "unavailable"
+	outcomeMethodNotAllow  = "method_not_allowed"
+	outcomeUnauthenticated = "unauthenticated"
 )

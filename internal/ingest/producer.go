@@ -301,7 +301,7 @@ func recordSize(r *otlpconv.Record) int {
 
 func sizeWithHeaders(key, value int, h *headerValues) int {
 	n := 4 + 1 + 1 + 8 + 4 + key + 4 + value + 1
-	for i := range h {
+	for i := range h.count() {
 		n += 2 + len(headerKeys[i]) + 2 + len(h[i])
 	}
 	return n

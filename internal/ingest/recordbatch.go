@@ -29,6 +29,7 @@ const (
 	offRecordCount = 4 + 57
 	recordsStart   = 4 + 61
 	recordHeaders  = 4 // headers on every record
+	maxHeaders     = 5 // and the client's name when it is recorded
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -61,14 +62,23 @@ func (b *recordBatch) reset() {
 // size is the bytes of the batch so far, size prefix included.
 func (b *recordBatch) size() int { return len(b.buf) }
 
-// headerValues are the four header values of a record, in the order of
-// the contract: event type, source, service name, content type.
-type headerValues [recordHeaders]string
+// headerValues are the header values of a record, in the order of the
+// contract: event type, source, service name, content type; then the
+// client's name, a header written only when it is not empty.
+type headerValues [maxHeaders]string
 
-var headerKeys = headerValues{event.HeaderEventType, event.HeaderSource, event.HeaderServiceName, event.HeaderContentType}
+var headerKeys = headerValues{event.HeaderEventType, event.HeaderSource, event.HeaderServiceName, event.HeaderContentType, event.HeaderClient}
 
 func recordHeaderValues(r *otlpconv.Record) headerValues {
-	return headerValues{string(r.Type), r.Source, r.Service, event.ContentTypeJSON}
+	return headerValues{string(r.Type), r.Source, r.Service, event.ContentTypeJSON, r.Client}
+}
+
+// count is the number of headers written: the client's only when set.
+func (h *headerValues) count() int {
+	if h[recordHeaders] == "" {
+		return recordHeaders
+	}
+	return maxHeaders
 }
 
 // recordShape is the encoded key and headers of a record: the same for
@@ -83,7 +93,7 @@ type recordShape struct {
 // matches reports whether r has the shape's key and header values.
 func (s *recordShape) matches(r *otlpconv.Record) bool {
 	return s.enc != nil && r.Key == s.key && string(r.Type) == s.headers[0] &&
-		r.Source == s.headers[1] && r.Service == s.headers[2]
+		r.Source == s.headers[1] && r.Service == s.headers[2] && r.Client == s.headers[recordHeaders]
 }
 
 // set encodes key and h into the shape, reusing its buffer.
@@ -92,8 +102,9 @@ func (s *recordShape) set(key string, h *headerValues) {
 	enc := binary.AppendVarint(s.enc[:0], int64(len(key)))
 	enc = append(enc, key...)
 	s.keyEnd = len(enc)
-	enc = binary.AppendVarint(enc, recordHeaders)
-	for i := range h {
+	n := h.count()
+	enc = binary.AppendVarint(enc, int64(n))
+	for i := range n {
 		enc = binary.AppendVarint(enc, int64(len(headerKeys[i])))
 		enc = append(enc, headerKeys[i]...)
 		enc = binary.AppendVarint(enc, int64(len(h[i])))
@@ -254,11 +265,12 @@ func (r *decodedRecord) read(body []byte) bool {
 		return false
 	}
 	n, k := binary.Varint(body)
-	if k <= 0 || n != recordHeaders {
+	if k <= 0 || (n != recordHeaders && n != maxHeaders) {
 		return false
 	}
 	body = body[k:]
-	for j := range r.headers {
+	r.headers[recordHeaders] = ""
+	for j := range int(n) {
 		var hk, hv []byte
 		if hk, body, ok = varBytes(body); !ok || string(hk) != headerKeys[j] {
 			return false

@@ -33,6 +33,8 @@ type Service struct {
 	log   *slog.Logger
 	m     *metrics
 	ready atomic.Bool
+	// auth checks bearer tokens; nil when ingest.auth has none.
+	auth *authenticator
 
 	grpcLn net.Listener
 	httpLn net.Listener
@@ -75,9 +77,18 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	for _, opt := range opts {
 		opt(&o)
 	}
+	auth, err := newAuthenticator(cfg.Ingest.Auth)
+	if err != nil {
+		return nil, err
+	}
 	reg := admin.NewRegistry()
-	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg)}
-	var err error
+	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg), auth: auth}
+	if auth != nil {
+		for _, tr := range []string{transportGRPC, transportHTTP} {
+			s.m.authFailures.WithLabelValues(tr, authMissing)
+			s.m.authFailures.WithLabelValues(tr, authInvalid)
+		}
+	}
 	if s.grpcLn, err = net.Listen("tcp", cfg.Ingest.GRPCEndpoint); err != nil {
 		return nil, fmt.Errorf("listen ingest.grpc_endpoint %s: %w", cfg.Ingest.GRPCEndpoint, err)
 	}

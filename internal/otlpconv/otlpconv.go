@@ -59,6 +59,8 @@ type Record struct {
 	Type    event.Type
 	Service string
 	Source  string
+	// Client, when set, is written as the driftlock-client header.
+	Client string
 
 	out *output // on the first record of a call: what Recycle takes back
 }
