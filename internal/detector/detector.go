@@ -70,8 +70,10 @@ type Service struct {
 	reg       *prometheus.Registry
 	metrics   *metrics
 	admin     *admin.Server
-	anomalies *kafka.Writer
-	dead      *kafka.Writer
+	anomalies writeCloser // anomaly-events
+	dead      writeCloser // the dead-letter topic; nil when none is set
+	// commits commits offsets for a generation; (*kafka.Generation).CommitOffsets.
+	commits   func(gen *kafka.Generation, offsets map[string]map[int]int64) error
 	records   recordBuilder
 	scoring   cbad.Config
 	newScorer scorerFactory
@@ -80,9 +82,6 @@ type Service struct {
 	mu   sync.Mutex
 	kept map[int]*partitionState // states carried from one generation to the next
 
-	hard      context.Context // ends only on a simulated crash
-	hardStop  context.CancelFunc
-	crashed   atomic.Bool
 	runCalled atomic.Bool
 }
 
@@ -117,7 +116,8 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 		cfg: cfg, bus: bus, log: log, reg: admin.NewRegistry(),
 		records: newRecordBuilder(cfg.Detector, "dev", time.Now),
 		scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer, timing: defaultTiming,
-		kept: make(map[int]*partitionState),
+		kept:    make(map[int]*partitionState),
+		commits: (*kafka.Generation).CommitOffsets,
 	}
 	for _, o := range opts {
 		o(s)
@@ -126,15 +126,18 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 		return nil, fmt.Errorf("detector scoring settings: %w", err)
 	}
 	s.metrics = newMetrics(s.reg)
-	s.hard, s.hardStop = context.WithCancel(context.Background())
-	var err error
-	if s.anomalies, err = bus.NewWriter(cfg.Kafka.AnomaliesTopic, kafkabus.WriterOptions{}); err != nil {
+	anomalies, err := bus.NewWriter(cfg.Kafka.AnomaliesTopic, kafkabus.WriterOptions{})
+	if err != nil {
 		return nil, err
 	}
+	s.anomalies = anomalies
 	if cfg.Kafka.DeadLetterTopic != "" {
-		if s.dead, err = bus.NewWriter(cfg.Kafka.DeadLetterTopic, kafkabus.WriterOptions{}); err != nil {
+		dead, err := bus.NewWriter(cfg.Kafka.DeadLetterTopic, kafkabus.WriterOptions{})
+		if err != nil {
+			s.closeWriters()
 			return nil, err
 		}
+		s.dead = dead
 	}
 	mux := http.NewServeMux()
 	admin.Handle(mux, s.reg, func(ctx context.Context) error { return bus.Ping(ctx, cfg.Kafka.EventsTopic) })
@@ -163,7 +166,6 @@ func (s *Service) Run(ctx context.Context) error {
 		stopAdmin()
 		<-adminDone
 		s.closeWriters()
-		s.hardStop()
 	}()
 
 	topics := []string{s.cfg.Kafka.EventsTopic, s.cfg.Kafka.AnomaliesTopic}
@@ -258,13 +260,5 @@ func (s *Service) Close() error {
 	cancel()
 	err := s.admin.Run(ctx)
 	s.closeWriters()
-	s.hardStop()
 	return err
-}
-
-// halt simulates a crash: partitions stop without publishing what is
-// queued or committing. The caller then cancels Run's context.
-func (s *Service) halt() {
-	s.crashed.Store(true)
-	s.hardStop()
 }

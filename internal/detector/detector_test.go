@@ -101,7 +101,12 @@ func runRebalance(t *testing.T, brokers []string) []kafka.Message {
 // replay and must publish neither one's anomalies again.
 func runCrashes(t *testing.T, brokers []string) []kafka.Message {
 	cfg := testConfig(brokers, "anomalies-crash", "group-crash")
-	a := startReplica(t, cfg, func(s *Service) { s.newScorer = slowScorer(8 * time.Millisecond) })
+	// A crashed replica's publishers wait out the drain with nothing
+	// acknowledged; keep that short.
+	a := startReplica(t, cfg, func(s *Service) {
+		s.newScorer = slowScorer(8 * time.Millisecond)
+		s.timing.drain = 500 * time.Millisecond
+	})
 	waitAnomalies(t, brokers, cfg.Kafka.AnomaliesTopic, func(as []anomaly.Anomaly) bool {
 		committed, err := committedOffsets(brokers, cfg.Detector.GroupID, eventsTopic)
 		if err != nil {
@@ -119,6 +124,7 @@ func runCrashes(t *testing.T, brokers []string) []kafka.Message {
 	b := startReplica(t, cfg, func(s *Service) {
 		s.newScorer = slowScorer(4 * time.Millisecond)
 		s.timing.commitInterval = time.Hour
+		s.timing.drain = 500 * time.Millisecond
 	})
 	waitPublished(t, b, 1)
 	b.crash(t)

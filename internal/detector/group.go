@@ -85,17 +85,13 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 		return
 	}
 	r.skip = skip
-	pctx, stopPub := context.WithCancel(s.hard)
+	// The publisher outlives ctx: it drains the queue after the generation
+	// ended, for at most timing.drain.
+	pctx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	go r.pub.run(pctx)
 	if err := r.loop(ctx); err != nil {
 		s.log.Error("partition stopped", "partition", r.st.partition, "error", err)
-	}
-	if s.crashed.Load() {
-		stopPub()
-		<-r.pub.done
-		s.keepOrDrop(r, -1, false)
-		return
 	}
 	close(r.pub.in)
 	drain := time.AfterFunc(s.timing.drain, stopPub)
@@ -156,15 +152,12 @@ func (g *generation) commitLoop(ctx context.Context) {
 func (g *generation) commit(r *runner) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.s.crashed.Load() {
-		return r.committed
-	}
 	off, _ := r.track.committable()
 	if off <= r.committed {
 		return r.committed
 	}
 	topic := g.s.cfg.Kafka.EventsTopic
-	if err := g.gen.CommitOffsets(map[string]map[int]int64{topic: {r.st.partition: off}}); err != nil {
+	if err := g.s.commits(g.gen, map[string]map[int]int64{topic: {r.st.partition: off}}); err != nil {
 		g.s.metrics.commitErrors.Inc()
 		g.s.log.Warn("commit failed", "partition", r.st.partition, "offset", off, "error", err)
 		return r.committed

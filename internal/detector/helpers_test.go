@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,8 +72,46 @@ func quietLog() *slog.Logger {
 type replica struct {
 	svc    *Service
 	bus    *kafkabus.Bus
+	faults *faults
 	cancel context.CancelFunc
 	done   chan error
+}
+
+var errCutOff = errors.New("replica cut off")
+
+// faults sits between a replica and Kafka at its edges, so that a test can
+// cut it off as a crash would: once down, nothing it writes is
+// acknowledged (a write waits until the writer gives it up, unwritten) and
+// every offset commit fails.
+type faults struct{ down atomic.Bool }
+
+// wrap puts f between s and its writers and committer.
+func (f *faults) wrap(s *Service) {
+	s.anomalies = faultyWriter{s.anomalies, f}
+	if s.dead != nil {
+		s.dead = faultyWriter{s.dead, f}
+	}
+	commits := s.commits
+	s.commits = func(gen *kafka.Generation, offsets map[string]map[int]int64) error {
+		if f.down.Load() {
+			return errCutOff
+		}
+		return commits(gen, offsets)
+	}
+}
+
+// faultyWriter stops acknowledging once its faults are down.
+type faultyWriter struct {
+	writeCloser
+	f *faults
+}
+
+func (w faultyWriter) WriteMessages(ctx context.Context, msgs ...kafka.Message) error {
+	if w.f.down.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return w.writeCloser.WriteMessages(ctx, msgs...)
 }
 
 // startReplica runs a detector; tune adjusts it before Run.
@@ -87,11 +126,13 @@ func startReplica(t testing.TB, cfg config.Config, tune func(*Service)) *replica
 		t.Fatal(err)
 	}
 	svc.timing = testTiming
+	f := &faults{}
+	f.wrap(svc)
 	if tune != nil {
 		tune(svc)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{svc: svc, bus: bus, cancel: cancel, done: make(chan error, 1)}
+	r := &replica{svc: svc, bus: bus, faults: f, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- svc.Run(ctx) }()
 	return r
 }
@@ -111,10 +152,12 @@ func (r *replica) stop(t testing.TB) {
 	r.bus.Close()
 }
 
-// crash stops the replica as a crash would: no drain, no final commit.
+// crash stops the replica as a crash would: nothing queued is published
+// and nothing more is committed. Only the writes and commits in flight when
+// it is cut off may still complete.
 func (r *replica) crash(t testing.TB) {
 	t.Helper()
-	r.svc.halt()
+	r.faults.down.Store(true)
 	r.stop(t)
 }
 

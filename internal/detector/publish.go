@@ -67,6 +67,12 @@ type messageWriter interface {
 	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
 }
 
+// writeCloser is the part of *kafka.Writer the Service uses.
+type writeCloser interface {
+	messageWriter
+	Close() error
+}
+
 // outgoing is a record derived from an input record, bound for the
 // anomalies topic or (dead) for the dead-letter topic.
 type outgoing struct {
