@@ -88,7 +88,30 @@ type Ingest struct {
 	WriteTimeoutMS int `mapstructure:"write_timeout_ms"`
 	// Auth requires a bearer token on every OTLP request. Default off (no tokens).
 	Auth IngestAuth `mapstructure:"auth"`
+	// TLS serves OTLP/gRPC and OTLP/HTTP over TLS. Default off (no certificate).
+	TLS ServerTLS `mapstructure:"tls"`
 }
+
+// ServerTLS configures TLS on the OTLP endpoints, the same for gRPC and
+// HTTP. It is on when CertFile and KeyFile are set; the files are read
+// again when they change, without a restart.
+type ServerTLS struct {
+	// CertFile is the server's certificate chain (PEM). Default "" (no TLS).
+	CertFile string `mapstructure:"cert_file"`
+	// KeyFile is the certificate's private key (PEM). Default "".
+	KeyFile string `mapstructure:"key_file"`
+	// ClientCAFile, when set, turns on mutual TLS: every client must present
+	// a certificate signed by one of these CAs (PEM). Default "".
+	ClientCAFile string `mapstructure:"client_ca_file"`
+	// MinVersion is the lowest TLS version accepted: "1.2" or "1.3". Default "1.2".
+	MinVersion string `mapstructure:"min_version"`
+	// Admin serves the admin endpoint over TLS too, with the same certificate
+	// (client certificates are not asked for there). Default false.
+	Admin bool `mapstructure:"admin"`
+}
+
+// Enabled reports whether a certificate is configured.
+func (t ServerTLS) Enabled() bool { return t.CertFile != "" }
 
 // IngestAuth configures bearer-token authentication of OTLP clients. It is
 // on when at least one token is configured, in Tokens or in TokensFile.
@@ -186,6 +209,7 @@ func Default() Config {
 			MaxAttributes:     128,
 			MaxAttributeDepth: 8,
 			WriteTimeoutMS:    10_000,
+			TLS:               ServerTLS{MinVersion: "1.2"},
 		},
 		Detector: defaultDetector(),
 		Console: Console{
@@ -295,7 +319,28 @@ func (i Ingest) Validate() error {
 	if i.MaxInflightBytes < i.MaxRequestBytes {
 		return invalid("ingest.max_inflight_bytes", i.MaxInflightBytes, "must be at least ingest.max_request_bytes")
 	}
+	if err := i.TLS.Validate(); err != nil {
+		return err
+	}
 	return i.Auth.Validate()
+}
+
+// Validate checks the ingest.tls section.
+func (t ServerTLS) Validate() error {
+	if err := oneOf("ingest.tls.min_version", t.MinVersion, "1.2", "1.3"); err != nil {
+		return err
+	}
+	switch {
+	case t.CertFile == "" && t.KeyFile != "":
+		return invalid("ingest.tls.key_file", t.KeyFile, "needs ingest.tls.cert_file")
+	case t.CertFile != "" && t.KeyFile == "":
+		return invalid("ingest.tls.cert_file", t.CertFile, "needs ingest.tls.key_file")
+	case t.ClientCAFile != "" && !t.Enabled():
+		return invalid("ingest.tls.client_ca_file", t.ClientCAFile, "needs ingest.tls.cert_file and ingest.tls.key_file")
+	case t.Admin && !t.Enabled():
+		return invalid("ingest.tls.admin", t.Admin, "needs ingest.tls.cert_file and ingest.tls.key_file")
+	}
+	return nil
 }
 
 // redacted stands for a secret in an error message: the position of the

@@ -114,6 +114,11 @@ func TestLoadErrors(t *testing.T) {
 		{"auth name empty", "ingest:\n  auth:\n    tokens: [\":s3cret\"]\n", `invalid value <entry 1> for ingest.auth.tokens: must be "name:token" or "token", the name not empty and without spaces`},
 		{"auth client header alone", "ingest:\n  auth:\n    client_header: true\n", "invalid value true for ingest.auth.client_header: needs tokens in ingest.auth.tokens or ingest.auth.tokens_file"},
 		{"auth client header type", "ingest:\n  auth:\n    client_header: yes please\n", `invalid value "yes please" for ingest.auth.client_header: must be true or false`},
+		{"tls version", "ingest:\n  tls:\n    min_version: \"1.1\"\n", `invalid value "1.1" for ingest.tls.min_version: must be one of 1.2, 1.3`},
+		{"tls cert alone", "ingest:\n  tls:\n    cert_file: /c.pem\n", `invalid value "/c.pem" for ingest.tls.cert_file: needs ingest.tls.key_file`},
+		{"tls key alone", "ingest:\n  tls:\n    key_file: /k.pem\n", `invalid value "/k.pem" for ingest.tls.key_file: needs ingest.tls.cert_file`},
+		{"tls client ca alone", "ingest:\n  tls:\n    client_ca_file: /ca.pem\n", `invalid value "/ca.pem" for ingest.tls.client_ca_file: needs ingest.tls.cert_file and ingest.tls.key_file`},
+		{"tls admin alone", "ingest:\n  tls:\n    admin: true\n", "invalid value true for ingest.tls.admin: needs ingest.tls.cert_file and ingest.tls.key_file"},
 		{"legacy threshold", "processors:\n  driftlock_cbad:\n    threshold: 2\n", "invalid value 2 for detector.threshold: must be greater than 0 and less than 1"},
 	}
 	for _, tt := range tests {
@@ -134,7 +139,7 @@ func TestLoadMissingFile(t *testing.T) {
 
 func TestKeysCoverEveryField(t *testing.T) {
 	keys := Keys()
-	for _, want := range []string{"kafka.brokers", "kafka.sasl.mechanism", "detector.window_size", "console.http_endpoint", "ingest.admin_endpoint", "ingest.auth.tokens", "ingest.auth.tokens_file", "ingest.auth.client_header"} {
+	for _, want := range []string{"kafka.brokers", "kafka.sasl.mechanism", "detector.window_size", "console.http_endpoint", "ingest.admin_endpoint", "ingest.auth.tokens", "ingest.auth.tokens_file", "ingest.auth.client_header", "ingest.tls.cert_file", "ingest.tls.min_version"} {
 		found := false
 		for _, k := range keys {
 			found = found || k == want
@@ -174,5 +179,18 @@ func TestParseToken(t *testing.T) {
 		if err != nil || name != tt.name || token != tt.token {
 			t.Errorf("ParseToken(%q) = %q, %q, %v; want %q, %q", tt.entry, name, token, err, tt.name, tt.token)
 		}
+	}
+}
+
+func TestTLSMinVersionForms(t *testing.T) {
+	for _, body := range []string{"ingest:\n  tls:\n    min_version: 1.3\n", "ingest:\n  tls:\n    min_version: \"1.3\"\n"} {
+		cfg, err := Load(writeFile(t, body), nil)
+		if err != nil || cfg.Ingest.TLS.MinVersion != "1.3" {
+			t.Errorf("%q: %v, %q", body, err, cfg.Ingest.TLS.MinVersion)
+		}
+	}
+	cfg, err := Load("", nil)
+	if err != nil || cfg.Ingest.TLS.MinVersion != "1.2" || cfg.Ingest.TLS.Enabled() {
+		t.Errorf("TLS defaults: %v, %+v", err, cfg.Ingest.TLS)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip compressor OTLP clients use
 	"google.golang.org/grpc/encoding/proto"
@@ -43,6 +44,9 @@ const (
 // connections for ever.
 func newGRPCServer(s *Service, maxRequestBytes int, idle time.Duration) *grpc.Server {
 	opts := append(GRPCServerOptions(maxRequestBytes), grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: idle}))
+	if s.tls != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.serverConfig([]string{"h2"}, true))))
+	}
 	srv := grpc.NewServer(opts...)
 	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)
 	srv.RegisterService(serviceDesc(s, metricsSignal, colmetricspb.MetricsService_ServiceDesc), s)

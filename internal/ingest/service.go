@@ -35,6 +35,8 @@ type Service struct {
 	ready atomic.Bool
 	// auth checks bearer tokens; nil when ingest.auth has none.
 	auth *authenticator
+	// tls holds the certificate of both OTLP servers; nil without TLS.
+	tls *tlsFiles
 
 	grpcLn net.Listener
 	httpLn net.Listener
@@ -81,8 +83,14 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
+	var files *tlsFiles
+	if cfg.Ingest.TLS.Enabled() {
+		if files, err = newTLSFiles(cfg.Ingest.TLS, log); err != nil {
+			return nil, err
+		}
+	}
 	reg := admin.NewRegistry()
-	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg), auth: auth}
+	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg), auth: auth, tls: files}
 	if auth != nil {
 		for _, tr := range []string{transportGRPC, transportHTTP} {
 			s.m.authFailures.WithLabelValues(tr, authMissing)
@@ -106,6 +114,12 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes, o.httpTimeouts.Idle)
 	s.http = &http.Server{Handler: newHTTPHandler(s)}
 	o.httpTimeouts.Apply(s.http)
+	if files != nil {
+		s.http.TLSConfig = files.serverConfig([]string{"h2", "http/1.1"}, true)
+		if cfg.Ingest.TLS.Admin {
+			s.admin.UseTLS(files.serverConfig([]string{"h2", "http/1.1"}, false))
+		}
+	}
 	return s, nil
 }
 
@@ -161,7 +175,13 @@ var errNotReady = fmt.Errorf("%w: kafka not reachable yet (events topic not ensu
 func (s *Service) listen() chan error {
 	errc := make(chan error, 2)
 	go func() { errc <- s.grpc.Serve(s.grpcLn) }()
-	go func() { errc <- s.http.Serve(s.httpLn) }()
+	go func() {
+		if s.tls != nil {
+			errc <- s.http.ServeTLS(s.httpLn, "", "")
+			return
+		}
+		errc <- s.http.Serve(s.httpLn)
+	}()
 	return errc
 }
 
