@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/metadata"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
@@ -222,16 +223,45 @@ func (b *Bus) probe(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// PartitionCount returns the number of partitions of topic.
+// PartitionCount returns the number of partitions of topic, asked of the
+// configured brokers in turn over a new connection (bounded by 10 s when
+// ctx has no deadline). kafka-go's cached metadata would miss partitions
+// added at runtime for up to its TTL.
 func (b *Bus) PartitionCount(ctx context.Context, topic string) (int, error) {
-	resp, err := b.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	var errs []error
+	for _, addr := range b.cfg.Brokers {
+		n, err := b.partitionCount(ctx, addr, topic)
+		if err == nil {
+			return n, nil
+		}
+		errs = append(errs, err)
+	}
+	return 0, errors.Join(errs...)
+}
+
+func (b *Bus) partitionCount(ctx context.Context, addr, topic string) (int, error) {
+	pc, err := b.DialBroker(ctx, addr)
+	if err != nil {
+		return 0, err
+	}
+	defer pc.Close()
+	deadline, _ := ctx.Deadline()
+	if err := pc.SetDeadline(deadline); err != nil {
+		return 0, err
+	}
+	msg, err := pc.RoundTrip(&metadata.Request{TopicNames: []string{topic}})
 	if err != nil {
 		return 0, fmt.Errorf("kafka metadata: %w", err)
 	}
-	for _, t := range resp.Topics {
+	for _, t := range msg.(*metadata.Response).Topics {
 		if t.Name == topic {
-			if t.Error != nil {
-				return 0, fmt.Errorf("topic %s: %w", topic, t.Error)
+			if t.ErrorCode != 0 {
+				return 0, fmt.Errorf("topic %s: %w", topic, kafka.Error(t.ErrorCode))
 			}
 			return len(t.Partitions), nil
 		}

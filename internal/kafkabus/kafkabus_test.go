@@ -133,3 +133,35 @@ func waitPing(t *testing.T, bus *Bus, up bool, within time.Duration) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestPartitionCountSeesAddedPartitions: partitions added at runtime are
+// counted at once, while kafka-go's cached metadata still holds the old
+// count.
+func TestPartitionCountSeesAddedPartitions(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := config.Default().Kafka
+	cfg.Brokers = c.ListenAddrs()
+	bus, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if n, err := bus.PartitionCount(ctx, "a"); err != nil || n != 1 {
+		t.Fatalf("partitions = %d, %v; want 1", n, err)
+	}
+	resp, err := bus.Client().CreatePartitions(ctx, &kafka.CreatePartitionsRequest{
+		Topics: []kafka.TopicPartitionsConfig{{Name: "a", Count: 3}},
+	})
+	if err != nil || resp.Errors["a"] != nil {
+		t.Fatalf("add partitions: %v %v", err, resp)
+	}
+	if n, err := bus.PartitionCount(ctx, "a"); err != nil || n != 3 {
+		t.Fatalf("partitions after adding two = %d, %v; want 3", n, err)
+	}
+}
