@@ -86,15 +86,18 @@ type Service struct {
 }
 
 // timing holds the intervals of the consumer group and the readers.
+// partitionWatch is how often the group looks for partitions added to the
+// events topic; a change starts a rebalance that assigns them.
 type timing struct {
 	heartbeat, session, rebalance, joinBackoff time.Duration
 	maxWait, commitInterval, drain             time.Duration
+	partitionWatch                             time.Duration
 }
 
 var defaultTiming = timing{
 	heartbeat: 3 * time.Second, session: 30 * time.Second, rebalance: 30 * time.Second,
 	joinBackoff: 2 * time.Second, maxWait: 500 * time.Millisecond,
-	commitInterval: time.Second, drain: 10 * time.Second,
+	commitInterval: time.Second, drain: 10 * time.Second, partitionWatch: 5 * time.Second,
 }
 
 // Option changes a default of New.
@@ -206,17 +209,18 @@ func (s *Service) consume(ctx context.Context, cg *kafka.ConsumerGroup) {
 
 func (s *Service) groupConfig() kafka.ConsumerGroupConfig {
 	return kafka.ConsumerGroupConfig{
-		ID:                    s.cfg.Detector.GroupID,
-		Brokers:               s.cfg.Kafka.Brokers,
-		Dialer:                s.bus.Dialer(),
-		Topics:                []string{s.cfg.Kafka.EventsTopic},
-		HeartbeatInterval:     s.timing.heartbeat,
-		SessionTimeout:        s.timing.session,
-		RebalanceTimeout:      s.timing.rebalance,
-		JoinGroupBackoff:      s.timing.joinBackoff,
-		WatchPartitionChanges: true,
-		StartOffset:           kafka.FirstOffset,
-		ErrorLogger:           kafka.LoggerFunc(s.kafkaError),
+		ID:                     s.cfg.Detector.GroupID,
+		Brokers:                s.cfg.Kafka.Brokers,
+		Dialer:                 s.bus.Dialer(),
+		Topics:                 []string{s.cfg.Kafka.EventsTopic},
+		HeartbeatInterval:      s.timing.heartbeat,
+		SessionTimeout:         s.timing.session,
+		RebalanceTimeout:       s.timing.rebalance,
+		JoinGroupBackoff:       s.timing.joinBackoff,
+		WatchPartitionChanges:  true,
+		PartitionWatchInterval: s.timing.partitionWatch,
+		StartOffset:            kafka.FirstOffset,
+		ErrorLogger:            kafka.LoggerFunc(s.kafkaError),
 	}
 }
 

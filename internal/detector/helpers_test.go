@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 var testTiming = timing{
 	heartbeat: 250 * time.Millisecond, session: 6 * time.Second, rebalance: 8 * time.Second,
 	joinBackoff: 200 * time.Millisecond, maxWait: 100 * time.Millisecond,
-	commitInterval: 200 * time.Millisecond, drain: 5 * time.Second,
+	commitInterval: 200 * time.Millisecond, drain: 5 * time.Second, partitionWatch: 5 * time.Second,
 }
 
 var fixedClock = func() time.Time { return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) }
