@@ -39,6 +39,7 @@ type options struct {
 	heartbeat      time.Duration
 	readerMaxWait  time.Duration
 	commitInterval time.Duration
+	partitionWatch time.Duration
 	sseBuffer      int
 	publicURL      string
 	alert          func(*alert.Config)
@@ -61,6 +62,11 @@ func WithReaderMaxWait(d time.Duration) Option { return func(o *options) { o.rea
 
 // WithCommitInterval sets how often alert progress is committed. Default 1s.
 func WithCommitInterval(d time.Duration) Option { return func(o *options) { o.commitInterval = d } }
+
+// WithPartitionWatch sets how often the console looks for partitions added
+// to anomaly-events; it reads a new partition from its first record.
+// Default 5s.
+func WithPartitionWatch(d time.Duration) Option { return func(o *options) { o.partitionWatch = d } }
 
 // WithSSEBuffer sets the events buffered per SSE client before it is
 // dropped as too slow. Default 256.
@@ -98,7 +104,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err := validExternalURL(cfg.Console.ExternalURL); err != nil {
 		return nil, err
 	}
-	o := options{publicURL: strings.TrimRight(cfg.Console.ExternalURL, "/"), heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, sseBuffer: 256, sequenceBase: -1, timeouts: admin.DefaultTimeouts()}
+	o := options{publicURL: strings.TrimRight(cfg.Console.ExternalURL, "/"), heartbeat: 15 * time.Second, readerMaxWait: 500 * time.Millisecond, commitInterval: time.Second, partitionWatch: 5 * time.Second, sseBuffer: 256, sequenceBase: -1, timeouts: admin.DefaultTimeouts()}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -31,9 +31,10 @@ type bounds struct {
 }
 
 // consume loads the retained history of every partition, then follows
-// them live. One reader per partition (every console sees every anomaly);
-// one goroutine applies records in order, so store and alerts need no
-// further coordination.
+// them live, and reads partitions added to the topic later from their
+// first record. One reader per partition (every console sees every
+// anomaly); one goroutine applies records in order, so store and alerts
+// need no further coordination.
 func (s *Service) consume(ctx context.Context) error {
 	topic := s.cfg.Kafka.AnomaliesTopic
 	if err := s.bus.WaitTopics(ctx, topic); err != nil {
@@ -62,10 +63,50 @@ func (s *Service) consume(ctx context.Context) error {
 			s.readPartition(ctx, b, recs)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.watchPartitions(ctx, len(parts), recs, &wg)
+	}()
 	err = s.apply(ctx, recs, len(parts))
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// watchPartitions looks for partitions added to the topic, every
+// partition-watch interval once the history is loaded, and starts a reader
+// (counted in wg) for each, from its first record: everything on a new
+// partition is live.
+func (s *Service) watchPartitions(ctx context.Context, known int, recs chan<- record, wg *sync.WaitGroup) {
+	select {
+	case <-s.rebuilt:
+	case <-ctx.Done():
+		return
+	}
+	t := time.NewTicker(s.opts.partitionWatch)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.bus.PartitionCount(ctx, s.cfg.Kafka.AnomaliesTopic)
+		if err != nil {
+			s.log.Debug("partition watch", "error", err)
+			continue
+		}
+		for p := known; p < n; p++ {
+			s.log.Info("partition added to anomaly-events; reading it", "partition", p)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.readPartition(ctx, bounds{partition: p, first: kafka.FirstOffset, end: kafka.FirstOffset}, recs)
+			}()
+		}
+		known = max(known, n)
+	}
 }
 
 // readPartition sends the partition's records to recs: first its history,
@@ -158,6 +199,9 @@ func (s *Service) apply(ctx context.Context, recs <-chan record, partitions int)
 		case <-ctx.Done():
 			return ctx.Err()
 		case r := <-recs:
+			if r.caughtUp {
+				continue // from a partition added since: it has no history
+			}
 			if a, ok := s.accept(r, true); ok {
 				s.store.add(a)
 			}
