@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/driftlock/driftlock/internal/alert"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // alertReceiver is a fake Alertmanager that records the anomaly ids alerted.
@@ -58,8 +59,8 @@ func TestAlertPolicyAcrossRestarts(t *testing.T) {
 
 	first := startConsole(t, cfg, WithPublicURL("https://console.example"))
 	publish(t, cfg, sample("live", "checkout", "log", 0.95, 1), sample("live", "checkout", "log", 0.95, 1))
-	waitFor(t, 20*time.Second, "the live alert", func() bool { return am.alerted() == "live" })
-	waitFor(t, 20*time.Second, "both copies consumed", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the live alert", func() bool { return am.alerted() == "live" })
+	testkit.WaitFor(t, 20*time.Second, "both copies consumed", func() bool {
 		return first.metric(t, "driftlock_console_anomalies_received_total") == 2
 	})
 	if err := first.stop(); err != nil {
@@ -71,7 +72,7 @@ func TestAlertPolicyAcrossRestarts(t *testing.T) {
 
 	publish(t, cfg, sample("while-down", "payments", "span", 0.99, 2))
 	second := startConsole(t, cfg)
-	waitFor(t, 20*time.Second, "the missed alert", func() bool { return am.alerted() == "live,while-down" })
+	testkit.WaitFor(t, 20*time.Second, "the missed alert", func() bool { return am.alerted() == "live,while-down" })
 	if n := second.retained(t); n != 3 {
 		t.Errorf("second console shows %d anomalies, want 3", n)
 	}

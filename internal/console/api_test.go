@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // feed starts a console and publishes a known set of anomalies through the
@@ -28,7 +30,7 @@ func feed(t *testing.T) *running {
 	}
 	recs = append(recs, []byte("not json"), sample("log-0", "checkout", "log", 0.9, 0))
 	publish(t, cfg, recs...)
-	waitFor(t, 20*time.Second, "12 anomalies", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "12 anomalies", func() bool {
 		return r.retained(t) == 12 && r.metric(t, "driftlock_console_invalid_records_total") == 1
 	})
 	return r

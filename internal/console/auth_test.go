@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -100,7 +102,7 @@ func TestAuthToken(t *testing.T) {
 func TestExternalURL(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Console.ExternalURL = "console.example.com"
-	if _, err := New(cfg, nil, quietLog()); err == nil ||
+	if _, err := New(cfg, nil, testkit.QuietLog()); err == nil ||
 		err.Error() != `invalid value "console.example.com" for console.external_url: must be an absolute http or https URL` {
 		t.Fatalf("err = %v", err)
 	}

@@ -4,21 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/goleak"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -35,23 +32,11 @@ func TestMain(m *testing.M) {
 // with the console on a free loopback port.
 func testConfig(t *testing.T) config.Config {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	_, brokers := testkit.NewCluster(t)
 	cfg := config.Default()
-	cfg.Kafka.Brokers = c.ListenAddrs()
+	cfg.Kafka.Brokers = brokers
 	cfg.Console.HTTPEndpoint = "127.0.0.1:0"
 	return cfg
-}
-
-// quietLog discards logs unless DRIFTLOCK_TEST_LOG is set.
-func quietLog() *slog.Logger {
-	if os.Getenv("DRIFTLOCK_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // running is a console started by startConsole.
@@ -70,7 +55,7 @@ func startConsole(t *testing.T, cfg config.Config, opts ...Option) *running {
 		t.Fatal(err)
 	}
 	opts = append([]Option{WithReaderMaxWait(100 * time.Millisecond), WithCommitInterval(100 * time.Millisecond), withSequenceBase(0)}, opts...)
-	svc, err := New(cfg, bus, quietLog(), opts...)
+	svc, err := New(cfg, bus, testkit.QuietLog(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +79,7 @@ func startConsole(t *testing.T, cfg config.Config, opts ...Option) *running {
 		}
 	})
 	r := &running{svc: svc, url: "http://" + svc.Addr(), stop: stop}
-	waitFor(t, 20*time.Second, "console ready", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "console ready", func() bool {
 		resp, err := http.Get(r.url + "/readyz")
 		if err != nil {
 			return false
@@ -103,17 +88,6 @@ func startConsole(t *testing.T, cfg config.Config, opts ...Option) *running {
 		return resp.StatusCode == http.StatusOK
 	})
 	return r
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 var baseTime = time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // metricEvent returns an event anomaly of a metric stream: a latency that
@@ -82,7 +83,7 @@ func feedIncidents(t *testing.T) *running {
 		logEvent("e2", "inc-b", "checkout", 0.96, 6),
 		windowOf("w3", "inc-c", "checkout", "log", 0.93, 7))
 	r := startConsole(t, cfg)
-	waitFor(t, 20*time.Second, "6 anomalies", func() bool { return r.retained(t) == 6 })
+	testkit.WaitFor(t, 20*time.Second, "6 anomalies", func() bool { return r.retained(t) == 6 })
 	return r
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestPartitionAddedAtRuntime adds a partition to anomaly-events while a
@@ -45,7 +46,7 @@ func TestPartitionAddedAtRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	waitFor(t, 20*time.Second, "the anomaly of the added partition", func() bool { return r.retained(t) == 1 })
+	testkit.WaitFor(t, 20*time.Second, "the anomaly of the added partition", func() bool { return r.retained(t) == 1 })
 	t.Logf("anomaly of the added partition shown %v after it was written", time.Since(began).Round(time.Millisecond))
 	var got struct {
 		ID string `json:"id"`
@@ -53,7 +54,7 @@ func TestPartitionAddedAtRuntime(t *testing.T) {
 	if code := getJSON(t, r.url+"/api/v1/anomalies/on-new-partition", &got); code != http.StatusOK || got.ID != a.ID {
 		t.Fatalf("GET the anomaly: %d %+v", code, got)
 	}
-	waitFor(t, 10*time.Second, "alert progress of the added partition committed", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "alert progress of the added partition committed", func() bool {
 		of, err := bus.Client().OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: cfg.Console.GroupID,
 			Topics: map[string][]int{cfg.Kafka.AnomaliesTopic: {3}}})
 		if err != nil {

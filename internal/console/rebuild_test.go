@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestRebuildFromRetained starts a console on a topic that already holds
@@ -54,7 +56,7 @@ func TestRebuildFromRetained(t *testing.T) {
 	}
 
 	publish(t, cfg, sample("live", "checkout", "log", 0.95, 8))
-	waitFor(t, 20*time.Second, "the live anomaly", func() bool {
+	testkit.WaitFor(t, 20*time.Second, "the live anomaly", func() bool {
 		var l listResponse
 		getJSON(t, r.url+"/api/v1/anomalies?limit=1", &l)
 		return len(l.Anomalies) == 1 && l.Anomalies[0].ID == "live" && l.Anomalies[0].Sequence == 6

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // sseWriter records what a live-stream handler writes; when gate is not
@@ -53,7 +54,7 @@ func (w *sseWriter) events() int {
 // once its buffer is full, while another client gets every event.
 func TestSlowClientDoesNotBlockOthers(t *testing.T) {
 	cfg := config.Default()
-	s := &Service{cfg: cfg, log: quietLog(), opts: options{heartbeat: time.Hour}, stop: make(chan struct{})}
+	s := &Service{cfg: cfg, log: testkit.QuietLog(), opts: options{heartbeat: time.Hour}, stop: make(chan struct{})}
 	s.store = testStore(t, 100, 10, 2)
 	s.m = s.store.m
 
@@ -71,13 +72,13 @@ func TestSlowClientDoesNotBlockOthers(t *testing.T) {
 	cancelSlow, slowDone := serve(slow)
 	defer cancelSlow()
 	cancelFast, fastDone := serve(fast)
-	waitFor(t, 10*time.Second, "two clients", func() bool { return testutil.ToFloat64(s.m.sseClients) == 2 })
+	testkit.WaitFor(t, 10*time.Second, "two clients", func() bool { return testutil.ToFloat64(s.m.sseClients) == 2 })
 
 	const n = 20
 	for i := range n {
 		s.store.add(sample(fmt.Sprintf("s%d", i), "checkout", "log", 0.95, i))
 		// The fast client keeps up: it has each event before the next.
-		waitFor(t, 10*time.Second, "the event at the fast client", func() bool { return fast.events() == i+1 })
+		testkit.WaitFor(t, 10*time.Second, "the event at the fast client", func() bool { return fast.events() == i+1 })
 	}
 	if got := testutil.ToFloat64(s.m.sseDropped); got != 1 {
 		t.Errorf("dropped clients = %v, want 1", got)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // sseEvent is one parsed Server-Sent Event or comment.
@@ -140,7 +142,7 @@ func TestSSELiveAndResume(t *testing.T) {
 
 	// While disconnected, three more arrive; resume gets exactly those.
 	publish(t, cfg, sample("a2", "checkout", "log", 0.97, 2), sample("a3", "payments", "span", 0.99, 3), sample("a4", "checkout", "log", 0.91, 4))
-	waitFor(t, 20*time.Second, "4 anomalies", func() bool { return r.retained(t) == 4 })
+	testkit.WaitFor(t, 20*time.Second, "4 anomalies", func() bool { return r.retained(t) == 4 })
 	c2, _ := openSSE(t, r.url+"/api/v1/stream", "Last-Event-ID", id)
 	var got []string
 	var last uint64
@@ -181,7 +183,7 @@ func TestSSEClientCap(t *testing.T) {
 		t.Fatalf("third client: %d %q", code, e.Error)
 	}
 	c1.close()
-	waitFor(t, 10*time.Second, "a free slot", func() bool { return r.metric(t, "driftlock_console_sse_clients") == 1 })
+	testkit.WaitFor(t, 10*time.Second, "a free slot", func() bool { return r.metric(t, "driftlock_console_sse_clients") == 1 })
 	if _, code := openSSE(t, r.url+"/api/v1/stream"); code != http.StatusOK {
 		t.Fatalf("client after a slot freed: %d", code)
 	}

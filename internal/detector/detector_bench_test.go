@@ -18,6 +18,7 @@ import (
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // benchConfig is the default configuration (window 1024, hop 256, 200
@@ -41,7 +42,7 @@ const benchPerStream = 5000
 // new replica (group join included).
 func BenchmarkEndToEndThroughput(b *testing.B) {
 	b.ReportAllocs()
-	_, brokers := newCluster(b)
+	_, brokers := testkit.NewCluster(b)
 	input := scenario(2 * benchPerStream)
 	produce(b, brokers, eventsTopic, input)
 	b.ResetTimer()
@@ -104,7 +105,7 @@ func BenchmarkEndToEndLatency(b *testing.B) {
 	}
 	lat := map[string][]time.Duration{}
 	for i := range b.N {
-		_, brokers := newCluster(b)
+		_, brokers := testkit.NewCluster(b)
 		cfg := benchConfig(brokers, "latency-"+strconv.Itoa(i))
 		r := startReplica(b, cfg, nil)
 		producePaced(b, brokers, scenario(benchPerStream), rate)

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 const eventsTopic = "otlp-events"
@@ -25,7 +26,7 @@ const eventsTopic = "otlp-events"
 //     publishing but before committing, then a third to the end;
 //   - one replica through a broker outage midway.
 func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
-	_, brokers := newCluster(t)
+	_, brokers := testkit.NewCluster(t)
 	input := scenario(300)
 	produce(t, brokers, eventsTopic, input)
 
@@ -44,7 +45,7 @@ func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
 	})
 	t.Run("outage", func(t *testing.T) {
 		t.Parallel()
-		c, brokers := newCluster(t)
+		c, brokers := testkit.NewCluster(t)
 		produce(t, brokers, eventsTopic, input)
 		sameRecords(t, ref, runOutage(t, c, brokers))
 	})
@@ -171,9 +172,9 @@ func runOutage(t *testing.T, c *kfake.Cluster, brokers []string) []kafka.Message
 // waitPublished waits until r had n anomalies acknowledged.
 func waitPublished(t *testing.T, r *replica, n float64) {
 	t.Helper()
-	if err := waitFor(90*time.Second, func() bool {
+	if !testkit.Poll(90*time.Second, func() bool {
 		return counter(t, r.svc.reg, "driftlock_detector_anomalies_published_total", nil) >= n
-	}); err != nil {
+	}) {
 		t.Fatalf("replica published fewer than %v anomalies in 90 s", n)
 	}
 }
@@ -181,11 +182,11 @@ func waitPublished(t *testing.T, r *replica, n float64) {
 // waitAnomalies waits until the anomalies published on topic satisfy ok.
 func waitAnomalies(t *testing.T, brokers []string, topic string, ok func([]anomaly.Anomaly) bool) {
 	t.Helper()
-	err := waitFor(90*time.Second, func() bool {
+	found := testkit.Poll(90*time.Second, func() bool {
 		msgs, err := tryReadTopic(brokers, topic)
 		return err == nil && ok(decodeAll(t, msgs))
 	})
-	if err != nil {
+	if !found {
 		t.Fatal("the anomalies awaited were not published within 90 s")
 	}
 }

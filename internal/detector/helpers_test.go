@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"sort"
 	"sync/atomic"
 	"testing"
@@ -15,13 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/goleak"
 
 	"github.com/driftlock/driftlock/internal/cbad"
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -36,16 +33,6 @@ var testTiming = timing{
 
 var fixedClock = func() time.Time { return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) }
 
-func newCluster(t testing.TB) (*kfake.Cluster, []string) {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c, c.ListenAddrs()
-}
-
 // testConfig is a small, fast configuration: window 64, hop 16.
 func testConfig(brokers []string, anomalies, group string) config.Config {
 	cfg := config.Default()
@@ -59,13 +46,6 @@ func testConfig(brokers []string, anomalies, group string) config.Config {
 	cfg.Detector.Permutations = 19
 	cfg.Detector.AdminEndpoint = "127.0.0.1:0"
 	return cfg
-}
-
-func quietLog() *slog.Logger {
-	if os.Getenv("DETECTOR_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // replica is one running detector.
@@ -121,7 +101,7 @@ func startReplica(t testing.TB, cfg config.Config, tune func(*Service)) *replica
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := New(cfg, bus, quietLog(), WithClock(fixedClock), WithVersion("test"))
+	svc, err := New(cfg, bus, testkit.QuietLog(), WithClock(fixedClock), WithVersion("test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,18 +359,4 @@ func matches(m *dto.Metric, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-var errTimeout = errors.New("timeout")
-
-// waitFor polls cond every 50 ms for up to d.
-func waitFor(d time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return errTimeout
 }

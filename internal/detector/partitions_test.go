@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestPartitionAddedAtRuntime adds a partition to the events topic while a
@@ -16,20 +17,20 @@ import (
 // anomalies of its records. The group looks for new partitions at the
 // service's default interval (5 s).
 func TestPartitionAddedAtRuntime(t *testing.T) {
-	_, brokers := newCluster(t)
+	_, brokers := testkit.NewCluster(t)
 	produce(t, brokers, eventsTopic, nil) // creates the topic with 3 partitions
 	cfg := testConfig(brokers, "anomalies-added", "group-added")
 	r := startReplica(t, cfg, func(s *Service) { s.timing.partitionWatch = defaultTiming.partitionWatch })
 	defer r.stop(t)
 	held := func() float64 { return counter(t, r.svc.reg, "driftlock_detector_partitions_held", nil) }
-	if err := waitFor(30*time.Second, func() bool { return held() == 3 }); err != nil {
+	if !testkit.Poll(30*time.Second, func() bool { return held() == 3 }) {
 		t.Fatalf("replica holds %v partitions, want 3", held())
 	}
 
 	addPartitions(t, brokers, eventsTopic, 4)
 	began := time.Now()
 	produceTo(t, brokers, eventsTopic, 3, scenario(300))
-	err := waitFor(30*time.Second, func() bool {
+	ok := testkit.Poll(30*time.Second, func() bool {
 		msgs, err := tryReadTopic(brokers, cfg.Kafka.AnomaliesTopic)
 		if err != nil {
 			return false
@@ -41,7 +42,7 @@ func TestPartitionAddedAtRuntime(t *testing.T) {
 		}
 		return false
 	})
-	if err != nil {
+	if !ok {
 		t.Fatalf("no window anomaly of the added partition within 30 s (replica holds %v partitions)", held())
 	}
 	t.Logf("first window anomaly of the added partition published %v after the partition was written", time.Since(began).Round(time.Millisecond))

@@ -9,13 +9,15 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestPoisonRecordsAreCountedSkippedAndDeadLettered puts invalid records in
 // the middle of a stream and checks each is counted by reason and written
 // to the dead-letter topic, and that the records after them are scored.
 func TestPoisonRecordsAreCountedSkippedAndDeadLettered(t *testing.T) {
-	_, brokers := newCluster(t)
+	_, brokers := testkit.NewCluster(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	valid := func(i int) kafka.Message {
 		v, _ := json.Marshal(logEvent(rng, "checkout", i, false))

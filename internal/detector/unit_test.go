@@ -13,6 +13,7 @@ import (
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func TestTrackerCommitsHighestContiguousAckedOffset(t *testing.T) {
@@ -152,17 +153,17 @@ func TestNewRejectsBadConfigAndClosesUnused(t *testing.T) {
 	defer bus.Close()
 	cfg := config.Default()
 	cfg.Detector.HopSize = 0
-	if _, err := New(cfg, bus, quietLog()); err == nil || err.Error() != "invalid value 0 for detector.hop_size: must be between 1 and detector.window_size" {
+	if _, err := New(cfg, bus, testkit.QuietLog()); err == nil || err.Error() != "invalid value 0 for detector.hop_size: must be between 1 and detector.window_size" {
 		t.Fatalf("err = %v", err)
 	}
 	cfg = config.Default()
 	cfg.Detector.AdminEndpoint = "127.0.0.1:0"
-	s, err := New(cfg, bus, quietLog())
+	s, err := New(cfg, bus, testkit.QuietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Detector.AdminEndpoint = s.AdminAddr()
-	if _, err := New(cfg, bus, quietLog()); err == nil || !strings.Contains(err.Error(), "detector.admin_endpoint") {
+	if _, err := New(cfg, bus, testkit.QuietLog()); err == nil || !strings.Contains(err.Error(), "detector.admin_endpoint") {
 		t.Fatalf("second New on a bound address: err = %v", err)
 	}
 	if err := s.Close(); err != nil {

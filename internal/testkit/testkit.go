@@ -1,0 +1,65 @@
+// Package testkit holds what the tests of several packages share: an
+// in-memory Kafka cluster, polling until a condition holds, and a logger
+// that stays quiet unless asked. Only tests import it.
+package testkit
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// NewCluster starts an in-memory Kafka cluster of one broker on loopback,
+// closed when the test ends, and returns it with its addresses. Without
+// opts, topics are created on first use with the default partition count.
+func NewCluster(t testing.TB, opts ...kfake.Opt) (*kfake.Cluster, []string) {
+	t.Helper()
+	if len(opts) == 0 {
+		opts = []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(-1)}
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c, c.ListenAddrs()
+}
+
+// pollEvery is how often Poll and WaitFor check their condition.
+const pollEvery = 20 * time.Millisecond
+
+// Poll checks cond until it holds (true) or d has passed (false).
+func Poll(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+// WaitFor checks cond until it holds and fails the test, naming what it
+// waited for, if it does not within d.
+func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !Poll(d, cond) {
+		t.Fatalf("timed out after %v waiting for %s", d, what)
+	}
+}
+
+// QuietLog returns a logger that discards everything, or logs at debug
+// level to stderr when DRIFTLOCK_TEST_LOG is set.
+func QuietLog() *slog.Logger {
+	if os.Getenv("DRIFTLOCK_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
