@@ -263,11 +263,67 @@ func TestChartAllOptions(t *testing.T) {
 			t.Errorf("%s from %q, want Secret %s", k, refs[k], v)
 		}
 	}
+	checkIngestSecurity(t, r)
 	job := get[*batchv1.Job](t, r, "Job/rel-driftlock-topics")
 	script := strings.Join(job.Spec.Template.Spec.Containers[0].Args, "\n")
 	for _, want := range []string{`create "otlp-events" 12 retention.ms=86400000`, `create "driftlock-state" 12 cleanup.policy=compact`, "--replication-factor 3", "SASL_SSL"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("topic job script lacks %q:\n%s", want, script)
+		}
+	}
+}
+
+// checkIngestSecurity checks that the ingest's OTLP tokens and certificate
+// come from the Secrets mounted as directories (so renewals reach the pod),
+// under environment variables that name real configuration keys.
+func checkIngestSecurity(t *testing.T, r rendered) {
+	t.Helper()
+	d := get[*appsv1.Deployment](t, r, "Deployment/rel-driftlock-ingest")
+	env := map[string]string{}
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e.Value
+	}
+	envOf := func(key string) string {
+		return config.EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+	}
+	for key, want := range map[string]string{
+		"ingest.auth.tokens_file":   "/etc/driftlock/otlp-auth/tokens",
+		"ingest.auth.client_header": "true",
+		"ingest.tls.cert_file":      "/etc/driftlock/otlp-tls/tls.crt",
+		"ingest.tls.key_file":       "/etc/driftlock/otlp-tls/tls.key",
+		"ingest.tls.client_ca_file": "/etc/driftlock/otlp-tls/ca.crt",
+		"ingest.tls.min_version":    "1.3",
+	} {
+		if !slices.Contains(config.Keys(), key) {
+			t.Errorf("%s is not a configuration key", key)
+		}
+		if got := env[envOf(key)]; got != want {
+			t.Errorf("ingest %s = %q, want %q", envOf(key), got, want)
+		}
+	}
+	mounts := map[string]string{}
+	for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+		mounts[m.Name] = m.MountPath
+		if m.SubPath != "" {
+			t.Errorf("volume %s mounted with subPath %q: a renewed Secret would not reach the pod", m.Name, m.SubPath)
+		}
+	}
+	secrets := map[string]string{}
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Secret != nil {
+			secrets[v.Name] = v.Secret.SecretName
+		}
+	}
+	if mounts["otlp-auth"] != "/etc/driftlock/otlp-auth" || secrets["otlp-auth"] != "driftlock-otlp-tokens" ||
+		mounts["otlp-tls"] != "/etc/driftlock/otlp-tls" || secrets["otlp-tls"] != "driftlock-otlp-tls" {
+		t.Errorf("ingest mounts %v, Secret volumes %v", mounts, secrets)
+	}
+	for _, name := range []string{"detector", "console"} {
+		p := get[*appsv1.Deployment](t, r, "Deployment/rel-driftlock-"+name).Spec.Template.Spec
+		for _, v := range p.Volumes {
+			if v.Name == "otlp-auth" || v.Name == "otlp-tls" {
+				t.Errorf("%s mounts the ingest's Secret %s", name, v.Name)
+			}
 		}
 	}
 }

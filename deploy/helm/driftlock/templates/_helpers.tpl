@@ -122,7 +122,21 @@ true
 {{- end }}
 {{- end -}}
 
-{{/* Pod-level settings shared by the DriftLock pods: (dict "ctx" $ "c" .Values.ingest). */}}
+{{/* Volumes of the ingest pod only: the OTLP tokens and certificate Secrets. */}}
+{{- define "driftlock.ingestVolumes" -}}
+{{- if .Values.ingest.auth.existingSecret }}
+- name: otlp-auth
+  secret:
+    secretName: {{ .Values.ingest.auth.existingSecret }}
+{{- end }}
+{{- if .Values.ingest.tls.existingSecret }}
+- name: otlp-tls
+  secret:
+    secretName: {{ .Values.ingest.tls.existingSecret }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level settings shared by the DriftLock pods: (dict "ctx" $ "c" .Values.ingest "ingest" true). */}}
 {{- define "driftlock.podSpec" -}}
 serviceAccountName: {{ include "driftlock.serviceAccountName" .ctx }}
 automountServiceAccountToken: {{ .ctx.Values.serviceAccount.automountToken }}
@@ -151,6 +165,9 @@ topologySpreadConstraints:
 {{- end }}
 volumes:
   {{- include "driftlock.volumes" .ctx | nindent 2 }}
+  {{- if .ingest }}
+  {{- include "driftlock.ingestVolumes" .ctx | nindent 2 }}
+  {{- end }}
 {{- end -}}
 
 {{/* Probes on the admin port named by .port. */}}
