@@ -77,3 +77,38 @@ func TestEvalFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalConfigChangesHash: eval runs the detector's defaults and prints
+// their configuration hash; --config and --set change the configuration,
+// and the hash printed (the records' detector.config_hash) with it.
+func TestEvalConfigChangesHash(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "BGL_tiny.log")
+	var b strings.Builder
+	for range 300 {
+		b.WriteString("- 1117838570 2005.06.03 R02-M1-N0 2005-06-03-15.42.50.675872 R02-M1-N0 RAS KERNEL INFO instruction cache parity error corrected\n")
+	}
+	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "driftlock.yaml")
+	if err := os.WriteFile(cfg, []byte("detector:\n  event_threshold: 0.6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hash := func(args ...string) string {
+		t.Helper()
+		out, err := runEval(t, append([]string{"bgl", "--log", log}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, after, ok := strings.Cut(out, "config_hash ")
+		if !ok || len(after) < 16 {
+			t.Fatalf("no config_hash in the report:\n%s", out)
+		}
+		return after[:16]
+	}
+	defaults, fromFile, fromSet := hash(), hash("--config", cfg), hash("--set", "event_threshold=0.6")
+	if defaults == fromFile || fromFile != fromSet {
+		t.Fatalf("config hash defaults %s, --config %s, --set %s: want the file and --set alike and unlike the defaults", defaults, fromFile, fromSet)
+	}
+}
