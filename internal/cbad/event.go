@@ -77,6 +77,10 @@ type onsetState struct {
 	trigger  *EventAnomaly
 	burst    []Evidence
 	elevated int
+	// triggerLine and triggerSev are the canonical line and severity class
+	// of the log line or span that opened the incident.
+	triggerLine string
+	triggerSev  uint8
 	// firstEvents and lastEvents are events when the trigger and the
 	// latest elevated event came, lastTS the latter's time.
 	firstEvents, lastEvents int64
@@ -133,11 +137,11 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		closing = s.closeIncident()
 	}
 	if o.open {
-		// A log line or span at the threshold extends the incident; a
-		// metric incident lasts the HopSize events after its onset (a
-		// shifted level stays beyond the range of the latest values for a
-		// while, and is the same change).
-		if s.kind != event.TypeMetric && x >= s.cfg.EventThreshold {
+		// A log line or span at the threshold, or like the one that opened
+		// the incident, extends it; a metric incident lasts the HopSize
+		// events after its onset (a shifted level stays beyond the range
+		// of the latest values for a while, and is the same change).
+		if s.kind != event.TypeMetric && (x >= s.cfg.EventThreshold || o.likeTrigger(it)) {
 			s.extendIncident(it, x)
 		}
 		return closing, nil
@@ -155,9 +159,21 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	if s.kind == event.TypeMetric {
 		ea.Series = s.series(maxSeries)
 	}
-	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea, firstEvents: o.events}
+	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea,
+		firstEvents: o.events, triggerLine: it.line, triggerSev: it.sev}
 	s.extendIncident(it, x)
 	return closing, ea
+}
+
+// likeTrigger reports whether it is like the log line or span that opened
+// the incident: the same message shape, or the same severity at WARN or
+// above. Such lines stop scoring high once the burst has shown a few of
+// them, yet they are the burst going on.
+func (o *onsetState) likeTrigger(it *item) bool {
+	if o.trigger == nil {
+		return false
+	}
+	return it.line == o.triggerLine || (it.sev >= sevWarn && it.sev == o.triggerSev)
 }
 
 // extendIncident counts the elevated event it, of score x, into the

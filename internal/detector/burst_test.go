@@ -17,7 +17,8 @@ import (
 // FATAL/ERROR lines from another machine's log (BGL_2k), through the
 // processor at the default configuration. The burst must be one incident,
 // opened by an event record whose evidence lies in the burst's first 32
-// lines, and nothing may be raised outside it.
+// lines and closed by one that spans the whole burst, and nothing may be
+// raised outside it.
 func TestBurstOfRealErrorLines(t *testing.T) {
 	root := filepath.Join(evaltest.Datasets(t), "loghub")
 	steady, err := loghub.ReadLog(filepath.Join(root, "Thunderbird", "Thunderbird_2k.log"))
@@ -71,5 +72,18 @@ func TestBurstOfRealErrorLines(t *testing.T) {
 			t.Errorf("record %s (%s, evidence at %d) is outside the burst's incident", a.ID, a.Kind, a.Named())
 		}
 	}
-	t.Logf("%d records in the burst's incident: %s", len(records), open.Explanation)
+	// The incident lasts the whole burst: its closing record says so and
+	// lists the burst's first lines in order.
+	closing := records[len(records)-1]
+	if closing.Kind != anomaly.KindEvent || closing.Window.Events != len(burst) || len(closing.Evidence) != 32 ||
+		closing.Evidence[0].Offset != open.Evidence[0].Offset {
+		t.Fatalf("closing record: kind %s, %d events, %d evidence lines from %d; want the %d-line burst, its first 32 lines: %s",
+			closing.Kind, closing.Window.Events, len(closing.Evidence), closing.Evidence[0].Offset, len(burst), closing.Explanation)
+	}
+	for i, e := range closing.Evidence {
+		if e.Offset != int64(at+i) {
+			t.Fatalf("closing record's line %d is at offset %d, want %d (the burst in order)", i, e.Offset, at+i)
+		}
+	}
+	t.Logf("%d records in the burst's incident: %s", len(records), closing.Explanation)
 }
