@@ -13,9 +13,11 @@ type EventAnomaly struct {
 	// Offset and Timestamp are the triggering event's.
 	Offset    int64
 	Timestamp time.Time
-	// Start, FirstOffset and Events describe the span the decision looked
-	// at: the latest HopSize events, ending at the triggering one.
-	Start       time.Time
+	// Start, End, FirstOffset and Events describe the span the decision
+	// looked at: the latest HopSize events, ending at the triggering one
+	// (for a closing record: the incident, from the trigger to its last
+	// elevated event).
+	Start, End  time.Time
 	FirstOffset int64
 	Events      int
 	// Score is the triggering event's score in [0, 1]; Confidence is the
@@ -151,7 +153,7 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	}
 	ea := &EventAnomaly{
 		Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(),
-		Start: time.Unix(0, first.ts).UTC(), FirstOffset: first.offset, Events: span,
+		Start: time.Unix(0, first.ts).UTC(), End: time.Unix(0, it.ts).UTC(), FirstOffset: first.offset, Events: span,
 		Score: x, Confidence: x, Incident: it.offset,
 	}
 	ea.Evidence = []Evidence{{Offset: it.offset, Timestamp: ea.Timestamp, Summary: s.summary(it), Score: x}}
@@ -198,7 +200,7 @@ func (s *Stream) closeIncident() *EventAnomaly {
 		return nil
 	}
 	c := &EventAnomaly{
-		Offset: t.Offset, Timestamp: t.Timestamp, Start: t.Timestamp, FirstOffset: t.Offset,
+		Offset: t.Offset, Timestamp: t.Timestamp, Start: t.Timestamp, End: o.lastTS, FirstOffset: t.Offset,
 		Events: int(o.lastEvents - o.firstEvents + 1), Score: t.Score, Confidence: t.Confidence,
 		Incident: o.incident, Evidence: o.burst, Closing: true,
 	}

@@ -80,6 +80,9 @@ func TestBurstOfRealErrorLines(t *testing.T) {
 		t.Fatalf("closing record: kind %s, %d events, %d evidence lines from %d; want the %d-line burst, its first 32 lines: %s",
 			closing.Kind, closing.Window.Events, len(closing.Evidence), closing.Evidence[0].Offset, len(burst), closing.Explanation)
 	}
+	if end := event.FormatTimestamp(steady[0].Time.Add(time.Duration(at+len(burst)-1) * time.Second)); closing.Window.End != end {
+		t.Errorf("closing record's window ends %s, want the burst's last line at %s", closing.Window.End, end)
+	}
 	for i, e := range closing.Evidence {
 		if e.Offset != int64(at+i) {
 			t.Fatalf("closing record's line %d is at offset %d, want %d (the burst in order)", i, e.Offset, at+i)

@@ -137,12 +137,8 @@ func (b recordBuilder) event(id streamID, partition int, offset int64, ea *cbad.
 	a := b.base(anomaly.KindEvent, id, partition, ea.Incident, ea.Explanation, ea.Evidence)
 	a.Threshold = b.eventThreshold
 	a.ID = AnomalyID(anomaly.KindEvent, id.key, partition, ea.FirstOffset, offset, b.configHash)
-	end := ea.Timestamp
-	if n := len(ea.Evidence); n > 0 {
-		end = ea.Evidence[n-1].Timestamp
-	}
 	a.Window = anomaly.Window{
-		Start: formatTime(ea.Start), End: formatTime(end), Events: ea.Events,
+		Start: formatTime(ea.Start), End: formatTime(ea.End), Events: ea.Events,
 		Partition: partition, FirstOffset: ea.FirstOffset, LastOffset: offset,
 	}
 	a.Scores = anomaly.Scores{Confidence: ea.Confidence, Event: ea.Score}

@@ -5,7 +5,7 @@
 // burst's first error line and at the latency jump (with its chart), and
 // window anomalies as the burst's windows are judged.
 //
-//	go run ./scripts/demo [-endpoint http://localhost:4318] [-steady 3000] [-burst 400] [-points 600]
+//	go run ./scripts/demo [-endpoint http://localhost:4318] [-steady 3000] [-burst 400] [-after 600] [-points 600]
 package main
 
 import (
@@ -31,22 +31,23 @@ func main() {
 	service := flag.String("service", "checkout", "service.name of the records")
 	steady := flag.Int("steady", 3000, "steady log records to send first")
 	burst := flag.Int("burst", 400, "records of the burst that follows")
+	after := flag.Int("after", 600, "steady log records after the burst (they close its incident)")
 	batch := flag.Int("batch", 100, "records per request")
 	points := flag.Int("points", 600, "latency gauge points (the last sixth jump)")
 	flag.Parse()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	total := *steady + *burst
+	total := *steady + *burst + *after
 	for i := 0; i < total; i += *batch {
 		var recs []map[string]any
 		for j := i; j < min(i+*batch, total); j++ {
-			recs = append(recs, record(j, j >= *steady, start))
+			recs = append(recs, record(j, j >= *steady && j < *steady+*burst, start))
 		}
 		if err := send(*endpoint, *service, recs); err != nil {
 			fmt.Fprintln(os.Stderr, "demo:", err)
 			os.Exit(1)
 		}
 	}
-	fmt.Printf("sent %d steady and %d burst log records for %s\n", *steady, *burst, *service)
+	fmt.Printf("sent %d steady, %d burst and %d steady log records for %s\n", *steady, *burst, *after, *service)
 	for i := 0; i < *points; i += *batch {
 		var pts []map[string]any
 		for j := i; j < min(i+*batch, *points); j++ {
