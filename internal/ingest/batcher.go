@@ -27,6 +27,7 @@ type lane struct {
 	wake      chan struct{}  // capacity 1: a batch was opened or sealed
 	shape     recordShape    // of the last record added
 	conn      laneConn       // used by the sender only; handed on under mu
+	seq       laneSeq        // used by the sender only
 }
 
 // lane returns partition i's lane, adding lanes when the topic grew.

@@ -6,16 +6,17 @@ import (
 
 // metrics are the ingest service's Prometheus series.
 type metrics struct {
-	received      *prometheus.CounterVec
-	accepted      *prometheus.CounterVec
-	rejected      *prometheus.CounterVec
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	writeDuration prometheus.Histogram
-	kafkaErrors   prometheus.Counter
-	inflightBytes prometheus.Gauge
-	batchRecords  prometheus.Histogram
-	authFailures  *prometheus.CounterVec
+	received       *prometheus.CounterVec
+	accepted       *prometheus.CounterVec
+	rejected       *prometheus.CounterVec
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	writeDuration  prometheus.Histogram
+	kafkaErrors    prometheus.Counter
+	producerResets prometheus.Counter
+	inflightBytes  prometheus.Gauge
+	batchRecords   prometheus.Histogram
+	authFailures   *prometheus.CounterVec
 
 	kafkaBatchRecords prometheus.Histogram
 }
@@ -52,6 +53,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "driftlock_ingest_kafka_errors_total",
 			Help: "Produce calls that failed with a broker or connection error.",
 		}),
+		producerResets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "driftlock_ingest_producer_resets_total",
+			Help: "Times the idempotent producer's epoch was bumped (or a new producer id taken) because a partition's sequence could not go on.",
+		}),
 		inflightBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "driftlock_ingest_inflight_bytes",
 			Help: "Bytes of encoded events waiting for Kafka's acknowledgement.",
@@ -72,7 +77,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
-		m.writeDuration, m.kafkaErrors, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures)
+		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures)
 	return m
 }
 

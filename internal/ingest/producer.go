@@ -73,7 +73,9 @@ type producerConfig struct {
 // concurrent requests (batcher.go); finished batches go to the partition's
 // leader as kafka-go protocol produce requests on the partition's own
 // connection (laneconn.go), one in flight per partition, so each
-// partition's records are written in the order they came.
+// partition's records are written in the order they came. Batches carry a
+// producer id and sequence numbers (idempotence.go), so that a batch sent
+// again after a lost acknowledgement is written once.
 //
 // A request that stops waiting (timeout, client gone) leaves its records in
 // their batches, which are still sent. Their bytes stay counted in the
@@ -97,6 +99,8 @@ type producer struct {
 	cancel   context.CancelFunc // aborts produce calls when close gives up
 	senders  sync.WaitGroup     // one per lane being served
 	batches  sync.Pool
+	ident    atomic.Pointer[producerIdentity] // current; nil before the first batch
+	identMu  sync.Mutex                       // held while a new identity is made
 	closeErr error
 	once     sync.Once
 }

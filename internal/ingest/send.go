@@ -57,15 +57,22 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 	if err != nil {
 		return fmt.Errorf("compress batch: %w", err)
 	}
+	var s batchSeq
 	for backoff := retryBackoffMin; ; backoff = min(2*backoff, retryBackoffMax) {
 		if !time.Now().Before(deadline) {
+			l.gaveUp(&s)
 			return errExpired
 		}
-		err := p.produceOn(l, payload, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
-		if err == nil || !retriable(err) {
+		err := p.attempt(l, payload, b.records, &s, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
+		if err == nil {
+			return nil
+		}
+		if !retriable(err) && !sequenceReset(err) {
+			l.gaveUp(&s)
 			return err
 		}
 		if !p.sleep(backoff, deadline) {
+			l.gaveUp(&s)
 			return err
 		}
 	}

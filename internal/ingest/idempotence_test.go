@@ -1,0 +1,179 @@
+package ingest
+
+import (
+	"fmt"
+	"hash/crc32"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// TestStampProducer: a stamped batch carries the producer id, epoch and
+// base sequence, with a CRC that kafka-go's decoder and kmsg accept, for
+// every compression.
+func TestStampProducer(t *testing.T) {
+	recs := testRecords()
+	ts := time.UnixMilli(1767323045123)
+	for _, name := range codecNames {
+		t.Run(name, func(t *testing.T) {
+			var b recordBatch
+			b.reset()
+			for i := range recs {
+				h := recordHeaderValues(&recs[i])
+				b.add(recs[i].Key, recs[i].Value, &h)
+			}
+			payload, err := b.finish(ts.UnixMilli(), codecOf(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				id  producerIdentity
+				seq int32
+			}{{producerIdentity{id: 4711, epoch: 3}, 123456}, {producerIdentity{id: math.MaxInt64 - 1, epoch: math.MaxInt16}, math.MaxInt32}, {producerIdentity{}, 0}} {
+				stampProducer(payload, c.id, c.seq)
+				if _, got := decodeRecordSet(t, payload); len(got) != len(recs) {
+					t.Fatalf("%d records decoded, want %d", len(got), len(recs))
+				}
+				var rb kmsg.RecordBatch
+				if err := rb.ReadFrom(payload[4:]); err != nil {
+					t.Fatal(err)
+				}
+				crc := int32(crc32.Checksum(payload[offAttributes:], crc32.MakeTable(crc32.Castagnoli)))
+				if rb.ProducerID != c.id.id || rb.ProducerEpoch != c.id.epoch || rb.FirstSequence != c.seq ||
+					rb.CRC != crc || rb.Attributes&0x10 != 0 || int(rb.NumRecords) != len(recs) ||
+					rb.LastOffsetDelta != int32(len(recs)-1) || rb.FirstTimestamp != ts.UnixMilli() {
+					t.Errorf("stamped %+v seq %d: header %+v", c.id, c.seq, rb)
+				}
+			}
+		})
+	}
+}
+
+func TestNextSequence(t *testing.T) {
+	for _, c := range []struct {
+		seq  int32
+		n    int
+		want int32
+	}{{0, 1, 1}, {5, 10, 15}, {math.MaxInt32 - 2, 2, math.MaxInt32}, {math.MaxInt32, 1, 0}, {math.MaxInt32 - 1, 5, 3}} {
+		if got := nextSequence(c.seq, c.n); got != c.want {
+			t.Errorf("nextSequence(%d, %d) = %d, want %d", c.seq, c.n, got, c.want)
+		}
+	}
+}
+
+// sendInOrder posts requests from, from+1, ... up to to (excluded) of 5
+// logs of one stream, one after the other, and fails the test unless each
+// is acknowledged; it returns the bodies in the order sent.
+func (h *harness) sendInOrder(t *testing.T, from, to int) []string {
+	t.Helper()
+	var all []string
+	for r := from; r < to; r++ {
+		bodies := make([]string, 5)
+		for i := range bodies {
+			bodies[i] = fmt.Sprintf("r%d-i%d", r, i)
+		}
+		if code, detail := h.tryPost(logsRequest("checkout", bodies...)); code != http.StatusOK {
+			t.Fatalf("request %d: %s", r, detail)
+		}
+		all = append(all, bodies...)
+	}
+	return all
+}
+
+// checkExactlyOnce fails the test unless the topic holds want, each record
+// once and in order, and returns the records.
+func (h *harness) checkExactlyOnce(t *testing.T, want []string) []*kgo.Record {
+	t.Helper()
+	recs := h.consumeAll()
+	var got []string
+	for _, r := range recs {
+		_, data := decodeData(t, r)
+		got = append(got, data["body"].(string))
+	}
+	counts := map[string]int{}
+	for _, b := range got {
+		counts[b]++
+	}
+	var dup int
+	for _, n := range counts {
+		dup += n - 1
+	}
+	t.Logf("%d records sent, %d on the topic, %d written more than once", len(want), len(got), dup)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("topic holds\n%v\nwant each record once, in order:\n%v", got, want)
+	}
+	return recs
+}
+
+// TestLostAcknowledgementNotDuplicated: Kafka appends batches but their
+// acknowledgement is lost (REQUEST_TIMED_OUT after the append, as a
+// broker answers when replication is slow), so ingest sends them again;
+// the broker knows them by their sequence and each record is on the
+// topic once.
+func TestLostAcknowledgementNotDuplicated(t *testing.T) {
+	h := startHarness(t, nil)
+	first := h.sendInOrder(t, 0, 2)
+	lost := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.RequestTimedOut, Count: 3})
+	want := h.sendInOrder(t, 2, 12)
+	if n := lost.Hits(); n != 3 {
+		t.Errorf("%d acknowledgements lost, want 3", n)
+	}
+	lost.Remove()
+	recs := h.checkExactlyOnce(t, append(first, want...))
+	for _, r := range recs {
+		if r.ProducerID < 0 {
+			t.Fatalf("record %s written without a producer id", r.Value)
+		}
+	}
+}
+
+// TestSequenceReset: when Kafka answers UNKNOWN_PRODUCER_ID or
+// OUT_OF_ORDER_SEQUENCE_NUMBER, ingest bumps its epoch, starts the
+// partition's sequence again from 0 and sends the batch again; every record
+// is on the topic once and in order, the later ones under the new epoch.
+func TestSequenceReset(t *testing.T) {
+	for _, code := range []*kerr.Error{kerr.UnknownProducerID, kerr.OutOfOrderSequenceNumber} {
+		t.Run(code.Message, func(t *testing.T) {
+			h := startHarness(t, nil)
+			first := h.sendInOrder(t, 0, 3)
+			failOnce(h.cluster, code)
+			recs := h.checkExactlyOnce(t, append(first, h.sendInOrder(t, 3, 9)...))
+			before, after := recs[0], recs[len(recs)-1]
+			if after.ProducerID != before.ProducerID || after.ProducerEpoch != before.ProducerEpoch+1 ||
+				recs[len(first)].ProducerEpoch != after.ProducerEpoch {
+				t.Errorf("producer %d epoch %d before the reset, %d epoch %d after; want the epoch bumped",
+					before.ProducerID, before.ProducerEpoch, after.ProducerID, after.ProducerEpoch)
+			}
+			if m := h.metricsText(); !strings.Contains(m, "driftlock_ingest_producer_resets_total 1\n") {
+				t.Errorf("reset not counted in driftlock_ingest_producer_resets_total")
+			}
+		})
+	}
+}
+
+// failOnce answers the next produce request with code for each of its
+// partitions, without appending.
+func failOnce(c *kfake.Cluster, code *kerr.Error) {
+	c.ControlKey(int16(kmsg.Produce), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		req := kr.(*kmsg.ProduceRequest)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, code.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+}
