@@ -1,18 +1,29 @@
 package ingest
 
 import (
+	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/apiversions"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/otlpconv"
 )
 
 // TestStampProducer: a stamped batch carries the producer id, epoch and
@@ -176,4 +187,110 @@ func failOnce(c *kfake.Cluster, code *kerr.Error) {
 		}
 		return resp, nil, true
 	})
+}
+
+// cutConn is a broker connection that, while cuts are left, lets a produce
+// request reach the broker and closes the connection instead of reading
+// its answer: the records are appended but their acknowledgement is lost.
+type cutConn struct {
+	net.Conn
+	cuts       *atomic.Int32
+	atRequest  bool // the next write starts a request
+	produceOut bool // a produce request was written, its answer not read
+}
+
+func (c *cutConn) Write(p []byte) (int, error) {
+	if c.atRequest && len(p) >= 6 {
+		c.produceOut = binary.BigEndian.Uint16(p[4:6]) == uint16(kmsg.Produce)
+	}
+	c.atRequest = false
+	return c.Conn.Write(p)
+}
+
+func (c *cutConn) Read(p []byte) (int, error) {
+	c.atRequest = true
+	if c.produceOut && c.cuts.Add(-1) >= 0 {
+		time.Sleep(100 * time.Millisecond) // the broker appends
+		c.Conn.Close()
+		return 0, errors.New("injected: connection lost before the produce answer")
+	}
+	c.produceOut = false
+	return c.Conn.Read(p)
+}
+
+// cuttingDial opens broker connections as kafkabus does (without TLS or
+// SASL) through a cutConn.
+func cuttingDial(cuts *atomic.Int32) dialFunc {
+	return func(ctx context.Context, addr string) (*protocol.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		pc := protocol.NewConn(&cutConn{Conn: nc, cuts: cuts, atRequest: true}, "test")
+		msg, err := pc.RoundTrip(&apiversions.Request{})
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		versions := map[protocol.ApiKey]int16{}
+		for _, k := range msg.(*apiversions.Response).ApiKeys {
+			key := protocol.ApiKey(k.ApiKey)
+			versions[key] = key.SelectVersion(k.MinVersion, k.MaxVersion)
+		}
+		pc.SetVersions(versions)
+		return pc, nil
+	}
+}
+
+// TestConnectionLostAfterAppend: the connection to the leader drops after
+// a produce request reached it, so ingest sends the batch again on a new
+// connection; each record is on the topic once and in order.
+func TestConnectionLostAfterAppend(t *testing.T) {
+	h := startProducer(t, nil)
+	var cuts atomic.Int32
+	h.p.dial = cuttingDial(&cuts)
+	var want []string
+	for r := range 12 {
+		if r%4 == 2 {
+			cuts.Store(1)
+		}
+		recs := make([]otlpconv.Record, 5)
+		for i := range recs {
+			v := fmt.Sprintf("r%d-i%d", r, i)
+			recs[i] = otlpconv.Record{Key: "checkout|log", Value: []byte(v), Type: event.TypeLog, Service: "checkout", Source: sourceGRPC}
+			want = append(want, v)
+		}
+		if _, err := h.p.produce(context.Background(), recs); err != nil {
+			t.Fatalf("request %d: %v", r, err)
+		}
+		if cuts.Load() >= 0 {
+			t.Fatalf("request %d: no connection was cut", r)
+		}
+	}
+	var got []string
+	for _, r := range h.consume() {
+		got = append(got, string(r.Value))
+	}
+	t.Logf("%d records sent, %d on the topic", len(want), len(got))
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("topic holds\n%v\nwant each record once, in order:\n%v", got, want)
+	}
+}
+
+// TestAbandonedBatchNotWritten: a batch whose requests were all answered
+// with a retryable error (Kafka refused it past the write timeout) is not
+// tried again once Kafka is back, so the client's retry puts its records on
+// the topic once.
+func TestAbandonedBatchNotWritten(t *testing.T) {
+	h := startHarness(t, func(cfg *config.Config) { cfg.Ingest.WriteTimeoutMS = 500 })
+	first := h.sendInOrder(t, 0, 1)
+	down := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: -1})
+	req := logsRequest("checkout", "r1-i0", "r1-i1", "r1-i2", "r1-i3", "r1-i4")
+	if code, detail := h.tryPost(req); code != http.StatusServiceUnavailable {
+		t.Fatalf("during the outage: %s, want 503", detail)
+	}
+	down.Remove()
+	time.Sleep(time.Second) // past the batch's delivery deadline
+	h.checkExactlyOnce(t, append(first, h.sendInOrder(t, 1, 3)...))
 }

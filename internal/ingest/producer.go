@@ -78,9 +78,11 @@ type producerConfig struct {
 // again after a lost acknowledgement is written once.
 //
 // A request that stops waiting (timeout, client gone) leaves its records in
-// their batches, which are still sent. Their bytes stay counted in the
-// in-flight budget until every batch holding them is done, so that clients
-// retrying through an outage cannot pile up unbounded batches.
+// their batches. A batch is no longer tried once every request with records
+// in it stopped waiting: those clients were told to send again, and a late
+// write would put the records on the topic twice. Their bytes stay counted
+// in the in-flight budget until every batch holding them is done, so that
+// clients retrying through an outage cannot pile up unbounded batches.
 type producer struct {
 	cfg        producerConfig
 	dial       dialFunc
@@ -136,6 +138,7 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 // every batch holding one of its records is done.
 type request struct {
 	pending  atomic.Int32 // batches not done yet, plus one while enqueuing
+	gone     atomic.Bool  // the caller stopped waiting
 	bytes    int64
 	sem      *byteSemaphore
 	done     chan struct{}
@@ -243,8 +246,10 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 	case <-req.done:
 		return req.rejected, req.err
 	case <-timer.C:
+		req.gone.Store(true)
 		return nil, fmt.Errorf("no acknowledgement within %s", p.cfg.writeTimeout)
 	case <-ctx.Done():
+		req.gone.Store(true)
 		return nil, ctx.Err()
 	}
 }

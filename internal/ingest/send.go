@@ -24,6 +24,9 @@ const (
 // because the partition's earlier batches took that long.
 var errExpired = errors.New("batch not sent before its delivery deadline")
 
+// errAbandoned: every request of a batch stopped waiting for it.
+var errAbandoned = errors.New("batch abandoned by all its requests")
+
 // send delivers b to l's partition and tells its requests how it went.
 // When Kafka refuses the batch as too large, its records are sent again
 // one by one and only those refused alone are rejected.
@@ -43,6 +46,17 @@ func (p *producer) send(l *lane, b *recordBatch) {
 	p.batches.Put(b)
 }
 
+// abandoned reports whether every request with records in b stopped
+// waiting for it. A batch without owners (one record of a split) is not.
+func (b *recordBatch) abandoned() bool {
+	for _, o := range b.owners {
+		if !o.req.gone.Load() {
+			return false
+		}
+	}
+	return len(b.owners) > 0
+}
+
 // done tells each request of b that b is done.
 func (b *recordBatch) done(err error) {
 	for _, o := range b.owners {
@@ -50,8 +64,8 @@ func (b *recordBatch) done(err error) {
 	}
 }
 
-// deliver sends b until Kafka acknowledges it, refuses it for good, or the
-// deadline passes.
+// deliver sends b until Kafka acknowledges it, refuses it for good, the
+// deadline passes or every request of b stopped waiting.
 func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 	payload, err := b.finish(time.Now().UnixMilli(), p.codec)
 	if err != nil {
@@ -62,6 +76,10 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 		if !time.Now().Before(deadline) {
 			l.gaveUp(&s)
 			return errExpired
+		}
+		if b.abandoned() {
+			l.gaveUp(&s)
+			return errAbandoned
 		}
 		err := p.attempt(l, payload, b.records, &s, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
 		if err == nil {
