@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -108,27 +109,6 @@ func TestIdleConnectionClosed(t *testing.T) {
 		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", // answered, then idle
 		"GET /healthz HTTP/1.1\r\nHost: x\r\n",     // headers never finished
 	} {
-		expectClosed(t, srv.Addr(), req, 3*time.Second)
+		testkit.ExpectClosed(t, srv.Addr(), req, 3*time.Second)
 	}
-}
-
-// expectClosed sends req on a new connection and checks that the server
-// closes the connection within d.
-func expectClosed(t *testing.T, addr, req string, d time.Duration) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, req); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	_ = conn.SetReadDeadline(start.Add(d))
-	_, err = io.Copy(io.Discard, conn) // returns at EOF: the server closed
-	if err != nil {
-		t.Fatalf("%q: connection still open after %v: %v", req, d, err)
-	}
-	t.Logf("%q: closed after %v", req, time.Since(start).Round(time.Millisecond))
 }

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"io"
-	"net"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/driftlock/driftlock/internal/admin"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestIdleConnectionsClosed: idle keep-alive connections to OTLP/HTTP and
@@ -34,7 +33,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 			"POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
 			"GET /readyz HTTP/1.1\r\nHost: x\r\n",
 		} {
-			expectClosed(t, addr, req, 3*time.Second)
+			testkit.ExpectClosed(t, addr, req, 3*time.Second)
 		}
 	}
 }
@@ -81,23 +80,5 @@ func TestDefaultTimeouts(t *testing.T) {
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 ||
 		srv.WriteTimeout < time.Duration(h.cfg.Ingest.WriteTimeoutMS)*time.Millisecond+30*time.Second {
 		t.Errorf("OTLP/HTTP timeouts: header %v read %v write %v idle %v", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
-	}
-}
-
-// expectClosed sends req on a new connection to addr and checks that the
-// server closes it within d.
-func expectClosed(t *testing.T, addr, req string, d time.Duration) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, req); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(d))
-	if _, err := io.Copy(io.Discard, conn); err != nil {
-		t.Fatalf("%s %q: connection still open after %v: %v", addr, req, d, err)
 	}
 }

@@ -1,11 +1,13 @@
 // Package testkit holds what the tests of several packages share: an
-// in-memory Kafka cluster, polling until a condition holds, and a logger
-// that stays quiet unless asked. Only tests import it.
+// in-memory Kafka cluster, polling until a condition holds, a logger that
+// stays quiet unless asked, and a check that a server closes a connection.
+// Only tests import it.
 package testkit
 
 import (
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -62,4 +64,22 @@ func QuietLog() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// ExpectClosed sends req on a new connection to addr and fails the test
+// unless the server closes the connection within d.
+func ExpectClosed(t testing.TB, addr, req string, d time.Duration) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(d))
+	if _, err := io.Copy(io.Discard, conn); err != nil { // returns at EOF: the server closed
+		t.Fatalf("%s %q: connection still open after %v: %v", addr, req, d, err)
+	}
 }
