@@ -67,21 +67,13 @@ func (s *store) forgetInIncident(e *entry) {
 	s.incidents[e.Incident] = es[1:]
 }
 
-// incidentResult is one page of incidents, most recently updated first.
-type incidentResult struct {
-	items      []Incident
-	total      int    // incidents that match the filter
-	nextCursor uint64 // 0 when this is the last page
-}
-
 // queryIncidents returns the page p of the incidents that have a record
 // matching f, ordered by their latest record, newest first. The cursor is
 // a latest sequence: a page after it holds incidents updated before it.
-func (s *store) queryIncidents(f filter, p page) incidentResult {
+func (s *store) queryIncidents(f filter, p page) result[Incident] {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var r incidentResult
-	skip := p.offset
+	r := newResult[Incident](p)
 	visited := make(map[string]bool)
 	for i := s.n - 1; i >= 0; i-- {
 		e := s.at(i)
@@ -89,19 +81,8 @@ func (s *store) queryIncidents(f filter, p page) incidentResult {
 			continue
 		}
 		visited[e.Incident] = true // e is the incident's latest record
-		es := s.incidents[e.Incident]
-		if !slices.ContainsFunc(es, f.match) {
-			continue
-		}
-		r.total++
-		switch {
-		case p.cursor != 0 && e.Sequence >= p.cursor:
-		case skip > 0:
-			skip--
-		case len(r.items) < p.limit:
-			r.items = append(r.items, summarizeIncident(es))
-		case r.nextCursor == 0:
-			r.nextCursor = r.items[len(r.items)-1].LatestSequence
+		if es := s.incidents[e.Incident]; slices.ContainsFunc(es, f.match) {
+			r.offer(e.Sequence, func() Incident { return summarizeIncident(es) })
 		}
 	}
 	return r

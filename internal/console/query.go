@@ -134,33 +134,44 @@ func (f filter) matchStream(s *StreamSummary) bool {
 		(f.stream == "" || s.Key == f.stream)
 }
 
-// result is one page of anomalies, newest first.
-type result struct {
-	items      []Item
-	total      int    // matches of the filter over everything held
-	nextCursor uint64 // 0 when this is the last page
+// result is one page of matches walked newest first: the items kept, the
+// number of matches over everything held, and the cursor of the next page
+// (0 when this is the last page).
+type result[T any] struct {
+	items      []T
+	total      int
+	nextCursor uint64
+
+	p    page
+	skip int
+	last uint64 // sequence of the last item kept
+}
+
+func newResult[T any](p page) result[T] { return result[T]{p: p, skip: p.offset} }
+
+// offer counts one match of sequence seq, the newest not yet offered, and
+// keeps it (built by item) when it falls on the page.
+func (r *result[T]) offer(seq uint64, item func() T) {
+	r.total++
+	switch {
+	case r.p.cursor != 0 && seq >= r.p.cursor:
+	case r.skip > 0:
+		r.skip--
+	case len(r.items) < r.p.limit:
+		r.items, r.last = append(r.items, item()), seq
+	case r.nextCursor == 0:
+		r.nextCursor = r.last
+	}
 }
 
 // query returns the page p of the anomalies that match f, newest first.
-func (s *store) query(f filter, p page) result {
+func (s *store) query(f filter, p page) result[Item] {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var r result
-	skip := p.offset
+	r := newResult[Item](p)
 	for i := s.n - 1; i >= 0; i-- {
-		e := s.at(i)
-		if !f.match(e) {
-			continue
-		}
-		r.total++
-		switch {
-		case p.cursor != 0 && e.Sequence >= p.cursor:
-		case skip > 0:
-			skip--
-		case len(r.items) < p.limit:
-			r.items = append(r.items, e.Item)
-		case r.nextCursor == 0:
-			r.nextCursor = r.items[len(r.items)-1].Sequence
+		if e := s.at(i); f.match(e) {
+			r.offer(e.Sequence, func() Item { return e.Item })
 		}
 	}
 	return r
