@@ -39,8 +39,10 @@ type Config struct {
 	// in (0, 1). A metric value scores d/(1+d) when it lies d interquartile
 	// ranges beyond the 1st to 99th percentile of the stream's latest
 	// values, so the default 0.75 is 3 interquartile ranges (Tukey's "far
-	// out"); a log line scores its surprisal relative to that of a line
-	// never seen in the stream. Default 0.75.
+	// out"); a log line or span scores the same way how far the surprisal
+	// of its shape lies above the 99th percentile of the surprisals of the
+	// stream's latest lines (or the rarity of its severity, if larger).
+	// Default 0.75.
 	EventThreshold float64
 	// EventWarmup is the number of events a stream must have seen before
 	// it can raise an event anomaly. Default 256.

@@ -41,6 +41,9 @@ func TestSteadySyntheticLogsRaiseNothing(t *testing.T) {
 	for _, j := range anomalies(rs) {
 		t.Errorf("steady stream judged anomalous: seq %d scores %+v: %s", j.Seq, j.Scores, j.Explanation)
 	}
+	for _, ea := range eventsOf(rs) {
+		t.Errorf("steady stream raised an event anomaly at %d: %s", ea.Offset, ea.Explanation)
+	}
 }
 
 func thunderbirdEvents(t *testing.T) []event.Event {

@@ -2,6 +2,7 @@ package cbad
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/driftlock/driftlock/internal/event"
@@ -80,9 +81,11 @@ type onsetState struct {
 	burst    []Evidence
 	elevated int
 	// triggerLine and triggerSev are the canonical line and severity class
-	// of the log line or span that opened the incident.
+	// of the log line or span that opened the incident; shapes the distinct
+	// canonical lines of its elevated events (at most maxIncidentEvidence).
 	triggerLine string
 	triggerSev  uint8
+	shapes      []string
 	// firstEvents and lastEvents are events when the trigger and the
 	// latest elevated event came, lastTS the latter's time.
 	firstEvents, lastEvents int64
@@ -93,6 +96,11 @@ type onsetState struct {
 	lineNew bool
 	// sevRise is set when a log line scored by the rarity of its severity.
 	sevRise bool
+	// lineBits is the latest log line's surprisal, usualBits the 99th
+	// percentile of the surprisals of the usualN lines before it that it
+	// was measured against.
+	lineBits, usualBits float64
+	usualN              int
 }
 
 // Which score of a metric event was the largest.
@@ -134,8 +142,10 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	first := s.window.at(s.window.n - span)
 	fires := o.events > int64(s.cfg.EventWarmup) && x >= s.cfg.EventThreshold && (!ok || 1-x <= onsetRatio*(1-prev))
 	// A stronger onset of a log line or span ends the current incident and
-	// opens its own; a metric incident holds its HopSize events.
-	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric)) {
+	// opens its own, unless its shape is already one of the incident's (the
+	// second line of a new shape is rarer than its first, yet the same
+	// burst); a metric incident holds its HopSize events.
+	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric && !o.hasShape(it.line))) {
 		closing = s.closeIncident()
 	}
 	if o.open {
@@ -178,12 +188,21 @@ func (o *onsetState) likeTrigger(it *item) bool {
 	return it.line == o.triggerLine || (it.sev >= sevWarn && it.sev == o.triggerSev)
 }
 
+// hasShape reports whether line is the shape of one of the current
+// incident's elevated events.
+func (o *onsetState) hasShape(line string) bool {
+	return line != "" && slices.Contains(o.shapes, line)
+}
+
 // extendIncident counts the elevated event it, of score x, into the
 // current incident.
 func (s *Stream) extendIncident(it *item, x float64) {
 	o := &s.onset
 	o.until, o.lastEvents, o.lastTS = max(o.until, it.offset), o.events, time.Unix(0, it.ts).UTC()
 	o.elevated++
+	if it.line != "" && len(o.shapes) < maxIncidentEvidence && !o.hasShape(it.line) {
+		o.shapes = append(o.shapes, it.line)
+	}
 	if o.trigger != nil && len(o.burst) < maxIncidentEvidence {
 		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it), Score: x})
 	}
@@ -248,6 +267,10 @@ func (s *Stream) explainEvent(it *item, x, prev float64) string {
 		what = fmt.Sprintf("A %s of a shape this stream has not shown before: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
 	default:
 		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+	}
+	if s.kind != event.TypeMetric && !s.onset.sevRise {
+		what += fmt.Sprintf(" Its surprisal, %.1f bits, lies beyond that of 99%% of the stream's latest %d %ss (at most %.1f bits).",
+			s.onset.lineBits, s.onset.usualN, s.nounOne(), s.onset.usualBits)
 	}
 	n := min(s.onset.recent.n, s.onset.recent.seen-1)
 	if n <= 0 {

@@ -115,6 +115,41 @@ func TestErrorBurstIsOneIncident(t *testing.T) {
 	}
 }
 
+// TestNewShapesInYoungSteadyStream: a burst of INFO lines of shapes a
+// steady service has never logged, neither severity rising nor a known
+// shape, is raised at its first line once the stream is warm, whether the
+// stream has seen a thousand lines or tens of thousands, and nothing is
+// raised before it.
+func TestNewShapesInYoungSteadyStream(t *testing.T) {
+	shapes := []string{"connection pool exhausted, waiting for a free connection",
+		"retrying payment provider call", "circuit breaker opened for payments",
+		"fallback to cached prices", "queue depth above limit, shedding load"}
+	for _, steady := range []int{1000, 10000, 30000} {
+		r := rand.New(rand.NewPCG(1, 2))
+		var evs []event.Event
+		for i := range steady {
+			sev, body := steadyLine(r)
+			evs = append(evs, logEvent(i, sev, body, nil))
+		}
+		for k := range 60 {
+			evs = append(evs, logEvent(steady+k, "INFO", fmt.Sprintf("%s (attempt %d)", shapes[k%len(shapes)], k), nil))
+		}
+		s, _ := NewStream("svc|log", DefaultConfig())
+		got := eventsOf(pushAll(t, s, evs))
+		if len(got) == 0 || got[0].Offset != int64(steady) || got[0].Closing {
+			t.Fatalf("after %d steady lines: event anomalies at %v, want the first at the burst's first line %d", steady, offsets(got), steady)
+		}
+		if !strings.Contains(got[0].Explanation, "not shown before") || !strings.Contains(got[0].Explanation, "bits") {
+			t.Errorf("explanation does not say the shape is new and how rare: %s", got[0].Explanation)
+		}
+		for _, ea := range got[1:] {
+			if ea.Incident != got[0].Incident {
+				t.Errorf("after %d steady lines: another incident at %d", steady, ea.Offset)
+			}
+		}
+	}
+}
+
 // TestNonFiniteMetricRejected: a value whose mean overflows is refused and
 // leaves the stream able to score what follows.
 func TestNonFiniteMetricRejected(t *testing.T) {

@@ -72,24 +72,31 @@ func maskToken(dst []byte, tok string) []byte {
 	return append(dst, tok[hi:]...)
 }
 
-// isNumberLike reports whether tok holds a digit and otherwise only hex
-// letters and the separators of numbers, times, addresses and ids.
+// isNumberLike reports whether tok holds only hex letters and the
+// separators of numbers, times, addresses and ids, and a digit or at least
+// minHexID hex letters (an id such as "fdceabaf" that happens to hold no
+// digit).
 func isNumberLike(tok string) bool {
-	digits := 0
+	digits, hex := 0, 0
 	for k := 0; k < len(tok); k++ {
 		c := tok[k]
 		switch {
 		case isDigit(c):
 			digits++
 		case c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+			hex++
 		case c == '.', c == ':', c == '-', c == '_', c == '+', c == '/', c == ',':
 		case (c == 'x' || c == 'X') && k == 1 && tok[0] == '0':
 		default:
 			return false
 		}
 	}
-	return digits > 0
+	return digits > 0 || hex >= minHexID
 }
+
+// minHexID is how many hex letters make a digit-free token an id: English
+// words spelt with a to f alone are shorter.
+const minHexID = 8
 
 // quoteStart reports whether the quote at s[i] opens a quoted value rather
 // than being an apostrophe inside a word.

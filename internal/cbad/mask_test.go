@@ -12,6 +12,8 @@ func TestMask(t *testing.T) {
 		{`user "alice smith" said 'hi there' don't`, `user "<*>" said '<*>' don't`},
 		{"blk_-1678953999018234643 size 67108864", "blk_-# size <*>"},
 		{"a,b=0x7fff  \t tail", "a,b=<*> tail"},
+		{"user fdceabaf logged in, request_id=ddcfdadd", "user <*> logged in, request_id=<*>"},
+		{"cafe added a bead face", "cafe added a bead face"},
 	}
 	for _, tt := range tests {
 		if got := string(maskInto(nil, tt.in)); got != tt.want {

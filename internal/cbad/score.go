@@ -79,9 +79,10 @@ func (s *Stream) refresh() {
 }
 
 // eventScore is the novelty of one event given the stream's history, in
-// [0, 1]: for logs and spans the larger of the surprisal of its canonical
-// line under the long-memory line counts and the rarity of its severity,
-// for metrics the larger of its value's distance
+// [0, 1]: for logs and spans the larger of how far the surprisal of its
+// canonical line lies beyond the surprisals of the stream's latest lines
+// and the rarity of its severity, for metrics the larger of its value's
+// distance
 // beyond the range of the latest values, its departure from the daily
 // cycle (Config.SeasonCycles) and the novelty of its recent context
 // (Config.ContextOrder). It notes which score was the largest.
@@ -89,7 +90,14 @@ func (s *Stream) eventScore(it *item) float64 {
 	if s.kind != event.TypeMetric {
 		s.onset.lineNew = s.lines[it.line].seen == 0
 		sev := s.severityScore(it.sev)
-		line := s.lineScore(it.line)
+		bits := s.lineSurprisal(it.line)
+		line := 0.0
+		if s.hist.n() > 0 {
+			_, hi, spread := s.hist.rangeOf()
+			line = above(bits, hi, spread)
+			s.onset.lineBits, s.onset.usualBits, s.onset.usualN = bits, hi, s.hist.n()
+		}
+		s.hist.add(bits)
 		s.onset.sevRise = sev > line
 		return max(line, sev)
 	}
@@ -134,10 +142,13 @@ func (s *Stream) severityScore(c uint8) float64 {
 // maxMemoryLines bounds the distinct lines the long memory keeps.
 const maxMemoryLines = 8192
 
-// lineScore returns the surprisal of line under the long-memory line
-// counts, normalised to [0, 1] by that of a never-seen line once Memory
-// events were seen (so that early in a stream, when everything is new,
-// nothing scores high), then counts it.
+// lineSurprisal returns the surprisal of line, in bits, under the
+// long-memory line counts, then counts it. The stream's usual surprisals
+// (its latest lines', kept in the value history) are what a line's is
+// measured against: a line scores when its surprisal lies beyond the 99th
+// percentile of theirs, so a never-seen shape stands out in a stream whose
+// shapes rarely change, from its first hundreds of lines on, and not in one
+// where new shapes are routine.
 // The counts are halved every Memory events, and whenever more than
 // maxMemoryLines distinct lines are held, forgetting lines seen only once.
 //
@@ -150,19 +161,18 @@ const maxMemoryLines = 8192
 // the recent distinct lines, per byte (between half and all of it), so that
 // a known message about another node counts less than a message of a kind
 // never seen.
-func (s *Stream) lineScore(line string) float64 {
+func (s *Stream) lineSurprisal(line string) float64 {
 	ls := s.lines[line]
-	score := 0.0
+	bits := 0.0
 	if s.seenTotal > 0 {
 		count := ls.seen + 0.5
 		if ls.seen == 0 {
 			count = max(0.5, s.once)
 		}
-		bits := math.Log2((s.seenTotal + 1) / count)
+		bits = math.Log2((s.seenTotal + 1) / count)
 		if ls.seen == 0 {
 			bits *= 0.5 + 0.5*s.unlikeness(line)
 		}
-		score = clamp01(bits / math.Log2(2*float64(s.cfg.Memory)))
 	}
 	if ls.seen == 0 {
 		s.remember(line)
@@ -178,7 +188,7 @@ func (s *Stream) lineScore(line string) float64 {
 	if s.seenTotal >= float64(s.cfg.Memory) || len(s.lines) > maxMemoryLines {
 		s.halveMemory()
 	}
-	return score
+	return bits
 }
 
 // maxDict bounds the recent distinct lines kept for unlikeness.
@@ -237,6 +247,12 @@ func (s *Stream) halveMemory() {
 // distances apart).
 func (s *Stream) valueNovelty(v float64) float64 {
 	return beyond(v, s.ref.lo, s.ref.hi, s.ref.spread)
+}
+
+// above maps v's distance above hi, in units of spread, to [0, 1) as
+// d / (1 + d); 0 at or below hi.
+func above(v, hi, spread float64) float64 {
+	return beyond(max(v, hi), hi, hi, spread)
 }
 
 // beyond maps v's distance outside [lo, hi], in units of spread, to [0, 1)
