@@ -1,6 +1,7 @@
 package cbad
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -50,7 +51,13 @@ type seasonModel struct {
 // from the stream's daily cycle, in [0, 1]: its residual against the median
 // of the same phase over the previous cycles, measured beyond the 1st to
 // 99th percentile of recent residuals in their interquartile ranges.
+// Residuals are taken on a square-root scale (signed): the noise of a
+// count or a rate grows with its level (a Poisson count's variance equals
+// its mean, and the square root makes it constant), so on the raw scale
+// the ordinary departures of a cycle's busy hours would look large against
+// residuals pooled over the whole day.
 func (s *Stream) seasonNovelty(v float64, ts int64) float64 {
+	v = signedSqrt(v)
 	m := &s.season
 	k := s.cfg.SeasonCycles
 	if m.period == 0 && !m.learnPeriod(ts, k) {
@@ -136,4 +143,13 @@ func (m *seasonModel) residualNovelty(r float64) float64 {
 		return 0
 	}
 	return beyond(r, m.lo, m.hi, m.spread)
+}
+
+// signedSqrt is the square root of |v| with v's sign: monotone, and the
+// variance-stabilising transform of a count.
+func signedSqrt(v float64) float64 {
+	if v < 0 {
+		return -math.Sqrt(-v)
+	}
+	return math.Sqrt(v)
 }
