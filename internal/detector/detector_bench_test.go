@@ -16,7 +16,6 @@ import (
 
 	"github.com/driftlock/driftlock/internal/anomaly"
 	"github.com/driftlock/driftlock/internal/config"
-	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/kafkabus"
 	"github.com/driftlock/driftlock/internal/testkit"
 )
@@ -191,16 +190,12 @@ func BenchmarkStreamMemory(b *testing.B) {
 		tab := newStreamTable(streams, ScoringConfig(config.Default().Detector), newCBADScorer)
 		for c := range streams / 4 { // copies of the scenario's four streams
 			for i, m := range msgs {
-				ev, id, err := decodeRecord(m)
+				d, id, err := decodeRecord(m)
 				if err != nil {
 					b.Fatal(err)
 				}
 				id.key = fmt.Sprintf("%s#%d", id.key, c)
 				st, _, err := tab.get(id)
-				if err != nil {
-					b.Fatal(err)
-				}
-				d, err := event.DecodeData(ev)
 				if err != nil {
 					b.Fatal(err)
 				}
