@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/driftlock/driftlock/internal/event"
@@ -25,11 +26,18 @@ type scratch struct {
 	distinct []string
 	counts   []int32
 	index    map[string]int32
+	// total holds the token counts of the whole pool; base those of the
+	// baseline side being written.
+	total, base []int32
+	// sizes caches the compressed sizes of what the current judgement
+	// compressed (nil between judgements); cached is the bytes of its keys.
+	sizes  map[string]int
+	cached int
 }
 
 func (sc *scratch) sizeBytes() int {
 	n := cap(sc.mix) + 8*(cap(sc.blocks)+cap(sc.ids)+cap(sc.vals))
-	n += 4*(cap(sc.itemID)+cap(sc.counts)) + 16*cap(sc.distinct) + 48*len(sc.index)
+	n += 4*(cap(sc.itemID)+cap(sc.counts)+cap(sc.total)+cap(sc.base)) + 16*cap(sc.distinct) + 48*len(sc.index)
 	for i := range sc.q {
 		n += 8 * (cap(sc.q[i].cuts) + cap(sc.q[i].scratch))
 	}
@@ -150,15 +158,56 @@ func (s *Stream) writeSide(dst []byte, blocks []int) []byte {
 			sc.counts[id]++
 		}
 	}
+	return s.appendTable(dst, sc.counts, items)
+}
+
+// appendTable appends the table of the token counts of a side of items
+// events (see writeSide).
+func (s *Stream) appendTable(dst []byte, counts []int32, items int) []byte {
 	scale := float64(s.cfg.WindowSize) / float64(max(items, 1))
-	for id, c := range sc.counts {
+	for id, c := range counts {
 		if c == 0 {
 			continue
 		}
-		dst = append(dst, sc.distinct[id]...)
+		dst = append(dst, s.sc.distinct[id]...)
 		dst = append(dst, ' ', byte('a'+bits.Len(uint(math.Round(float64(c)*scale)))/2), '\n')
 	}
 	return dst
+}
+
+// countPool sets sc.total to the token counts of the whole pool.
+func (s *Stream) countPool() {
+	sc := &s.sc
+	sc.total = slices.Grow(sc.total[:0], len(sc.counts))[:len(sc.counts)]
+	clear(sc.total)
+	for _, id := range sc.itemID {
+		sc.total[id]++
+	}
+}
+
+// writeSides writes into sc.mix what writeSide writes for the blocks
+// sc.ids[:nbBlocks] and then for the rest, and returns where the second
+// side starts. The window side is counted and the baseline's counts are
+// the pool's less the window's, which halves the counting.
+func (s *Stream) writeSides(nbBlocks int) (cut int) {
+	sc := &s.sc
+	clear(sc.counts)
+	items := 0
+	for _, b := range sc.ids[nbBlocks:] {
+		lo, hi := s.blockItems(b)
+		items += hi - lo
+		for _, id := range sc.itemID[lo*sc.tokens : hi*sc.tokens] {
+			sc.counts[id]++
+		}
+	}
+	sc.base = slices.Grow(sc.base[:0], len(sc.counts))[:len(sc.counts)]
+	for id, c := range sc.counts {
+		sc.base[id] = sc.total[id] - c
+	}
+	sc.mix = s.appendTable(sc.mix[:0], sc.base, s.base.n+s.window.n-items)
+	cut = len(sc.mix)
+	sc.mix = s.appendTable(sc.mix, sc.counts, items)
+	return cut
 }
 
 // blockItems returns the pool items [lo, hi) of block b.
@@ -177,8 +226,8 @@ func (s *Stream) blockItems(b int) (lo, hi int) {
 // ncd returns the normalised compression distance between buf[:cut] and
 // buf[cut:], and the compressed sizes of both parts.
 func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
-	cb, cw = s.comp.size(buf[:cut]), s.comp.size(buf[cut:])
-	cbw := s.comp.size(buf)
+	cb, cw = s.size(buf[:cut]), s.size(buf[cut:])
+	cbw := s.size(buf)
 	lo, hi := min(cb, cw), max(cb, cw)
 	if hi == 0 {
 		return 0, cb, cw
@@ -186,18 +235,48 @@ func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
 	return float64(cbw-lo) / float64(hi), cb, cw
 }
 
+// maxCachedBytes bounds the bytes of the sides whose compressed sizes one
+// judgement keeps.
+const maxCachedBytes = 8 << 20
+
+// sizePool holds the maps of compressed sizes that judgements use in turn,
+// so that no stream keeps one between its judgements.
+var sizePool = sync.Pool{New: func() any { return make(map[string]int) }}
+
+// size returns the compressed size of b. The permutations of a judgement
+// often draw sides whose count tables are the same bytes (the classes are
+// logarithmic), so sizes are cached by content for the judgement: the
+// result is what compressing b gives, only cheaper.
+func (s *Stream) size(b []byte) int {
+	sc := &s.sc
+	if n, ok := sc.sizes[string(b)]; ok {
+		return n
+	}
+	n := s.comp.size(b)
+	if sc.sizes != nil && sc.cached+len(b) <= maxCachedBytes {
+		sc.sizes[string(b)] = n
+		sc.cached += len(b)
+	}
+	return n
+}
+
 // judge measures the window against the baseline and tests significance.
 func (s *Stream) judge() *Judgement {
+	sc := &s.sc
+	sc.sizes, sc.cached = sizePool.Get().(map[string]int), 0
+	defer func() {
+		clear(sc.sizes)
+		sizePool.Put(sc.sizes)
+		sc.sizes = nil
+	}()
 	s.prepare()
 	nbBlocks := s.makeBlocks()
-	sc := &s.sc
 	sc.ids = sc.ids[:0]
 	for i := range len(sc.blocks) {
 		sc.ids = append(sc.ids, i)
 	}
-	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
-	cut := len(sc.mix)
-	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])
+	s.countPool()
+	cut := s.writeSides(nbBlocks)
 	obs, cb, cw := s.ncd(sc.mix, cut)
 	j := &Judgement{
 		Seq:    s.seq,
@@ -332,9 +411,7 @@ func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks int) float64 {
 		j := rng.IntN(i + 1)
 		sc.ids[i], sc.ids[j] = sc.ids[j], sc.ids[i]
 	}
-	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
-	cut := len(sc.mix)
-	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])
+	cut := s.writeSides(nbBlocks)
 	d, _, _ := s.ncd(sc.mix, cut)
 	return d
 }
