@@ -74,25 +74,33 @@ func (sc *scanner) str() (string, bool) {
 	if !sc.eat('"') {
 		return "", false
 	}
-	start, plain := sc.i, true
+	start := sc.i
+	if j := strings.IndexByte(sc.s[start:], '"'); j >= 0 && strings.IndexByte(sc.s[start:start+j], '\\') < 0 {
+		lit, plain := sc.s[start:start+j], true
+		for k := 0; k < len(lit); k++ {
+			if c := lit[k]; c < ' ' {
+				return "", false
+			} else if c >= utf8.RuneSelf {
+				plain = false
+			}
+		}
+		sc.i = start + j + 1
+		if plain {
+			return lit, true
+		}
+		return unquote(lit)
+	}
 	for sc.i < len(sc.s) {
 		c := sc.s[sc.i]
 		switch {
 		case c == '"':
 			lit := sc.s[start:sc.i]
 			sc.i++
-			if plain {
-				return lit, true
-			}
 			return unquote(lit)
 		case c == '\\':
-			plain = false
 			sc.i += 2
 		case c < ' ':
 			return "", false
-		case c >= utf8.RuneSelf:
-			plain = false
-			sc.i++
 		default:
 			sc.i++
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,29 @@ func FuzzDecodeRecord(f *testing.F) {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, value []byte) { checkSame(t, value) })
+}
+
+// BenchmarkDecodeRecord decodes the converter's golden log, gauge, sum and
+// span records and the evaluation's records, with DecodeRecord and with
+// encoding/json (the reference).
+func BenchmarkDecodeRecord(b *testing.B) {
+	var values [][]byte
+	for _, v := range seeds(b) {
+		if _, err := event.DecodeRecord(v); err == nil && !strings.Contains(string(v), "histogram") && !strings.Contains(string(v), "summary") {
+			values = append(values, v)
+		}
+	}
+	for _, bm := range []struct {
+		name   string
+		decode func([]byte) (event.Decoded, error)
+	}{{"scanner", event.DecodeRecord}, {"encoding-json", reference}} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				if _, err := bm.decode(values[i%len(values)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
