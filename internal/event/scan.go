@@ -75,28 +75,18 @@ func (sc *scanner) str() (string, bool) {
 		return "", false
 	}
 	start := sc.i
-	if j := strings.IndexByte(sc.s[start:], '"'); j >= 0 && strings.IndexByte(sc.s[start:start+j], '\\') < 0 {
-		lit, plain := sc.s[start:start+j], true
-		for k := 0; k < len(lit); k++ {
-			if c := lit[k]; c < ' ' {
-				return "", false
-			} else if c >= utf8.RuneSelf {
-				plain = false
-			}
-		}
-		sc.i = start + j + 1
-		if plain {
-			return lit, true
-		}
-		return unquote(lit)
+	for sc.i < len(sc.s) && !strSpecial[sc.s[sc.i]] {
+		sc.i++
+	}
+	if sc.i < len(sc.s) && sc.s[sc.i] == '"' {
+		sc.i++
+		return sc.s[start : sc.i-1], true
 	}
 	for sc.i < len(sc.s) {
-		c := sc.s[sc.i]
-		switch {
+		switch c := sc.s[sc.i]; {
 		case c == '"':
-			lit := sc.s[start:sc.i]
 			sc.i++
-			return unquote(lit)
+			return unquote(sc.s[start : sc.i-1])
 		case c == '\\':
 			sc.i += 2
 		case c < ' ':
@@ -107,6 +97,15 @@ func (sc *scanner) str() (string, bool) {
 	}
 	return "", false
 }
+
+// strSpecial marks the bytes that end the plain part of a string literal:
+// the closing quote, escapes, control characters and bytes outside ASCII.
+var strSpecial = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < ' ' || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 // unquote decodes the body of a string literal that holds escapes or
 // bytes outside ASCII.
