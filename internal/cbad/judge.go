@@ -17,7 +17,6 @@ type scratch struct {
 	mix    []byte
 	blocks []int // block starts (item indices) of baseline then window
 	ids    []int
-	order  []int // 0, 1, ... one per block
 	q      [maxFeatures]quantizer
 	vals   []float64
 	// itemID holds the token ids of each pool item, tokens per item; the
@@ -37,7 +36,7 @@ type scratch struct {
 }
 
 func (sc *scratch) sizeBytes() int {
-	n := cap(sc.mix) + 8*(cap(sc.blocks)+cap(sc.ids)+cap(sc.order)+cap(sc.vals))
+	n := cap(sc.mix) + 8*(cap(sc.blocks)+cap(sc.ids)+cap(sc.vals))
 	n += 4*(cap(sc.itemID)+cap(sc.counts)+cap(sc.total)+cap(sc.base)) + 16*cap(sc.distinct) + 48*len(sc.index)
 	for i := range sc.q {
 		n += 8 * (cap(sc.q[i].cuts) + cap(sc.q[i].scratch))
@@ -386,11 +385,12 @@ func (s *Stream) makeBlocks() int {
 func (s *Stream) permutationTest(obs float64, nbBlocks int, need float64) (p, mean float64, runs int) {
 	nwBlocks := len(s.sc.blocks) - nbBlocks
 	rng := newDraws(uint64(s.cfg.Seed)^keyHash(s.key), uint64(s.seq)*0x9E3779B97F4A7C15+1)
+	order := identity(nbBlocks + nwBlocks)
 	maxK := (1-s.cfg.Threshold)*float64(1+s.cfg.Permutations) - 1
 	k := 0
 	var sum float64
 	for runs < s.cfg.Permutations {
-		v := s.permutedNCD(rng, nbBlocks, nwBlocks)
+		v := s.permutedNCD(rng, order, nbBlocks, nwBlocks)
 		runs++
 		sum += v
 		if v >= obs {
@@ -409,16 +409,10 @@ func (s *Stream) permutationTest(obs float64, nbBlocks int, need float64) (p, me
 // permutedNCD draws nwBlocks of the pooled blocks as the window and returns
 // the NCD of the two parts. (Sides are count tables, so the order of the
 // drawn blocks does not matter.)
-func (s *Stream) permutedNCD(rng *draws, nbBlocks, nwBlocks int) float64 {
+func (s *Stream) permutedNCD(rng *draws, order []int, nbBlocks, nwBlocks int) float64 {
 	sc := &s.sc
 	total := nbBlocks + nwBlocks
-	if len(sc.order) != total {
-		sc.order = sc.order[:0]
-		for i := range total {
-			sc.order = append(sc.order, i)
-		}
-	}
-	sc.ids = append(sc.ids[:0], sc.order...)
+	sc.ids = append(sc.ids[:0], order...)
 	for i := total - 1; i >= total-nwBlocks; i-- {
 		j := rng.intN(i + 1)
 		sc.ids[i], sc.ids[j] = sc.ids[j], sc.ids[i]
@@ -426,6 +420,27 @@ func (s *Stream) permutedNCD(rng *draws, nbBlocks, nwBlocks int) float64 {
 	cut := s.writeSides(nbBlocks)
 	d, _, _ := s.ncd(sc.mix, cut)
 	return d
+}
+
+// identityInts holds 0, 1, 2, ... for all streams to copy from; it is
+// replaced, never changed, when a longer one is needed.
+var (
+	identityMu   sync.Mutex
+	identityInts []int
+)
+
+// identity returns 0, 1, ..., n-1, which the caller must not change.
+func identity(n int) []int {
+	identityMu.Lock()
+	defer identityMu.Unlock()
+	if len(identityInts) < n {
+		ints := make([]int, n)
+		for i := range ints {
+			ints[i] = i
+		}
+		identityInts = ints
+	}
+	return identityInts[:n]
 }
 
 // draws is a rand.Rand over a PCG source whose IntN is computed here
