@@ -4,7 +4,6 @@ import (
 	"hash/fnv"
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -25,11 +24,18 @@ type scratch struct {
 	distinct []string
 	counts   []int32
 	index    map[string]int32
+	// total holds the token counts of the whole pool; base those of the
+	// baseline side being written.
+	total, base []int32
+	// sizes caches the compressed sizes of what the current judgement
+	// compressed (nil between judgements); cached is the bytes of its keys.
+	sizes  map[string]int
+	cached int
 }
 
 func (sc *scratch) sizeBytes() int {
 	n := cap(sc.mix) + 8*(cap(sc.blocks)+cap(sc.ids)+cap(sc.vals))
-	n += 4*(cap(sc.itemID)+cap(sc.counts)) + 16*cap(sc.distinct) + 48*len(sc.index)
+	n += 4*(cap(sc.itemID)+cap(sc.counts)+cap(sc.total)+cap(sc.base)) + 16*cap(sc.distinct) + 48*len(sc.index)
 	for i := range sc.q {
 		n += 8 * (cap(sc.q[i].cuts) + cap(sc.q[i].scratch))
 	}
@@ -150,15 +156,64 @@ func (s *Stream) writeSide(dst []byte, blocks []int) []byte {
 			sc.counts[id]++
 		}
 	}
+	return s.appendTable(dst, sc.counts, items)
+}
+
+// appendTable appends the table of the token counts of a side of items
+// events (see writeSide).
+func (s *Stream) appendTable(dst []byte, counts []int32, items int) []byte {
 	scale := float64(s.cfg.WindowSize) / float64(max(items, 1))
-	for id, c := range sc.counts {
+	for id, c := range counts {
 		if c == 0 {
 			continue
 		}
-		dst = append(dst, sc.distinct[id]...)
+		dst = append(dst, s.sc.distinct[id]...)
 		dst = append(dst, ' ', byte('a'+bits.Len(uint(math.Round(float64(c)*scale)))/2), '\n')
 	}
 	return dst
+}
+
+// countPool sets sc.total to the token counts of the whole pool.
+func (s *Stream) countPool() {
+	sc := &s.sc
+	sc.total = slices.Grow(sc.total[:0], len(sc.counts))[:len(sc.counts)]
+	clear(sc.total)
+	for _, id := range sc.itemID {
+		sc.total[id]++
+	}
+}
+
+// writeSides writes into sc.mix what writeSide writes for the blocks
+// sc.ids[:nbBlocks] and then for the rest, and returns where the second
+// side starts. The window side is counted and the baseline's counts are
+// the pool's less the window's, which halves the counting.
+func (s *Stream) writeSides(nbBlocks int) (cut int) {
+	sc := &s.sc
+	clear(sc.counts)
+	items := 0
+	switch {
+	case s.cfg.BlockSize == 1 && sc.tokens == 1:
+		for _, b := range sc.ids[nbBlocks:] {
+			sc.counts[sc.itemID[b]]++
+		}
+		items = len(sc.ids) - nbBlocks
+	default:
+		for _, b := range sc.ids[nbBlocks:] {
+			lo, hi := s.blockItems(b)
+			items += hi - lo
+			for _, id := range sc.itemID[lo*sc.tokens : hi*sc.tokens] {
+				sc.counts[id]++
+			}
+		}
+	}
+	sc.base = slices.Grow(sc.base[:0], len(sc.counts))[:len(sc.counts)]
+	for id, c := range sc.counts {
+		sc.base[id] = sc.total[id] - c
+	}
+	sc.mix = s.appendTable(sc.mix[:0], sc.base, s.base.n+s.window.n-items)
+	cut = len(sc.mix)
+	sc.mix = s.appendTable(sc.mix, sc.counts, items)
+	return cut
 }
 
 // blockItems returns the pool items [lo, hi) of block b.
@@ -177,8 +232,8 @@ func (s *Stream) blockItems(b int) (lo, hi int) {
 // ncd returns the normalised compression distance between buf[:cut] and
 // buf[cut:], and the compressed sizes of both parts.
 func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
-	cb, cw = s.comp.size(buf[:cut]), s.comp.size(buf[cut:])
-	cbw := s.comp.size(buf)
+	cb, cw = s.size(buf[:cut]), s.size(buf[cut:])
+	cbw := s.size(buf)
 	lo, hi := min(cb, cw), max(cb, cw)
 	if hi == 0 {
 		return 0, cb, cw
@@ -188,16 +243,21 @@ func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
 
 // judge measures the window against the baseline and tests significance.
 func (s *Stream) judge() *Judgement {
+	sc := &s.sc
+	sc.sizes, sc.cached = sizePool.Get().(map[string]int), 0
+	defer func() {
+		clear(sc.sizes)
+		sizePool.Put(sc.sizes)
+		sc.sizes = nil
+	}()
 	s.prepare()
 	nbBlocks := s.makeBlocks()
-	sc := &s.sc
 	sc.ids = sc.ids[:0]
 	for i := range len(sc.blocks) {
 		sc.ids = append(sc.ids, i)
 	}
-	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
-	cut := len(sc.mix)
-	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])
+	s.countPool()
+	cut := s.writeSides(nbBlocks)
 	obs, cb, cw := s.ncd(sc.mix, cut)
 	j := &Judgement{
 		Seq:    s.seq,
@@ -297,12 +357,13 @@ func (s *Stream) makeBlocks() int {
 // mean permuted NCD.
 func (s *Stream) permutationTest(obs float64, nbBlocks int, need float64) (p, mean float64, runs int) {
 	nwBlocks := len(s.sc.blocks) - nbBlocks
-	rng := rand.New(rand.NewPCG(uint64(s.cfg.Seed)^keyHash(s.key), uint64(s.seq)*0x9E3779B97F4A7C15+1))
+	rng := newDraws(uint64(s.cfg.Seed)^keyHash(s.key), uint64(s.seq)*0x9E3779B97F4A7C15+1)
+	order := identity(nbBlocks + nwBlocks)
 	maxK := (1-s.cfg.Threshold)*float64(1+s.cfg.Permutations) - 1
 	k := 0
 	var sum float64
 	for runs < s.cfg.Permutations {
-		v := s.permutedNCD(rng, nbBlocks, nwBlocks)
+		v := s.permutedNCD(rng, order, nbBlocks, nwBlocks)
 		runs++
 		sum += v
 		if v >= obs {
@@ -321,20 +382,15 @@ func (s *Stream) permutationTest(obs float64, nbBlocks int, need float64) (p, me
 // permutedNCD draws nwBlocks of the pooled blocks as the window and returns
 // the NCD of the two parts. (Sides are count tables, so the order of the
 // drawn blocks does not matter.)
-func (s *Stream) permutedNCD(rng *rand.Rand, nbBlocks, nwBlocks int) float64 {
+func (s *Stream) permutedNCD(rng *draws, order []int, nbBlocks, nwBlocks int) float64 {
 	sc := &s.sc
 	total := nbBlocks + nwBlocks
-	sc.ids = sc.ids[:0]
-	for i := 0; i < total; i++ {
-		sc.ids = append(sc.ids, i)
-	}
+	sc.ids = append(sc.ids[:0], order...)
 	for i := total - 1; i >= total-nwBlocks; i-- {
-		j := rng.IntN(i + 1)
+		j := rng.intN(i + 1)
 		sc.ids[i], sc.ids[j] = sc.ids[j], sc.ids[i]
 	}
-	sc.mix = s.writeSide(sc.mix[:0], sc.ids[:nbBlocks])
-	cut := len(sc.mix)
-	sc.mix = s.writeSide(sc.mix, sc.ids[nbBlocks:])
+	cut := s.writeSides(nbBlocks)
 	d, _, _ := s.ncd(sc.mix, cut)
 	return d
 }

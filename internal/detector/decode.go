@@ -34,27 +34,51 @@ func (e *invalidError) Unwrap() error { return e.err }
 
 // decodeRecord decodes one otlp-events record and finds its stream: the
 // record key when present (it must agree with the event's type), otherwise
-// the key derived from the event's service.name and metric name.
-func decodeRecord(msg kafka.Message) (event.Event, streamID, error) {
-	ev, err := event.Decode(msg.Value)
-	if err != nil {
-		return event.Event{}, streamID{}, &invalidError{reason: decodeReason(err), err: err}
+// the key derived from the event's service.name and metric name. The
+// record's bytes are read once; a record that is not valid is decoded
+// again, step by step, so that its error is classified as before: the
+// envelope first, then the key, then the data (rejected).
+func decodeRecord(msg kafka.Message) (event.Decoded, streamID, error) {
+	d, dataErr := event.DecodeRecord(msg.Value)
+	if dataErr != nil {
+		ev, err := event.Decode(msg.Value)
+		if err != nil {
+			return event.Decoded{}, streamID{}, &invalidError{reason: decodeReason(err), err: err}
+		}
+		d = event.Decoded{Type: ev.Type}
 	}
+	id, err := recordStream(msg, d.Type)
+	if err != nil {
+		return event.Decoded{}, streamID{}, err
+	}
+	if dataErr != nil {
+		return event.Decoded{}, streamID{}, &invalidError{reason: reasonRejected, err: dataErr}
+	}
+	return d, id, nil
+}
+
+// recordStream finds the stream of a record whose envelope is valid and
+// holds an event of type t.
+func recordStream(msg kafka.Message, t event.Type) (streamID, error) {
 	key := string(msg.Key)
 	if key == "" {
-		if key, err = deriveKey(ev, msg.Headers); err != nil {
-			return event.Event{}, streamID{}, &invalidError{reason: reasonBadData, err: err}
+		ev, err := event.Decode(msg.Value)
+		if err == nil {
+			key, err = deriveKey(ev, msg.Headers)
+		}
+		if err != nil {
+			return streamID{}, &invalidError{reason: reasonBadData, err: err}
 		}
 	}
 	service, signal, metric, err := event.ParseStreamKey(key)
 	if err != nil {
-		return event.Event{}, streamID{}, &invalidError{reason: reasonBadKey, err: err}
+		return streamID{}, &invalidError{reason: reasonBadKey, err: err}
 	}
-	if signal != ev.Type {
-		err := fmt.Errorf("record key %q names signal %s but the event is a %s", key, signal, ev.Type)
-		return event.Event{}, streamID{}, &invalidError{reason: reasonKeyMismatch, err: err}
+	if signal != t {
+		err := fmt.Errorf("record key %q names signal %s but the event is a %s", key, signal, t)
+		return streamID{}, &invalidError{reason: reasonKeyMismatch, err: err}
 	}
-	return ev, streamID{key: key, service: service, signal: signal, metric: metric}, nil
+	return streamID{key: key, service: service, signal: signal, metric: metric}, nil
 }
 
 // decodeReason classifies an event.Decode error.

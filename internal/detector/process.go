@@ -55,14 +55,15 @@ func (p *Processor) Push(key string, ev event.Event, offset int64) (Output, erro
 	if err != nil {
 		return Output{}, err
 	}
-	return p.push(streamID{key: key, service: service, signal: signal, metric: metric}, ev, offset)
-}
-
-func (p *Processor) push(id streamID, ev event.Event, offset int64) (Output, error) {
 	d, err := event.DecodeData(ev)
 	if err != nil {
 		return Output{}, err
 	}
+	return p.push(streamID{key: key, service: service, signal: signal, metric: metric}, d, offset)
+}
+
+// push scores the decoded event d at offset of stream id.
+func (p *Processor) push(id streamID, d event.Decoded, offset int64) (Output, error) {
 	held := p.streams.len()
 	st, evicted, err := p.streams.get(id)
 	if err != nil {

@@ -175,25 +175,25 @@ func StreamKey(service string, t Type, metricName string) string {
 
 // ParseStreamKey splits a stream key into its service, signal and metric name.
 func ParseStreamKey(key string) (service string, signal Type, metric string, err error) {
-	parts := strings.SplitN(key, "|", 3)
-	if len(parts) < 2 || parts[0] == "" {
+	service, rest, ok := strings.Cut(key, "|")
+	if !ok || service == "" {
 		return "", "", "", fmt.Errorf("invalid stream key %q: want service|signal[|metric]", key)
 	}
-	signal = Type(parts[1])
+	sig, metric, third := strings.Cut(rest, "|")
+	signal = Type(sig)
 	switch signal {
 	case TypeLog, TypeSpan:
-		if len(parts) == 3 {
+		if third {
 			return "", "", "", fmt.Errorf("invalid stream key %q: only metric keys have a third part", key)
 		}
 	case TypeMetric:
-		if len(parts) != 3 || parts[2] == "" {
+		if !third || metric == "" {
 			return "", "", "", fmt.Errorf("invalid stream key %q: metric keys need a metric name", key)
 		}
-		metric = parts[2]
 	default:
-		return "", "", "", fmt.Errorf("invalid stream key %q: unknown signal %q", key, parts[1])
+		return "", "", "", fmt.Errorf("invalid stream key %q: unknown signal %q", key, sig)
 	}
-	return parts[0], signal, metric, nil
+	return service, signal, metric, nil
 }
 
 // ErrInvalid marks a record that is not a valid event; callers count and skip it.
