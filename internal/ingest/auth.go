@@ -11,9 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/driftlock/driftlock/internal/config"
 )
@@ -26,8 +24,8 @@ const (
 
 // errAuthMissing and errAuthInvalid are what an unauthenticated client is told.
 var (
-	errAuthMissing = errors.New(`missing bearer token: send "Authorization: Bearer <token>"`)
-	errAuthInvalid = errors.New("invalid bearer token")
+	errAuthMissing = failure(reasonTokenMissing, errors.New(`missing bearer token: send "Authorization: Bearer <token>"`))
+	errAuthInvalid = failure(reasonTokenInvalid, errors.New("invalid bearer token"))
 )
 
 // authenticator checks the bearer token of OTLP requests against the
@@ -103,20 +101,20 @@ func readTokensFile(path string) ([]string, error) {
 }
 
 // check reads an Authorization value ("Bearer <token>") and returns the
-// name of its token, or the reason it is refused and the error for the
-// client. A nil authenticator lets every request through, unnamed.
-func (a *authenticator) check(authorization string) (name, reason string, err error) {
+// name of its token, or errAuthMissing or errAuthInvalid. A nil
+// authenticator lets every request through, unnamed.
+func (a *authenticator) check(authorization string) (string, error) {
 	if a == nil {
-		return "", "", nil
+		return "", nil
 	}
 	authorization = strings.TrimSpace(authorization)
 	if authorization == "" {
-		return "", authMissing, errAuthMissing
+		return "", errAuthMissing
 	}
 	scheme, token, _ := strings.Cut(authorization, " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", authInvalid, errAuthInvalid
+		return "", errAuthInvalid
 	}
 	sum := sha256.Sum256([]byte(token))
 	match := -1
@@ -126,14 +124,28 @@ func (a *authenticator) check(authorization string) (name, reason string, err er
 		}
 	}
 	if match < 0 {
-		return "", authInvalid, errAuthInvalid
+		return "", errAuthInvalid
 	}
-	return a.names[match], "", nil
+	return a.names[match], nil
 }
 
-// authGRPC checks the authorization metadata of an OTLP/gRPC request and
-// returns the client's name, or an UNAUTHENTICATED status, counted.
-func (s *Service) authGRPC(ctx context.Context, sig string) (string, error) {
+// authenticate checks the Authorization value of a request that came over
+// transport and returns the client's name, or the export error refusing
+// it, counted by reason.
+func (s *Service) authenticate(transport, authorization string) (string, error) {
+	name, err := s.auth.check(authorization)
+	if err != nil {
+		label := authInvalid
+		if err == errAuthMissing {
+			label = authMissing
+		}
+		s.m.authFailures.WithLabelValues(transport, label).Inc()
+	}
+	return name, err
+}
+
+// authGRPC checks the authorization metadata of an OTLP/gRPC request.
+func (s *Service) authGRPC(ctx context.Context) (string, error) {
 	if s.auth == nil {
 		return "", nil
 	}
@@ -143,33 +155,10 @@ func (s *Service) authGRPC(ctx context.Context, sig string) (string, error) {
 			value = v[0]
 		}
 	}
-	name, reason, err := s.auth.check(value)
-	if err != nil {
-		s.m.authFailures.WithLabelValues(transportGRPC, reason).Inc()
-		s.m.requests.WithLabelValues(sig, transportGRPC, outcomeUnauthenticated).Inc()
-		return "", status.Error(codes.Unauthenticated, err.Error())
-	}
-	return name, nil
+	return s.authenticate(transportGRPC, value)
 }
 
-// authHTTP checks the Authorization header of an OTLP/HTTP request and
-// returns the client's name; when the request is refused it answers 401
-// with a WWW-Authenticate challenge (RFC 6750) and counts the reason.
-func (s *Service) authHTTP(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if s.auth == nil {
-		return "", true
-	}
-	name, reason, err := s.auth.check(r.Header.Get("Authorization"))
-	if err == nil {
-		return name, true
-	}
-	s.m.authFailures.WithLabelValues(transportHTTP, reason).Inc()
-	challenge := `Bearer realm="otlp"`
-	if reason == authInvalid {
-		challenge += `, error="invalid_token"`
-	}
-	w.Header().Set("WWW-Authenticate", challenge)
-	isJSON, _ := parseContentType(r.Header.Get("Content-Type"))
-	writeStatus(w, isJSON, http.StatusUnauthorized, codes.Unauthenticated, err.Error())
-	return "", false
+// authHTTP checks the Authorization header of an OTLP/HTTP request.
+func (s *Service) authHTTP(r *http.Request) (string, error) {
+	return s.authenticate(transportHTTP, r.Header.Get("Authorization"))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -264,8 +265,8 @@ func TestProducerCloseFlushes(t *testing.T) {
 	if n := len(h.consume()); n != 2 {
 		t.Errorf("%d records on the topic, want 2", n)
 	}
-	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); !errors.Is(err, errUnavailable) {
-		t.Errorf("produce after close: %v, want errUnavailable", err)
+	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); reasonOf(err) != reasonNotReady {
+		t.Errorf("produce after close: %v, want a retryable not-ready error", err)
 	}
 }
 
@@ -284,8 +285,8 @@ func TestProducerRetries(t *testing.T) {
 	defer fault.Remove()
 	start := time.Now()
 	_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0))
-	if !errors.Is(err, errUnavailable) || !strings.Contains(err.Error(), "Invalid Record") {
-		t.Errorf("permanent error: %v, want errUnavailable naming it", err)
+	if reasonOf(err) != reasonKafkaUnavailable || !errors.Is(err, kafka.InvalidRecord) || !strings.Contains(err.Error(), "Invalid Record") {
+		t.Errorf("permanent error: %v, want kafka unavailable naming it", err)
 	}
 	if d := time.Since(start); d >= h.p.cfg.writeTimeout {
 		t.Errorf("permanent error answered after %s, not before the write timeout", d)

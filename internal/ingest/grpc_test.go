@@ -74,6 +74,15 @@ func TestGRPCLimits(t *testing.T) {
 	if n := len(h.consumeAll()); n != 2 {
 		t.Errorf("%d records on the topic, want 2 (a, b)", n)
 	}
+	text := h.metricsText()
+	for _, want := range []string{
+		`driftlock_ingest_requests_total{outcome="too_large",signal="logs",transport="grpc"} 1`,
+		`driftlock_ingest_requests_total{outcome="bad_request",signal="logs",transport="grpc"} 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 // invokeRaw sends body as a logs Export request without encoding it.

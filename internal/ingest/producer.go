@@ -14,14 +14,13 @@ import (
 	"github.com/driftlock/driftlock/internal/otlpconv"
 )
 
-// Retryable failures of an export. Both tell the client to send the same
-// data again later; neither means that nothing was written.
-var (
-	// errOverloaded: the in-flight byte budget is spent.
-	errOverloaded = errors.New("too much data waiting for kafka, retry later")
-	// errUnavailable: Kafka did not acknowledge every record in time.
-	errUnavailable = errors.New("kafka unavailable")
-)
+// errOverloaded: the in-flight byte budget is spent. The client sends the
+// same data again later.
+var errOverloaded = failure(reasonOverloaded, errors.New("too much data waiting for kafka, retry later"))
+
+// errNoAck: Kafka did not acknowledge every record of a request within the
+// write timeout. Some of them may have been written.
+var errNoAck = errors.New("no acknowledgement")
 
 // byteSemaphore bounds the bytes of events waiting for Kafka. It never
 // blocks: a request that does not fit is turned away, so memory stays
@@ -174,8 +173,9 @@ func (r *request) reject(rej otlpconv.Rejection) {
 }
 
 // produce writes recs. It returns the records refused as too large (a
-// permanent rejection); any other failure is errOverloaded or
-// errUnavailable and means the client must retry the whole request.
+// permanent rejection); any other failure is a retryable export error
+// (errOverloaded, kafkaFailure, errClosed): the client must send the whole
+// request again.
 // The records are copied into the batches: recs may be reused once
 // produce returns, whatever the outcome.
 func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
@@ -186,14 +186,15 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 	start := time.Now()
 	tooLarge, err := p.write(ctx, recs)
 	p.m.writeDuration.Observe(time.Since(start).Seconds())
-	if errors.Is(err, errOverloaded) {
+	var known *exportError
+	if errors.As(err, &known) {
 		return nil, err
 	}
 	if err != nil {
 		if ctx.Err() == nil { // not the client giving up
 			p.m.kafkaErrors.Inc()
 		}
-		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
+		return nil, kafkaFailure(err)
 	}
 	return append(rejected, tooLarge...), nil
 }
@@ -247,7 +248,7 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 		return req.rejected, req.err
 	case <-timer.C:
 		req.gone.Store(true)
-		return nil, fmt.Errorf("no acknowledgement within %s", p.cfg.writeTimeout)
+		return nil, fmt.Errorf("%w within %s", errNoAck, p.cfg.writeTimeout)
 	case <-ctx.Done():
 		req.gone.Store(true)
 		return nil, ctx.Err()

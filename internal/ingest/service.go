@@ -167,7 +167,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 // errNotReady answers exports that arrive before the events topic is
 // ensured: the client retries, as it would during a broker outage.
-var errNotReady = fmt.Errorf("%w: kafka not reachable yet (events topic not ensured)", errUnavailable)
+var errNotReady = failure(reasonNotReady, errors.New("kafka unavailable: kafka not reachable yet (events topic not ensured)"))
 
 // listen serves both OTLP servers from the start, so that a client gets an
 // answer at once (UNAVAILABLE / 503 with Retry-After) while Kafka is not
