@@ -53,9 +53,9 @@ func startHarness(t testing.TB, tweak func(*config.Config)) *harness {
 
 // startHarnessOn starts the service on the running cluster c, which the
 // harness closes at cleanup.
-func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) *harness {
+func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
-	h := runHarness(t, c.ListenAddrs(), tweak)
+	h := runHarness(t, c.ListenAddrs(), tweak, opts...)
 	h.cluster = c
 	h.waitReady()
 	return h

@@ -17,6 +17,7 @@ type metrics struct {
 	inflightBytes  prometheus.Gauge
 	batchRecords   prometheus.Histogram
 	authFailures   *prometheus.CounterVec
+	tokensReloads  *prometheus.CounterVec
 
 	kafkaBatchRecords prometheus.Histogram
 }
@@ -70,6 +71,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "driftlock_ingest_auth_failures_total",
 			Help: "Export requests refused for their bearer token, by transport and reason (missing, invalid).",
 		}, []string{"transport", "reason"}),
+		tokensReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_tokens_file_reloads_total",
+			Help: "Changes of ingest.auth.tokens_file seen, by outcome: loaded, or failed (the previous tokens stay in use).",
+		}, []string{"outcome"}),
 		kafkaBatchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "driftlock_ingest_kafka_batch_records",
 			Help:    "Records per record batch produced to Kafka.",
@@ -77,7 +82,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
-		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures)
+		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures, m.tokensReloads)
 	return m
 }
 

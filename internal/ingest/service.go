@@ -36,7 +36,8 @@ type Service struct {
 	// auth checks bearer tokens; nil when ingest.auth has none.
 	auth *authenticator
 	// tls holds the certificate of both OTLP servers; nil without TLS.
-	tls *tlsFiles
+	tls   *tlsFiles
+	clock Clock
 
 	grpcLn net.Listener
 	httpLn net.Listener
@@ -56,6 +57,7 @@ type Option func(*options)
 type options struct {
 	httpTimeouts  admin.Timeouts
 	adminTimeouts admin.Timeouts
+	clock         Clock
 }
 
 // WithHTTPTimeouts sets the timeouts of the OTLP/HTTP server (its idle
@@ -74,12 +76,14 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err := cfg.Ingest.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{httpTimeouts: admin.DefaultTimeouts(), adminTimeouts: admin.DefaultTimeouts()}
+	o := options{httpTimeouts: admin.DefaultTimeouts(), adminTimeouts: admin.DefaultTimeouts(), clock: realClock{}}
 	o.httpTimeouts.Write = max(o.httpTimeouts.Write, time.Duration(cfg.Ingest.WriteTimeoutMS)*time.Millisecond+30*time.Second)
 	for _, opt := range opts {
 		opt(&o)
 	}
-	auth, err := newAuthenticator(cfg.Ingest.Auth)
+	reg := admin.NewRegistry()
+	m := newMetrics(reg)
+	auth, err := newAuthenticator(cfg.Ingest.Auth, o.clock, log, m.tokensReloads)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +93,15 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 			return nil, err
 		}
 	}
-	reg := admin.NewRegistry()
-	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg), auth: auth, tls: files}
+	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: m, auth: auth, tls: files, clock: o.clock}
 	if auth != nil {
 		for _, tr := range []string{transportGRPC, transportHTTP} {
 			s.m.authFailures.WithLabelValues(tr, authMissing)
 			s.m.authFailures.WithLabelValues(tr, authInvalid)
+		}
+		if cfg.Ingest.Auth.TokensFile != "" {
+			s.m.tokensReloads.WithLabelValues(reloadLoaded)
+			s.m.tokensReloads.WithLabelValues(reloadFailed)
 		}
 	}
 	if s.grpcLn, err = net.Listen("tcp", cfg.Ingest.GRPCEndpoint); err != nil {
