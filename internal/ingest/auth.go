@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/driftlock/driftlock/internal/config"
 )
@@ -244,21 +247,54 @@ func (s *Service) authenticate(transport, authorization string) (string, error) 
 	return name, err
 }
 
-// authGRPC checks the authorization metadata of an OTLP/gRPC request.
+// authGRPC checks the authorization metadata of an OTLP/gRPC request and
+// returns who sent it (clientName).
 func (s *Service) authGRPC(ctx context.Context) (string, error) {
-	if s.auth == nil {
-		return "", nil
-	}
-	var value string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("authorization"); len(v) > 0 {
-			value = v[0]
+	var name string
+	if s.auth != nil {
+		var value string
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get("authorization"); len(v) > 0 {
+				value = v[0]
+			}
+		}
+		var err error
+		if name, err = s.authenticate(transportGRPC, value); err != nil {
+			return "", err
 		}
 	}
-	return s.authenticate(transportGRPC, value)
+	if name != "" || !s.cfg.Auth.ClientHeader {
+		return name, nil
+	}
+	if p, ok := peer.FromContext(ctx); ok {
+		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+			return certSubject(&info.State), nil
+		}
+	}
+	return "", nil
 }
 
-// authHTTP checks the Authorization header of an OTLP/HTTP request.
+// authHTTP checks the Authorization header of an OTLP/HTTP request and
+// returns who sent it (clientName).
 func (s *Service) authHTTP(r *http.Request) (string, error) {
-	return s.authenticate(transportHTTP, r.Header.Get("Authorization"))
+	name, err := s.authenticate(transportHTTP, r.Header.Get("Authorization"))
+	if err != nil || name != "" || !s.cfg.Auth.ClientHeader {
+		return name, err
+	}
+	return certSubject(r.TLS), nil
+}
+
+// certSubject names the client of a mutual TLS connection by the subject
+// of its verified certificate: its common name, else the whole subject.
+// It is "" without a verified client certificate. A token's name, when
+// the request has one, is used instead.
+func certSubject(state *tls.ConnectionState) string {
+	if state == nil || len(state.VerifiedChains) == 0 || len(state.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	subject := state.VerifiedChains[0][0].Subject
+	if subject.CommonName != "" {
+		return subject.CommonName
+	}
+	return subject.String()
 }
