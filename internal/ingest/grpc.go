@@ -45,7 +45,8 @@ const (
 func newGRPCServer(s *Service, maxRequestBytes int, idle time.Duration) *grpc.Server {
 	opts := append(GRPCServerOptions(maxRequestBytes), grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: idle}))
 	if s.tls != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.serverConfig([]string{"h2"}, true))))
+		creds := credentials.NewTLS(s.tls.serverConfig([]string{"h2"}, true))
+		opts = append(opts, grpc.Creds(loggedCreds{TransportCredentials: creds, l: s.srvLog}))
 	}
 	srv := grpc.NewServer(opts...)
 	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)

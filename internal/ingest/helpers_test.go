@@ -65,6 +65,13 @@ func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config), 
 // ready; the cluster the test sets in h.cluster is closed at cleanup.
 func runHarness(t testing.TB, brokers []string, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
+	return runHarnessLog(t, brokers, tweak, nil, opts...)
+}
+
+// runHarnessLog is runHarness with the service logging to log (nil: the
+// test's log when verbose, else nowhere).
+func runHarnessLog(t testing.TB, brokers []string, tweak func(*config.Config), log *slog.Logger, opts ...Option) *harness {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = brokers
 	cfg.Ingest.GRPCEndpoint = "127.0.0.1:0"
@@ -78,9 +85,11 @@ func runHarness(t testing.TB, brokers []string, tweak func(*config.Config), opts
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if testing.Verbose() {
+			log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}
 	}
 	svc, err := New(cfg, bus, log, opts...)
 	if err != nil {

@@ -18,6 +18,7 @@ type metrics struct {
 	batchRecords   prometheus.Histogram
 	authFailures   *prometheus.CounterVec
 	tokensReloads  *prometheus.CounterVec
+	handshakes     *prometheus.CounterVec
 
 	kafkaBatchRecords prometheus.Histogram
 }
@@ -75,6 +76,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "driftlock_ingest_tokens_file_reloads_total",
 			Help: "Changes of ingest.auth.tokens_file seen, by outcome: loaded, or failed (the previous tokens stay in use).",
 		}, []string{"outcome"}),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_tls_handshake_errors_total",
+			Help: "TLS handshakes that failed (no or a bad client certificate, an old TLS version, a client gone), by server: grpc, http, admin.",
+		}, []string{"server"}),
 		kafkaBatchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "driftlock_ingest_kafka_batch_records",
 			Help:    "Records per record batch produced to Kafka.",
@@ -82,7 +87,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
-		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures, m.tokensReloads)
+		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures, m.tokensReloads, m.handshakes)
 	return m
 }
 

@@ -38,6 +38,8 @@ type Service struct {
 	// tls holds the certificate of both OTLP servers; nil without TLS.
 	tls   *tlsFiles
 	clock Clock
+	// srvLog takes the servers' own errors (failed TLS handshakes) to log.
+	srvLog *serverLog
 
 	grpcLn net.Listener
 	httpLn net.Listener
@@ -93,7 +95,8 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 			return nil, err
 		}
 	}
-	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: m, auth: auth, tls: files, clock: o.clock}
+	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: m, auth: auth, tls: files, clock: o.clock,
+		srvLog: &serverLog{log: log, clock: o.clock, handshakes: m.handshakes}}
 	if auth != nil {
 		for _, tr := range []string{transportGRPC, transportHTTP} {
 			s.m.authFailures.WithLabelValues(tr, authMissing)
@@ -119,12 +122,16 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 		return nil, fmt.Errorf("ingest.admin_endpoint: %w", err)
 	}
 	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes, o.httpTimeouts.Idle)
-	s.http = &http.Server{Handler: newHTTPHandler(s)}
+	s.http = &http.Server{Handler: newHTTPHandler(s), ErrorLog: s.srvLog.httpErrorLog(transportHTTP)}
 	o.httpTimeouts.Apply(s.http)
 	if files != nil {
+		for _, server := range []string{transportGRPC, transportHTTP} {
+			s.m.handshakes.WithLabelValues(server)
+		}
 		s.http.TLSConfig = files.serverConfig([]string{"h2", "http/1.1"}, true)
 		if cfg.Ingest.TLS.Admin {
-			s.admin.UseTLS(files.serverConfig([]string{"h2", "http/1.1"}, false))
+			s.admin.UseTLS(files.serverConfig([]string{"h2", "http/1.1"}, false), s.srvLog.httpErrorLog("admin"))
+			s.m.handshakes.WithLabelValues("admin")
 		}
 	}
 	return s, nil
