@@ -3,9 +3,11 @@ package ingest
 import "time"
 
 // Clock tells the time and waits. The service reads time through it where
-// tests step time instead of sleeping (WithClock): the tokens file check,
-// the partition count's cache, the write timeout and a batch's retries
-// and delivery deadline. testkit.ManualClock is one.
+// tests step time instead of sleeping (WithClock): when the tokens file is
+// checked, how often a failed TLS handshake is logged, and how long the
+// partition count and leaders are cached. Timers on the path of every
+// request (linger, write timeout, retry backoff, socket deadlines) stay on
+// the wall clock. testkit.ManualClock is one.
 type Clock interface {
 	Now() time.Time
 	// After sends the time on the channel once d has passed.

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func (h *harness) logsClient() collogspb.LogsServiceClient {
@@ -183,18 +184,11 @@ func TestGracefulShutdown(t *testing.T) {
 	<-held
 	stopped := make(chan struct{})
 	go func() { h.stop(); close(stopped) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, 10*time.Second, "the OTLP/HTTP listener to close", func() bool {
 		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
 		_, err := c.Post("http://"+h.svc.HTTPAddr()+"/v1/logs", contentTypeProtobuf, nil)
-		if err != nil {
-			break // listener closed
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("still accepting connections 10 s after cancellation")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err != nil
+	})
 	select {
 	case <-stopped:
 		t.Fatal("Run returned while a request was waiting for Kafka")
@@ -233,13 +227,9 @@ func TestAbandonedWriteStaysCounted(t *testing.T) {
 		t.Errorf("request while the abandoned write is pending: status %d (%q), want 429", code, body)
 	}
 	close(release)
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(h.metricsText(), "driftlock_ingest_inflight_bytes 0\n") {
-		if time.Now().After(deadline) {
-			t.Fatal("in-flight bytes not released 30 s after the broker answered")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 30*time.Second, "the in-flight bytes released after the broker answered", func() bool {
+		return strings.Contains(h.metricsText(), "driftlock_ingest_inflight_bytes 0\n")
+	})
 	if code, body, _ := h.post("/v1/logs", contentTypeProtobuf, second, nil); code != http.StatusOK {
 		t.Errorf("after release: status %d (%q)", code, body)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -137,18 +138,14 @@ func (h *harness) stop() {
 
 func (h *harness) waitReady() {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.WaitFor(h.t, 20*time.Second, "the service to be ready", func() bool {
 		resp, err := h.client.Get("http://" + h.svc.AdminAddr() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatal("service not ready within 20 s")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // post sends body to path over OTLP/HTTP and returns status and body.

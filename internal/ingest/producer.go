@@ -63,6 +63,7 @@ type producerConfig struct {
 	maxBytes     int           // largest record (key, value and headers)
 	inflight     int64         // ingest.max_inflight_bytes
 	idle         time.Duration // a lane's sender and connection stay this long unused
+	clock        Clock         // of the partition count's cache; nil: the wall clock
 }
 
 // producer writes the records of export requests to the events topic and
@@ -109,6 +110,9 @@ type producer struct {
 // newProducer builds a producer for cfg.topic that learns the partitions'
 // leaders through client and sends to them on connections from dial.
 func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *metrics) (*producer, error) {
+	if cfg.clock == nil {
+		cfg.clock = realClock{}
+	}
 	var c compress.Compression
 	if cfg.compression != "" {
 		if err := c.UnmarshalText([]byte(cfg.compression)); err != nil {
@@ -122,7 +126,7 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 		// A batch holds at least one record of maxBytes and, with the
 		// record batch header, stays below the topic's max.message.bytes.
 		batchBytes: cfg.maxBytes + batchOverhead/2,
-		parts:      &partitionCounter{client: client, topic: cfg.topic, ttl: metadataTTL},
+		parts:      &partitionCounter{client: client, topic: cfg.topic, ttl: metadataTTL, clock: cfg.clock},
 		sem:        &byteSemaphore{limit: cfg.inflight, gauge: m.inflightBytes},
 		m:          m,
 		closing:    make(chan struct{}),

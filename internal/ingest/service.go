@@ -219,6 +219,7 @@ func (s *Service) start(ctx context.Context) error {
 		maxBytes:     maxBytes,
 		inflight:     int64(s.cfg.MaxInflightBytes),
 		idle:         laneIdle,
+		clock:        s.clock,
 	}, client, s.bus.DialBroker, s.m)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // testPKI is a CA with server and client certificates issued by it,
@@ -315,20 +316,14 @@ func TestTLSAdmin(t *testing.T) {
 	h.cluster = cluster
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.clientTLS(false)}}
 	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.WaitFor(t, 20*time.Second, "admin /readyz over TLS", func() bool {
 		resp, err := client.Get("https://" + h.svc.AdminAddr() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("admin /readyz over TLS not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	if resp, err := h.client.Get("http://" + h.svc.AdminAddr() + "/readyz"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
