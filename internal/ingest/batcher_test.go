@@ -292,7 +292,7 @@ func TestProducerRetries(t *testing.T) {
 	if d := time.Since(start); d >= h.p.cfg.writeTimeout {
 		t.Errorf("permanent error answered after %s, not before the write timeout", d)
 	}
-	if v := testutil.ToFloat64(h.m.kafkaErrors); v != 1 {
+	if v := testutil.ToFloat64(h.m.kafkaErrors.WithLabelValues("kafka_unavailable")); v != 1 {
 		t.Errorf("kafka errors counted %v, want 1", v)
 	}
 }

@@ -32,6 +32,19 @@ const (
 	reasonTopicMissing     // Kafka does not know the events topic
 )
 
+// reasonNames are the reasons as metric label values and in logs.
+var reasonNames = map[reason]string{
+	reasonBadPayload: "bad_payload", reasonTooLarge: "too_large", reasonUnsupported: "unsupported_media_type",
+	reasonMethod: "method_not_allowed", reasonTokenMissing: "token_missing", reasonTokenInvalid: "token_invalid",
+	reasonOverloaded: "overloaded", reasonNotReady: "not_ready", reasonKafkaUnavailable: "kafka_unavailable",
+	reasonKafkaTimeout: "kafka_timeout", reasonTopicMissing: "topic_missing",
+}
+
+func (r reason) String() string { return reasonNames[r] }
+
+// kafkaReasons are the reasons of driftlock_ingest_kafka_errors_total.
+var kafkaReasons = []reason{reasonKafkaUnavailable, reasonKafkaTimeout, reasonTopicMissing}
+
 // answer is how a reason is told to a client and counted.
 type answer struct {
 	outcome   string // driftlock_ingest_requests_total{outcome}
@@ -88,14 +101,16 @@ func answerOf(err error) answer { return answers[reasonOf(err)] }
 func (r reason) retryable() bool { return answers[r].retryable }
 
 // kafkaFailure turns a failed write to Kafka into a retryable export error:
-// a timeout, the topic missing or Kafka unavailable.
+// the topic missing (Kafka does not know the topic or partition, also when
+// that was the last answer before a timeout), a timeout, or Kafka
+// unavailable.
 func kafkaFailure(err error) error {
 	var kerr kafka.Error
 	switch {
-	case errors.Is(err, errNoAck), errors.Is(err, errExpired), errors.Is(err, context.DeadlineExceeded):
-		return failuref(reasonKafkaTimeout, "kafka unavailable: %w", err)
 	case errors.As(err, &kerr) && kerr == kafka.UnknownTopicOrPartition:
 		return failuref(reasonTopicMissing, "kafka unavailable: %w", err)
+	case errors.Is(err, errNoAck), errors.Is(err, errExpired), errors.Is(err, context.DeadlineExceeded):
+		return failuref(reasonKafkaTimeout, "kafka unavailable: %w", err)
 	}
 	return failuref(reasonKafkaUnavailable, "kafka unavailable: %w", err)
 }

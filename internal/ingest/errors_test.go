@@ -1,12 +1,16 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -100,6 +104,8 @@ func TestKafkaFailureReasons(t *testing.T) {
 		{fmt.Errorf("%w within 10s", errNoAck), reasonKafkaTimeout},
 		{errExpired, reasonKafkaTimeout},
 		{fmt.Errorf("metadata: %w", kafka.UnknownTopicOrPartition), reasonTopicMissing},
+		{fmt.Errorf("%w within 10s (last error: %w)", errNoAck, kafka.UnknownTopicOrPartition), reasonTopicMissing},
+		{fmt.Errorf("%w within 10s (last error: %w)", errNoAck, kafka.NotEnoughReplicas), reasonKafkaTimeout},
 		{kafka.NotLeaderForPartition, reasonKafkaUnavailable},
 		{kafka.InvalidRecord, reasonKafkaUnavailable},
 	} {
@@ -112,5 +118,27 @@ func TestKafkaFailureReasons(t *testing.T) {
 		if _, ok := answers[r]; !ok {
 			t.Errorf("reason %d has no answer", r)
 		}
+	}
+}
+
+// TestTopicDeleted: once the events topic is gone, a request fails as
+// retryable within the write timeout, reason topic_missing (the last answer
+// of the broker it was retried on), counted as such.
+func TestTopicDeleted(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.writeTimeout = 500 * time.Millisecond })
+	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if resp, err := adminClient(t, h.cfg.Kafka.Brokers).DeleteTopics(ctx, testTopic); err != nil || resp.Error() != nil {
+		t.Fatalf("delete topic: %v %v", err, resp.Error())
+	}
+	_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0))
+	if r := reasonOf(err); r != reasonTopicMissing || !r.retryable() || !strings.Contains(err.Error(), "Unknown Topic Or Partition") {
+		t.Fatalf("produce to a deleted topic: %v (reason %v), want topic_missing naming Kafka's answer", err, r)
+	}
+	if v := testutil.ToFloat64(h.m.kafkaErrors.WithLabelValues("topic_missing")); v != 1 {
+		t.Errorf("topic_missing counted %v times, want 1", v)
 	}
 }

@@ -12,7 +12,7 @@ type metrics struct {
 	requests       *prometheus.CounterVec
 	duration       *prometheus.HistogramVec
 	writeDuration  prometheus.Histogram
-	kafkaErrors    prometheus.Counter
+	kafkaErrors    *prometheus.CounterVec
 	producerResets prometheus.Counter
 	inflightBytes  prometheus.Gauge
 	batchRecords   prometheus.Histogram
@@ -51,10 +51,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time from handing a request's records to the producer until Kafka acknowledged them all.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}),
-		kafkaErrors: prometheus.NewCounter(prometheus.CounterOpts{
+		kafkaErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "driftlock_ingest_kafka_errors_total",
-			Help: "Produce calls that failed with a broker or connection error.",
-		}),
+			Help: "Export requests whose records Kafka did not take, by reason: kafka_unavailable (broker or connection error), kafka_timeout (no acknowledgement in time), topic_missing.",
+		}, []string{"reason"}),
 		producerResets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "driftlock_ingest_producer_resets_total",
 			Help: "Times the idempotent producer's epoch was bumped (or a new producer id taken) because a partition's sequence could not go on.",
@@ -85,6 +85,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Records per record batch produced to Kafka.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
 		}),
+	}
+	for _, r := range kafkaReasons {
+		m.kafkaErrors.WithLabelValues(r.String())
 	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
 		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures, m.tokensReloads, m.handshakes)

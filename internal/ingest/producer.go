@@ -147,6 +147,7 @@ type request struct {
 	done     chan struct{}
 	mu       sync.Mutex
 	err      error
+	lastErr  error // of the last failed attempt to send a batch of r
 	rejected []otlpconv.Rejection
 }
 
@@ -168,6 +169,27 @@ func (r *request) fail(err error) {
 		r.err = err
 	}
 	r.mu.Unlock()
+}
+
+// attemptFailed notes the failure of one attempt to send a batch holding
+// records of r, which may be tried again.
+func (r *request) attemptFailed(err error) {
+	r.mu.Lock()
+	r.lastErr = err
+	r.mu.Unlock()
+}
+
+// timedOut is r's error when Kafka did not acknowledge it within d: it
+// names the last failure seen, so that the cause (the topic missing, a
+// broker refusing) is told and counted rather than the timeout alone.
+func (r *request) timedOut(d time.Duration) error {
+	r.mu.Lock()
+	last := r.lastErr
+	r.mu.Unlock()
+	if last == nil {
+		return fmt.Errorf("%w within %s", errNoAck, d)
+	}
+	return fmt.Errorf("%w within %s (last error: %w)", errNoAck, d, last)
 }
 
 func (r *request) reject(rej otlpconv.Rejection) {
@@ -195,10 +217,11 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 		return nil, err
 	}
 	if err != nil {
+		err = kafkaFailure(err)
 		if ctx.Err() == nil { // not the client giving up
-			p.m.kafkaErrors.Inc()
+			p.m.kafkaErrors.WithLabelValues(reasonOf(err).String()).Inc()
 		}
-		return nil, kafkaFailure(err)
+		return nil, err
 	}
 	return append(rejected, tooLarge...), nil
 }
@@ -252,7 +275,7 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 		return req.rejected, req.err
 	case <-timer.C:
 		req.gone.Store(true)
-		return nil, fmt.Errorf("%w within %s", errNoAck, p.cfg.writeTimeout)
+		return nil, req.timedOut(p.cfg.writeTimeout)
 	case <-ctx.Done():
 		req.gone.Store(true)
 		return nil, ctx.Err()
