@@ -51,8 +51,8 @@ func newHTTPHandler(s *Service) http.Handler {
 func httpExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp]) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
-		isJSON, _ := parseContentType(r.Header.Get("Content-Type"))
-		res, err := serveExport(s, sig, w, r, isJSON)
+		isJSON, otlp := parseContentType(r.Header.Get("Content-Type"))
+		res, err := serveExport(s, sig, w, r, isJSON, otlp)
 		outcome := res.outcome()
 		if err != nil {
 			outcome = writeError(w, isJSON, err)
@@ -63,8 +63,9 @@ func httpExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp]) http
 }
 
 // serveExport answers a successful export itself and returns the error of
-// one that failed, for writeError.
-func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w http.ResponseWriter, r *http.Request, isJSON bool) (result, error) {
+// one that failed, for writeError. otlp tells whether the request has an
+// OTLP content type, isJSON whether it is OTLP/JSON.
+func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w http.ResponseWriter, r *http.Request, isJSON, otlp bool) (result, error) {
 	client, err := s.authHTTP(r)
 	if err != nil {
 		return result{}, err
@@ -72,7 +73,7 @@ func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w h
 	if r.Method != http.MethodPost {
 		return result{}, errMethod
 	}
-	if _, ok := parseContentType(r.Header.Get("Content-Type")); !ok {
+	if !otlp {
 		return result{}, failuref(reasonUnsupported, "unsupported content type %q: use %s or %s",
 			r.Header.Get("Content-Type"), contentTypeProtobuf, contentTypeJSON)
 	}
