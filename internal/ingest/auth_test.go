@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/driftlock/driftlock/internal/config"
@@ -167,11 +166,7 @@ func TestAuthenticatorConfig(t *testing.T) {
 func TestTokensFileReload(t *testing.T) {
 	file := writeTokens(t, "ci:first-token\n")
 	clock := testkit.NewManualClock(time.Now())
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := startHarnessOn(t, cluster, func(c *config.Config) {
+	h := startHarness(t, func(c *config.Config) {
 		c.Ingest.Auth = config.IngestAuth{TokensFile: file, ClientHeader: true}
 	}, WithClock(clock))
 	ctx := context.Background()

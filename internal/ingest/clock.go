@@ -4,10 +4,11 @@ import "time"
 
 // Clock tells the time and waits. The service reads time through it where
 // tests step time instead of sleeping (WithClock): when the tokens file is
-// checked, how often a failed TLS handshake is logged, and how long the
-// partition count and leaders are cached. Timers on the path of every
-// request (linger, write timeout, retry backoff, socket deadlines) stay on
-// the wall clock. testkit.ManualClock is one.
+// checked, how often a failed TLS handshake is logged, how long the
+// partition count and leaders are cached, and when a request stops waiting
+// for Kafka (ingest.write_timeout_ms). The producer's own timers (linger,
+// retry backoff, a batch's delivery deadline, socket deadlines) stay on the
+// wall clock. testkit.ManualClock is one.
 type Clock interface {
 	Now() time.Time
 	// After sends the time on the channel once d has passed.

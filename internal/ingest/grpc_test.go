@@ -211,16 +211,29 @@ func TestGracefulShutdown(t *testing.T) {
 // not acknowledge in time leaves its records in the producer; their bytes
 // stay in the in-flight budget until the producer is done with them.
 func TestAbandonedWriteStaysCounted(t *testing.T) {
+	clock := testkit.NewManualClock(time.Now())
 	h := startHarness(t, func(cfg *config.Config) {
 		cfg.Ingest.MaxRequestBytes = 64 << 10
 		cfg.Ingest.MaxInflightBytes = 64 << 10
 		cfg.Ingest.WriteTimeoutMS = 1500
-	})
+	}, WithClock(clock))
 	release := make(chan struct{})
-	holdProduce(h.cluster, release)
-	code, body, hdr := h.post("/v1/logs", contentTypeProtobuf, mustMarshal(t, logsRequest("svc", strings.Repeat("a", 20<<10))), nil)
-	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
-		t.Fatalf("held request: status %d (%q), want 503 with Retry-After", code, body)
+	held := holdProduce(h.cluster, release)
+	type reply struct {
+		code int
+		body []byte
+		hdr  http.Header
+	}
+	answered := make(chan reply, 1)
+	first := mustMarshal(t, logsRequest("svc", strings.Repeat("a", 20<<10)))
+	go func() {
+		code, body, hdr := h.post("/v1/logs", contentTypeProtobuf, first, nil)
+		answered <- reply{code, body, hdr}
+	}()
+	<-held
+	clock.Advance(1500 * time.Millisecond) // the write timeout passes while the broker sits on the batch
+	if a := <-answered; a.code != http.StatusServiceUnavailable || a.hdr.Get("Retry-After") == "" {
+		t.Fatalf("held request: status %d (%q), want 503 with Retry-After", a.code, a.body)
 	}
 	second := mustMarshal(t, logsRequest("svc", strings.Repeat("b", 48<<10)))
 	if code, body, _ := h.post("/v1/logs", contentTypeProtobuf, second, nil); code != http.StatusTooManyRequests {

@@ -43,13 +43,13 @@ type harness struct {
 }
 
 // startHarness starts kfake and the service; tweak adjusts the configuration.
-func startHarness(t testing.TB, tweak func(*config.Config)) *harness {
+func startHarness(t testing.TB, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startHarnessOn(t, c, tweak)
+	return startHarnessOn(t, c, tweak, opts...)
 }
 
 // startHarnessOn starts the service on the running cluster c, which the

@@ -63,7 +63,7 @@ type producerConfig struct {
 	maxBytes     int           // largest record (key, value and headers)
 	inflight     int64         // ingest.max_inflight_bytes
 	idle         time.Duration // a lane's sender and connection stay this long unused
-	clock        Clock         // of the partition count's cache; nil: the wall clock
+	clock        Clock         // of the write timeout and the partition count's cache; nil: the wall clock
 }
 
 // producer writes the records of export requests to the events topic and
@@ -254,8 +254,7 @@ func (p *producer) admit(recs []otlpconv.Record) ([]otlpconv.Record, []otlpconv.
 // acknowledgement of all of them, ctx's end or the write timeout,
 // whichever is first.
 func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
-	timer := time.NewTimer(p.cfg.writeTimeout)
-	defer timer.Stop()
+	timeout := p.cfg.clock.After(p.cfg.writeTimeout)
 	partitions, err := p.partitions(ctx)
 	if err != nil {
 		return nil, err
@@ -273,7 +272,7 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 	select {
 	case <-req.done:
 		return req.rejected, req.err
-	case <-timer.C:
+	case <-timeout:
 		req.gone.Store(true)
 		return nil, req.timedOut(p.cfg.writeTimeout)
 	case <-ctx.Done():
