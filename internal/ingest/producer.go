@@ -212,11 +212,11 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 	start := time.Now()
 	tooLarge, err := p.write(ctx, recs)
 	p.m.writeDuration.Observe(time.Since(start).Seconds())
-	var known *exportError
-	if errors.As(err, &known) {
-		return nil, err
-	}
 	if err != nil {
+		var known *exportError // overloaded, or closed: not Kafka's failure
+		if errors.As(err, &known) {
+			return nil, err
+		}
 		err = kafkaFailure(err)
 		if ctx.Err() == nil { // not the client giving up
 			p.m.kafkaErrors.WithLabelValues(reasonOf(err).String()).Inc()
