@@ -55,8 +55,8 @@ func (h *recordLog) lines(level slog.Level, msg string) []string {
 }
 
 // TestTLSHandshakeErrorsLogged: failed handshakes on both OTLP servers (no
-// client certificate, a TLS version below min_version, a client closing at
-// once) are counted by server and logged through the service's logger, at
+// client certificate, one of an unknown CA, a TLS version below
+// min_version, a client closing at once) are counted by server and logged through the service's logger, at
 // most one line per serverLogEvery, the next line telling how many were
 // held back; nothing reaches the standard library's logger.
 func TestTLSHandshakeErrorsLogged(t *testing.T) {
@@ -78,11 +78,13 @@ func TestTLSHandshakeErrorsLogged(t *testing.T) {
 	h.waitReady()
 
 	noCert := pki.clientTLS(false)
+	stranger := pki.clientTLS(false) // a certificate of a CA the server does not trust
+	stranger.Certificates = []tls.Certificate{newTestPKI(t).client}
 	old := pki.clientTLS(true)
 	old.MaxVersion = tls.VersionTLS12
 	for _, server := range []string{transportGRPC, transportHTTP} {
 		addr := otlpAddr(h, "otlp-"+server)
-		for _, cfg := range []*tls.Config{noCert, old} {
+		for _, cfg := range []*tls.Config{noCert, stranger, old} {
 			failHandshake(t, addr, cfg)
 		}
 		conn, err := net.Dial("tcp", addr) // a TCP health check: connects, closes
@@ -92,10 +94,10 @@ func TestTLSHandshakeErrorsLogged(t *testing.T) {
 		conn.Close()
 	}
 	want := []string{
-		`driftlock_ingest_tls_handshake_errors_total{server="grpc"} 3`,
-		`driftlock_ingest_tls_handshake_errors_total{server="http"} 3`,
+		`driftlock_ingest_tls_handshake_errors_total{server="grpc"} 4`,
+		`driftlock_ingest_tls_handshake_errors_total{server="http"} 4`,
 	}
-	testkit.WaitFor(t, 10*time.Second, "6 handshake failures counted", func() bool {
+	testkit.WaitFor(t, 10*time.Second, "8 handshake failures counted", func() bool {
 		text := h.metricsText()
 		return containsLine(text, want[0]) && containsLine(text, want[1])
 	})
@@ -112,8 +114,8 @@ func TestTLSHandshakeErrorsLogged(t *testing.T) {
 	if !strings.Contains(got[0], "tls: ") || !strings.Contains(got[0], "remote=127.0.0.1:") {
 		t.Errorf("first warning %q does not name the TLS error and the client", got[0])
 	}
-	// 4 warnings and 2 debug lines held back: the 5 after the first.
-	if !strings.Contains(got[1], "server=http") || !strings.Contains(got[1], "lines_held_back=5") ||
+	// 6 warnings and 2 debug lines held back: the 7 after the first.
+	if !strings.Contains(got[1], "server=http") || !strings.Contains(got[1], "lines_held_back=7") ||
 		!strings.Contains(got[1], "certificate") {
 		t.Errorf("second warning %q, want the missing certificate on http and 5 lines held back", got[1])
 	}
