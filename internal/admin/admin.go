@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -100,9 +101,12 @@ func ListenTimeouts(addr string, h http.Handler, t Timeouts) (*Server, error) {
 }
 
 // UseTLS serves over TLS with cfg, which must hold or get a certificate
-// (Certificates, GetCertificate or GetConfigForClient). Call it before Run.
-func (s *Server) UseTLS(cfg *tls.Config) {
+// (Certificates, GetCertificate or GetConfigForClient). errorLog, when not
+// nil, receives the server's errors (failed handshakes above all) instead
+// of the standard library's default logger. Call it before Run.
+func (s *Server) UseTLS(cfg *tls.Config, errorLog *log.Logger) {
 	s.srv.TLSConfig, s.useTLS = cfg, true
+	s.srv.ErrorLog = errorLog
 }
 
 // Addr is the address the server listens on.

@@ -122,8 +122,11 @@ type IngestAuth struct {
 	// TokensFile holds more tokens, one "name:token" or "token" per line;
 	// blank lines and lines starting with # are skipped. Default "" (none).
 	TokensFile string `mapstructure:"tokens_file"`
-	// ClientHeader records the name of the token a request came with as the
-	// driftlock-client header of each of its records. Default false.
+	// ClientHeader records who sent a request as the driftlock-client header
+	// of each of its records: the name of its token or, for a request with
+	// no token over mutual TLS, the subject of its client certificate (its
+	// common name, else the whole subject). Needs tokens or
+	// ingest.tls.client_ca_file. Default false.
 	ClientHeader bool `mapstructure:"client_header"`
 }
 
@@ -322,7 +325,14 @@ func (i Ingest) Validate() error {
 	if err := i.TLS.Validate(); err != nil {
 		return err
 	}
-	return i.Auth.Validate()
+	if err := i.Auth.Validate(); err != nil {
+		return err
+	}
+	if i.Auth.ClientHeader && !i.Auth.Enabled() && i.TLS.ClientCAFile == "" {
+		return invalid("ingest.auth.client_header", i.Auth.ClientHeader,
+			"needs tokens in ingest.auth.tokens or ingest.auth.tokens_file, or client certificates (ingest.tls.client_ca_file)")
+	}
+	return nil
 }
 
 // Validate checks the ingest.tls section.
@@ -356,9 +366,6 @@ func (a IngestAuth) Validate() error {
 		if _, _, err := ParseToken(entry); err != nil {
 			return invalid("ingest.auth.tokens", redacted(i+1), err.Error())
 		}
-	}
-	if a.ClientHeader && !a.Enabled() {
-		return invalid("ingest.auth.client_header", a.ClientHeader, "needs tokens in ingest.auth.tokens or ingest.auth.tokens_file")
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func TestLoadErrors(t *testing.T) {
 		{"auth token empty", "ingest:\n  auth:\n    tokens: [\"ci:\"]\n", `invalid value <entry 1> for ingest.auth.tokens: must be "name:token" or "token", the token not empty and without spaces`},
 		{"auth token spaces", "ingest:\n  auth:\n    tokens: [good, \"a b\"]\n", `invalid value <entry 2> for ingest.auth.tokens: must be "name:token" or "token", the token not empty and without spaces`},
 		{"auth name empty", "ingest:\n  auth:\n    tokens: [\":s3cret\"]\n", `invalid value <entry 1> for ingest.auth.tokens: must be "name:token" or "token", the name not empty and without spaces`},
-		{"auth client header alone", "ingest:\n  auth:\n    client_header: true\n", "invalid value true for ingest.auth.client_header: needs tokens in ingest.auth.tokens or ingest.auth.tokens_file"},
+		{"auth client header alone", "ingest:\n  auth:\n    client_header: true\n", "invalid value true for ingest.auth.client_header: needs tokens in ingest.auth.tokens or ingest.auth.tokens_file, or client certificates (ingest.tls.client_ca_file)"},
 		{"auth client header type", "ingest:\n  auth:\n    client_header: yes please\n", `invalid value "yes please" for ingest.auth.client_header: must be true or false`},
 		{"tls version", "ingest:\n  tls:\n    min_version: \"1.1\"\n", `invalid value "1.1" for ingest.tls.min_version: must be one of 1.2, 1.3`},
 		{"tls cert alone", "ingest:\n  tls:\n    cert_file: /c.pem\n", `invalid value "/c.pem" for ingest.tls.cert_file: needs ingest.tls.key_file`},
@@ -192,5 +192,17 @@ func TestTLSMinVersionForms(t *testing.T) {
 	cfg, err := Load("", nil)
 	if err != nil || cfg.Ingest.TLS.MinVersion != "1.2" || cfg.Ingest.TLS.Enabled() {
 		t.Errorf("TLS defaults: %v, %+v", err, cfg.Ingest.TLS)
+	}
+}
+
+// TestClientHeaderWithClientCertificates: the client header needs no token
+// when client certificates name the clients.
+func TestClientHeaderWithClientCertificates(t *testing.T) {
+	cfg, err := Load(writeFile(t, "ingest:\n  auth:\n    client_header: true\n  tls:\n    cert_file: /c.pem\n    key_file: /k.pem\n    client_ca_file: /ca.pem\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Ingest.Auth.ClientHeader || cfg.Ingest.Auth.Enabled() {
+		t.Errorf("auth %+v, want the client header on without tokens", cfg.Ingest.Auth)
 	}
 }

@@ -28,8 +28,9 @@ const (
 	HeaderSource      = "driftlock-source"
 	HeaderServiceName = "service.name"
 	HeaderContentType = "content-type"
-	// HeaderClient names the client (its token's name) that sent the
-	// event; written only when ingest.auth.client_header is on.
+	// HeaderClient names the client that sent the event (its token's name,
+	// or its client certificate's subject under mutual TLS); written only
+	// when ingest.auth.client_header is on.
 	HeaderClient    = "driftlock-client"
 	ContentTypeJSON = "application/json"
 )

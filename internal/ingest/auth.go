@@ -5,15 +5,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
-	"google.golang.org/grpc/codes"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/peer"
 
 	"github.com/driftlock/driftlock/internal/config"
 )
@@ -26,35 +32,94 @@ const (
 
 // errAuthMissing and errAuthInvalid are what an unauthenticated client is told.
 var (
-	errAuthMissing = errors.New(`missing bearer token: send "Authorization: Bearer <token>"`)
-	errAuthInvalid = errors.New("invalid bearer token")
+	errAuthMissing = failure(reasonTokenMissing, errors.New(`missing bearer token: send "Authorization: Bearer <token>"`))
+	errAuthInvalid = failure(reasonTokenInvalid, errors.New("invalid bearer token"))
 )
 
-// authenticator checks the bearer token of OTLP requests against the
-// configured tokens. Tokens are kept as SHA-256 hashes and a presented
-// token is hashed and compared with every one of them in constant time,
-// so that neither the comparison nor the position of a match shows in
-// the time taken.
-type authenticator struct {
+// tokensCheckEvery is how often, at most, the tokens file is checked for
+// a change: by the first request after this time.
+const tokensCheckEvery = time.Second
+
+// Outcomes of driftlock_ingest_tokens_file_reloads_total.
+const (
+	reloadLoaded = "loaded"
+	reloadFailed = "failed"
+)
+
+// tokenSet is one loaded list of tokens, never changed once in use.
+// Tokens are kept as SHA-256 hashes.
+type tokenSet struct {
 	hashes [][sha256.Size]byte
 	names  []string
 }
 
+// authenticator checks the bearer token of OTLP requests against the
+// configured tokens. A presented token is hashed and compared with every
+// configured one in constant time, so that neither the comparison nor the
+// position of a match shows in the time taken.
+//
+// The tokens file is read again when it changes: the first request after
+// tokensCheckEvery stats it, and a changed file is loaded in its place. A
+// file that does not load (unreadable, a bad line, no token) keeps the
+// previous tokens in use, is logged once and counted, and is tried again
+// when it changes again.
+type authenticator struct {
+	static  []string // ingest.auth.tokens
+	path    string   // ingest.auth.tokens_file
+	clock   Clock
+	log     *slog.Logger
+	reloads *prometheus.CounterVec
+	set     atomic.Pointer[tokenSet]
+	next    atomic.Int64 // Unix nanoseconds of the next file check
+
+	mu     sync.Mutex // held while the file is checked
+	stamp  fileStamp
+	failed *fileStamp // of the last change that did not load
+}
+
 // newAuthenticator reads the tokens of cfg (its list, then its file). It
 // returns nil, and no error, when no token is configured: auth is off.
-func newAuthenticator(cfg config.IngestAuth) (*authenticator, error) {
+func newAuthenticator(cfg config.IngestAuth, clock Clock, log *slog.Logger, reloads *prometheus.CounterVec) (*authenticator, error) {
 	if !cfg.Enabled() {
 		return nil, nil
 	}
-	entries := append([]string(nil), cfg.Tokens...)
-	if cfg.TokensFile != "" {
-		fromFile, err := readTokensFile(cfg.TokensFile)
+	a := &authenticator{static: cfg.Tokens, path: cfg.TokensFile, clock: clock, log: log, reloads: reloads}
+	var err error
+	if a.stamp, err = a.statFile(); err != nil {
+		return nil, err
+	}
+	set, err := a.load()
+	if err != nil {
+		return nil, err
+	}
+	a.set.Store(set)
+	a.next.Store(clock.Now().Add(tokensCheckEvery).UnixNano())
+	return a, nil
+}
+
+// statFile stamps the tokens file; zero without one.
+func (a *authenticator) statFile() (fileStamp, error) {
+	if a.path == "" {
+		return fileStamp{}, nil
+	}
+	fi, err := os.Stat(a.path)
+	if err != nil {
+		return fileStamp{}, fmt.Errorf("ingest.auth.tokens_file: %w", err)
+	}
+	return fileStamp{mod: fi.ModTime(), size: fi.Size()}, nil
+}
+
+// load reads the tokens of the list and of the file.
+func (a *authenticator) load() (*tokenSet, error) {
+	entries := append([]string(nil), a.static...)
+	if a.path != "" {
+		fromFile, err := readTokensFile(a.path)
 		if err != nil {
 			return nil, err
 		}
 		entries = append(entries, fromFile...)
 	}
-	a := &authenticator{}
+	set := &tokenSet{}
 	seen := map[[sha256.Size]byte]bool{}
 	for i, e := range entries {
 		name, token, err := config.ParseToken(e)
@@ -66,10 +131,44 @@ func newAuthenticator(cfg config.IngestAuth) (*authenticator, error) {
 			return nil, fmt.Errorf("ingest.auth: token %q is configured twice", name)
 		}
 		seen[sum] = true
-		a.hashes = append(a.hashes, sum)
-		a.names = append(a.names, name)
+		set.hashes = append(set.hashes, sum)
+		set.names = append(set.names, name)
 	}
-	return a, nil
+	return set, nil
+}
+
+// current returns the tokens in use, first loading the tokens file again
+// when it is time to check it and it changed.
+func (a *authenticator) current() *tokenSet {
+	if a.path == "" {
+		return a.set.Load()
+	}
+	now := a.clock.Now().UnixNano()
+	next := a.next.Load()
+	if now < next || !a.next.CompareAndSwap(next, now+int64(tokensCheckEvery)) {
+		return a.set.Load()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st, err := a.statFile()
+	if st == a.stamp || (a.failed != nil && st == *a.failed) { // unchanged, or a failure already reported
+		return a.set.Load()
+	}
+	var set *tokenSet
+	if err == nil {
+		set, err = a.load()
+	}
+	if err != nil {
+		a.failed = &st
+		a.reloads.WithLabelValues(reloadFailed).Inc()
+		a.log.Error("ingest tokens file not reloaded; the previous tokens stay in use", "err", err)
+		return a.set.Load()
+	}
+	a.stamp, a.failed = st, nil
+	a.set.Store(set)
+	a.reloads.WithLabelValues(reloadLoaded).Inc()
+	a.log.Info("ingest tokens file reloaded", "tokens_file", a.path, "tokens", len(set.names))
+	return set
 }
 
 // readTokensFile returns the token entries of a tokens file: one per
@@ -103,73 +202,98 @@ func readTokensFile(path string) ([]string, error) {
 }
 
 // check reads an Authorization value ("Bearer <token>") and returns the
-// name of its token, or the reason it is refused and the error for the
-// client. A nil authenticator lets every request through, unnamed.
-func (a *authenticator) check(authorization string) (name, reason string, err error) {
+// name of its token, or errAuthMissing or errAuthInvalid. A nil
+// authenticator lets every request through, unnamed.
+func (a *authenticator) check(authorization string) (string, error) {
 	if a == nil {
-		return "", "", nil
+		return "", nil
 	}
 	authorization = strings.TrimSpace(authorization)
 	if authorization == "" {
-		return "", authMissing, errAuthMissing
+		return "", errAuthMissing
 	}
 	scheme, token, _ := strings.Cut(authorization, " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", authInvalid, errAuthInvalid
+		return "", errAuthInvalid
 	}
+	set := a.current()
 	sum := sha256.Sum256([]byte(token))
 	match := -1
-	for i := range a.hashes {
-		if subtle.ConstantTimeCompare(sum[:], a.hashes[i][:]) == 1 {
+	for i := range set.hashes {
+		if subtle.ConstantTimeCompare(sum[:], set.hashes[i][:]) == 1 {
 			match = i
 		}
 	}
 	if match < 0 {
-		return "", authInvalid, errAuthInvalid
+		return "", errAuthInvalid
 	}
-	return a.names[match], "", nil
+	return set.names[match], nil
+}
+
+// authenticate checks the Authorization value of a request that came over
+// transport and returns the client's name, or the export error refusing
+// it, counted by reason.
+func (s *Service) authenticate(transport, authorization string) (string, error) {
+	name, err := s.auth.check(authorization)
+	if err != nil {
+		label := authInvalid
+		if err == errAuthMissing {
+			label = authMissing
+		}
+		s.m.authFailures.WithLabelValues(transport, label).Inc()
+	}
+	return name, err
 }
 
 // authGRPC checks the authorization metadata of an OTLP/gRPC request and
-// returns the client's name, or an UNAUTHENTICATED status, counted.
-func (s *Service) authGRPC(ctx context.Context, sig string) (string, error) {
-	if s.auth == nil {
-		return "", nil
-	}
-	var value string
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("authorization"); len(v) > 0 {
-			value = v[0]
+// returns who sent it (clientName).
+func (s *Service) authGRPC(ctx context.Context) (string, error) {
+	var name string
+	if s.auth != nil {
+		var value string
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get("authorization"); len(v) > 0 {
+				value = v[0]
+			}
+		}
+		var err error
+		if name, err = s.authenticate(transportGRPC, value); err != nil {
+			return "", err
 		}
 	}
-	name, reason, err := s.auth.check(value)
-	if err != nil {
-		s.m.authFailures.WithLabelValues(transportGRPC, reason).Inc()
-		s.m.requests.WithLabelValues(sig, transportGRPC, outcomeUnauthenticated).Inc()
-		return "", status.Error(codes.Unauthenticated, err.Error())
+	if name != "" || !s.cfg.Auth.ClientHeader {
+		return name, nil
 	}
-	return name, nil
+	if p, ok := peer.FromContext(ctx); ok {
+		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+			return certSubject(&info.State), nil
+		}
+	}
+	return "", nil
 }
 
 // authHTTP checks the Authorization header of an OTLP/HTTP request and
-// returns the client's name; when the request is refused it answers 401
-// with a WWW-Authenticate challenge (RFC 6750) and counts the reason.
-func (s *Service) authHTTP(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if s.auth == nil {
-		return "", true
+// returns who sent it (clientName).
+func (s *Service) authHTTP(r *http.Request) (string, error) {
+	name, err := s.authenticate(transportHTTP, r.Header.Get("Authorization"))
+	if err != nil || name != "" || !s.cfg.Auth.ClientHeader {
+		return name, err
 	}
-	name, reason, err := s.auth.check(r.Header.Get("Authorization"))
-	if err == nil {
-		return name, true
+	return certSubject(r.TLS), nil
+}
+
+// certSubject names the client of a mutual TLS connection by the subject
+// of its verified certificate: its common name, else the whole subject.
+// It is "" without a verified client certificate. A token's name, when
+// the request has one, is used instead.
+func certSubject(state *tls.ConnectionState) string {
+	if state == nil || len(state.VerifiedChains) == 0 || len(state.VerifiedChains[0]) == 0 {
+		return ""
 	}
-	s.m.authFailures.WithLabelValues(transportHTTP, reason).Inc()
-	challenge := `Bearer realm="otlp"`
-	if reason == authInvalid {
-		challenge += `, error="invalid_token"`
+	subject := state.VerifiedChains[0][0].Subject
+	if subject.CommonName != "" {
+		return subject.CommonName
 	}
-	w.Header().Set("WWW-Authenticate", challenge)
-	isJSON, _ := parseContentType(r.Header.Get("Content-Type"))
-	writeStatus(w, isJSON, http.StatusUnauthorized, codes.Unauthenticated, err.Error())
-	return "", false
+	return subject.String()
 }

@@ -8,11 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // writeTokens writes a tokens file and returns its path.
@@ -146,12 +149,75 @@ func TestAuthenticatorConfig(t *testing.T) {
 		{"twice", config.IngestAuth{Tokens: []string{"a:x"}, TokensFile: writeTokens(t, "b:x\n")}, `token "b" is configured twice`},
 		{"missing file", config.IngestAuth{TokensFile: filepath.Join(t.TempDir(), "none")}, "no such file"},
 	} {
-		_, err := newAuthenticator(tt.cfg)
+		_, err := newAuthenticator(tt.cfg, realClock{}, testkit.QuietLog(), newMetrics(prometheus.NewRegistry()).tokensReloads)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want it to say %q", tt.name, err, tt.want)
 		}
 	}
-	if a, err := newAuthenticator(config.IngestAuth{}); a != nil || err != nil {
+	if a, err := newAuthenticator(config.IngestAuth{}, realClock{}, testkit.QuietLog(), nil); a != nil || err != nil {
 		t.Errorf("no tokens: %v, %v; want auth off", a, err)
+	}
+}
+
+// TestTokensFileReload: a change of the tokens file reaches the SDK
+// exporters of both transports without a restart, at the first request
+// after the check interval: a token added is accepted, one removed is
+// refused. A file that does not load keeps the previous tokens in use.
+func TestTokensFileReload(t *testing.T) {
+	file := writeTokens(t, "ci:first-token\n")
+	clock := testkit.NewManualClock(time.Now())
+	h := startHarness(t, func(c *config.Config) {
+		c.Ingest.Auth = config.IngestAuth{TokensFile: file, ClientHeader: true}
+	}, WithClock(clock))
+	ctx := context.Background()
+	expect := func(token string, accepted bool) {
+		t.Helper()
+		for _, transport := range []string{sourceGRPC, sourceHTTP} {
+			addr := h.svc.GRPCAddr()
+			if transport == sourceHTTP {
+				addr = h.svc.HTTPAddr()
+			}
+			cl := sdkClient{transport: transport, headers: map[string]string{"Authorization": "Bearer " + token}}
+			if err := cl.exportGauge(ctx, addr, "shop"); (err == nil) != accepted {
+				t.Errorf("%s with %s: err = %v, want accepted %v", transport, token, err, accepted)
+			}
+		}
+	}
+	expect("first-token", true)
+	expect("second-token", false)
+
+	rewrite := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite("# rotated\nbatch:second-token\n")
+	expect("second-token", false) // not checked again before tokensCheckEvery
+	clock.Advance(tokensCheckEvery)
+	expect("second-token", true)
+	expect("first-token", false)
+
+	rewrite("batch:second-token\nbroken:\n")
+	clock.Advance(tokensCheckEvery)
+	expect("second-token", true)
+	rewrite("") // no token: refused too, never turning auth off
+	clock.Advance(tokensCheckEvery)
+	expect("second-token", true)
+	expect("first-token", false)
+
+	for _, r := range h.consumeAll() {
+		if got := header(r, event.HeaderClient); got != "ci" && got != "batch" {
+			t.Errorf("record %s: %s = %q, want ci or batch", r.Key, event.HeaderClient, got)
+		}
+	}
+	text := h.metricsText()
+	for _, want := range []string{
+		`driftlock_ingest_tokens_file_reloads_total{outcome="loaded"} 1`,
+		`driftlock_ingest_tokens_file_reloads_total{outcome="failed"} 2`,
+	} {
+		if !containsLine(text, want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/driftlock/driftlock/internal/otlpconv"
 )
 
-// errClosed: a request came after the producer was closed.
-var errClosed = errors.New("producer closed")
+// errClosed: a request came after the producer was closed (the service is
+// shutting down); the client sends it again, to another replica or later.
+var errClosed = failure(reasonNotReady, errors.New("kafka producer closed: ingest is shutting down"))
 
 // lane holds the batches of one partition. Requests add records to the
 // open batch; a batch is sealed when it is full (kafka.batch_size records,

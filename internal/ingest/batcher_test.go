@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -21,6 +22,7 @@ import (
 	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/kafkabus"
 	"github.com/driftlock/driftlock/internal/otlpconv"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // producerHarness is a producer on an in-memory broker whose events
@@ -264,8 +266,8 @@ func TestProducerCloseFlushes(t *testing.T) {
 	if n := len(h.consume()); n != 2 {
 		t.Errorf("%d records on the topic, want 2", n)
 	}
-	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); !errors.Is(err, errUnavailable) {
-		t.Errorf("produce after close: %v, want errUnavailable", err)
+	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); reasonOf(err) != reasonNotReady {
+		t.Errorf("produce after close: %v, want a retryable not-ready error", err)
 	}
 }
 
@@ -284,13 +286,13 @@ func TestProducerRetries(t *testing.T) {
 	defer fault.Remove()
 	start := time.Now()
 	_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0))
-	if !errors.Is(err, errUnavailable) || !strings.Contains(err.Error(), "Invalid Record") {
-		t.Errorf("permanent error: %v, want errUnavailable naming it", err)
+	if reasonOf(err) != reasonKafkaUnavailable || !errors.Is(err, kafka.InvalidRecord) || !strings.Contains(err.Error(), "Invalid Record") {
+		t.Errorf("permanent error: %v, want kafka unavailable naming it", err)
 	}
 	if d := time.Since(start); d >= h.p.cfg.writeTimeout {
 		t.Errorf("permanent error answered after %s, not before the write timeout", d)
 	}
-	if v := testutil.ToFloat64(h.m.kafkaErrors); v != 1 {
+	if v := testutil.ToFloat64(h.m.kafkaErrors.WithLabelValues("kafka_unavailable")); v != 1 {
 		t.Errorf("kafka errors counted %v, want 1", v)
 	}
 }
@@ -342,20 +344,11 @@ func TestProducerSplitsRefusedBatch(t *testing.T) {
 // waitOpen waits until l's open batch holds n records.
 func waitOpen(t *testing.T, l *lane, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+	testkit.WaitFor(t, 10*time.Second, fmt.Sprintf("the open batch to hold %d records", n), func() bool {
 		l.mu.Lock()
-		held := 0
-		if l.open != nil {
-			held = l.open.records
-		}
-		l.mu.Unlock()
-		if held == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("open batch holds %d records after 10 s, want %d", held, n)
-		}
-	}
+		defer l.mu.Unlock()
+		return l.open != nil && l.open.records == n
+	})
 }
 
 // TestProducerSASL: batches go to a broker that wants SASL on the lanes'
@@ -380,17 +373,11 @@ func TestProducerIdleLane(t *testing.T) {
 		if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		testkit.WaitFor(t, 10*time.Second, fmt.Sprintf("round %d: the lane unserved and disconnected", round), func() bool {
 			l.mu.Lock()
-			serving, conn := l.serving, l.conn.pc
-			l.mu.Unlock()
-			if !serving && conn == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("round %d: lane still served (%v) or connected (%v) 10 s after its batch", round, serving, conn != nil)
-			}
-		}
+			defer l.mu.Unlock()
+			return !l.serving && l.conn.pc == nil
+		})
 	}
 	if n := len(h.consume()); n != 4 {
 		t.Errorf("%d records on the topic, want 4", n)
@@ -415,8 +402,9 @@ func TestProducerLeaderMoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bus.Close()
+	clock := testkit.NewManualClock(time.Now())
 	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 5 * time.Millisecond, compression: "none",
-		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20, idle: laneIdle}
+		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20, idle: laneIdle, clock: clock}
 	client := bus.Client()
 	client.Timeout = pc.writeTimeout
 	p, err := newProducer(pc, client, bus.DialBroker, newMetrics(prometheus.NewRegistry()))
@@ -447,7 +435,7 @@ func TestProducerLeaderMoves(t *testing.T) {
 	}
 	// Past the partition count's usual cache time, the leaders learnt from
 	// the old leader still hold: the next batch goes straight to the new one.
-	time.Sleep(metadataTTL + 200*time.Millisecond)
+	clock.Advance(metadataTTL + 200*time.Millisecond)
 	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
 		t.Fatal(err)
 	}

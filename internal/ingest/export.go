@@ -103,9 +103,9 @@ func decodeConvert[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], b
 }
 
 // export produces the records of a request of client (the name of its
-// token, recorded on each record when ingest.auth.client_header is on)
-// and waits for Kafka. A non-nil
-// error is errOverloaded or errUnavailable (wrapped): the client retries.
+// token or the subject of its client certificate, recorded on each record
+// when ingest.auth.client_header is on) and waits for Kafka. A non-nil
+// error is a retryable export error: the client sends the request again.
 // The records' memory goes back to the converter: the producer has copied
 // them into its batches by the time produce returns.
 func export[Req, Resp proto.Message](ctx context.Context, s *Service, sig signal[Req, Resp], transport, client string, recs []otlpconv.Record, rejs []otlpconv.Rejection) (result, error) {

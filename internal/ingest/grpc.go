@@ -45,7 +45,8 @@ const (
 func newGRPCServer(s *Service, maxRequestBytes int, idle time.Duration) *grpc.Server {
 	opts := append(GRPCServerOptions(maxRequestBytes), grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: idle}))
 	if s.tls != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tls.serverConfig([]string{"h2"}, true))))
+		creds := credentials.NewTLS(s.tls.serverConfig([]string{"h2"}, true))
+		opts = append(opts, grpc.Creds(loggedCreds{TransportCredentials: creds, l: s.srvLog}))
 	}
 	srv := grpc.NewServer(opts...)
 	srv.RegisterService(serviceDesc(s, logsSignal, collogspb.LogsService_ServiceDesc), s)
@@ -97,15 +98,18 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // Export method served by exportGRPC.
 func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], gen grpc.ServiceDesc) *grpc.ServiceDesc {
 	handler := func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-		client, err := s.authGRPC(ctx, sig.name)
+		began := time.Now()
+		res, err := exportGRPC(ctx, s, sig, dec)
+		outcome := res.outcome()
+		if err != nil {
+			outcome, err = grpcError(err)
+		}
+		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()
+		s.m.duration.WithLabelValues(sig.name, transportGRPC).Observe(time.Since(began).Seconds())
 		if err != nil {
 			return nil, err
 		}
-		var raw RawRequest
-		if err := dec(&raw); err != nil {
-			return nil, err
-		}
-		return exportGRPC(ctx, s, sig, raw.buf, client)
+		return sig.respond(res.rejected, res.message), nil
 	}
 	return &grpc.ServiceDesc{
 		ServiceName: gen.ServiceName,
@@ -115,44 +119,53 @@ func serviceDesc[Req, Resp protobuf.Message](s *Service, sig signal[Req, Resp], 
 	}
 }
 
-// exportGRPC converts the request in body, hands body back to grpc-go's
-// pool (no record points into it) and produces the records of client.
-func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], body mem.Buffer, client string) (Resp, error) {
-	began := time.Now()
-	defer func() { s.m.duration.WithLabelValues(sig.name, transportGRPC).Observe(time.Since(began).Seconds()) }()
-	var zero Resp
+// exportGRPC authenticates and decodes a request, converts it, hands its
+// body back to grpc-go's pool (no record points into it) and produces its
+// records of its client.
+func exportGRPC[Req, Resp protobuf.Message](ctx context.Context, s *Service, sig signal[Req, Resp], dec func(any) error) (result, error) {
+	client, err := s.authGRPC(ctx)
+	if err != nil {
+		return result{}, err
+	}
+	var raw RawRequest
+	if err := dec(&raw); err != nil { // a status: over the size limit, or a broken stream
+		return result{}, err
+	}
 	if !s.ready.Load() {
-		body.Free()
-		outcome, st := grpcStatus(errNotReady)
-		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()
-		return zero, st.Err()
+		raw.Free()
+		return result{}, errNotReady
 	}
-	recs, rejs, err := decodeConvert(s, sig, body.ReadOnlyData(), false, sourceGRPC)
-	body.Free()
+	recs, rejs, err := decodeConvert(s, sig, raw.buf.ReadOnlyData(), false, sourceGRPC)
+	raw.Free()
 	if err != nil {
-		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcomeBadRequest).Inc()
-		return zero, status.Error(codes.InvalidArgument, err.Error())
+		return result{}, failure(reasonBadPayload, err)
 	}
-	res, err := export(ctx, s, sig, transportGRPC, client, recs, rejs)
-	if err != nil {
-		outcome, st := grpcStatus(err)
-		s.m.requests.WithLabelValues(sig.name, transportGRPC, outcome).Inc()
-		return zero, st.Err()
-	}
-	s.m.requests.WithLabelValues(sig.name, transportGRPC, res.outcome()).Inc()
-	return sig.respond(res.rejected, res.message), nil
+	return export(ctx, s, sig, transportGRPC, client, recs, rejs)
 }
 
-// grpcStatus maps a retryable export error to the status the OTLP
-// specification asks for, with a RetryInfo detail so that clients retry.
-func grpcStatus(err error) (string, *status.Status) {
-	outcome, code := outcomeUnavailable, codes.Unavailable
-	if errors.Is(err, errOverloaded) {
-		outcome, code = outcomeOverloaded, codes.ResourceExhausted
+// outcomeOf counts a request that grpc-go itself refused before its
+// handler read it.
+func outcomeOf(code codes.Code) string {
+	if code == codes.ResourceExhausted {
+		return outcomeTooLarge
 	}
-	st := status.New(code, err.Error())
-	if withInfo, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)}); derr == nil {
-		st = withInfo
+	return outcomeBadRequest
+}
+
+// grpcError maps a failed export to the status the OTLP specification asks
+// for, with a RetryInfo detail when the client should retry, and returns
+// the outcome to count.
+func grpcError(err error) (string, error) {
+	var e *exportError
+	if st, ok := status.FromError(err); ok && !errors.As(err, &e) { // grpc-go's own
+		return outcomeOf(st.Code()), err
 	}
-	return outcome, st
+	a := answerOf(err)
+	st := status.New(a.grpc, err.Error())
+	if a.retryable {
+		if withInfo, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(retryAfter)}); derr == nil {
+			st = withInfo
+		}
+	}
+	return a.outcome, st.Err()
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -42,20 +43,20 @@ type harness struct {
 }
 
 // startHarness starts kfake and the service; tweak adjusts the configuration.
-func startHarness(t testing.TB, tweak func(*config.Config)) *harness {
+func startHarness(t testing.TB, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startHarnessOn(t, c, tweak)
+	return startHarnessOn(t, c, tweak, opts...)
 }
 
 // startHarnessOn starts the service on the running cluster c, which the
 // harness closes at cleanup.
-func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) *harness {
+func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
-	h := runHarness(t, c.ListenAddrs(), tweak)
+	h := runHarness(t, c.ListenAddrs(), tweak, opts...)
 	h.cluster = c
 	h.waitReady()
 	return h
@@ -64,6 +65,13 @@ func startHarnessOn(t testing.TB, c *kfake.Cluster, tweak func(*config.Config)) 
 // runHarness starts the service on brokers without waiting for it to be
 // ready; the cluster the test sets in h.cluster is closed at cleanup.
 func runHarness(t testing.TB, brokers []string, tweak func(*config.Config), opts ...Option) *harness {
+	t.Helper()
+	return runHarnessLog(t, brokers, tweak, nil, opts...)
+}
+
+// runHarnessLog is runHarness with the service logging to log (nil: the
+// test's log when verbose, else nowhere).
+func runHarnessLog(t testing.TB, brokers []string, tweak func(*config.Config), log *slog.Logger, opts ...Option) *harness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = brokers
@@ -78,9 +86,11 @@ func runHarness(t testing.TB, brokers []string, tweak func(*config.Config), opts
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if testing.Verbose() {
+			log = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		}
 	}
 	svc, err := New(cfg, bus, log, opts...)
 	if err != nil {
@@ -128,18 +138,14 @@ func (h *harness) stop() {
 
 func (h *harness) waitReady() {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.WaitFor(h.t, 20*time.Second, "the service to be ready", func() bool {
 		resp, err := h.client.Get("http://" + h.svc.AdminAddr() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatal("service not ready within 20 s")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // post sends body to path over OTLP/HTTP and returns status and body.

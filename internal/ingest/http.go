@@ -51,68 +51,70 @@ func newHTTPHandler(s *Service) http.Handler {
 func httpExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp]) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
-		outcome := serveExport(s, sig, w, r)
+		isJSON, otlp := parseContentType(r.Header.Get("Content-Type"))
+		res, err := serveExport(s, sig, w, r, isJSON, otlp)
+		outcome := res.outcome()
+		if err != nil {
+			outcome = writeError(w, isJSON, err)
+		}
 		s.m.requests.WithLabelValues(sig.name, transportHTTP, outcome).Inc()
 		s.m.duration.WithLabelValues(sig.name, transportHTTP).Observe(time.Since(began).Seconds())
 	}
 }
 
-func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w http.ResponseWriter, r *http.Request) string {
-	client, ok := s.authHTTP(w, r)
-	if !ok {
-		return outcomeUnauthenticated
+// serveExport answers a successful export itself and returns the error of
+// one that failed, for writeError. otlp tells whether the request has an
+// OTLP content type, isJSON whether it is OTLP/JSON.
+func serveExport[Req, Resp proto.Message](s *Service, sig signal[Req, Resp], w http.ResponseWriter, r *http.Request, isJSON, otlp bool) (result, error) {
+	client, err := s.authHTTP(r)
+	if err != nil {
+		return result{}, err
 	}
 	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		writeStatus(w, false, http.StatusMethodNotAllowed, codes.Unimplemented, "only POST is allowed")
-		return outcomeMethodNotAllow
+		return result{}, errMethod
 	}
-	isJSON, ok := parseContentType(r.Header.Get("Content-Type"))
-	if !ok {
-		writeStatus(w, false, http.StatusUnsupportedMediaType, codes.InvalidArgument,
-			fmt.Sprintf("unsupported content type %q: use %s or %s", r.Header.Get("Content-Type"), contentTypeProtobuf, contentTypeJSON))
-		return outcomeUnsupported
+	if !otlp {
+		return result{}, failuref(reasonUnsupported, "unsupported content type %q: use %s or %s",
+			r.Header.Get("Content-Type"), contentTypeProtobuf, contentTypeJSON)
 	}
 	if !s.ready.Load() {
-		return writeRetryable(w, isJSON, errNotReady)
+		return result{}, errNotReady
 	}
 	buf := bufferPool.Get().(*bytes.Buffer)
 	defer putBuffer(buf)
-	if outcome, ok := readBody(w, r, s.cfg.MaxRequestBytes, buf, isJSON); !ok {
-		return outcome
+	if err := readBody(w, r, s.cfg.MaxRequestBytes, buf); err != nil {
+		return result{}, err
 	}
 	recs, rejs, err := decodeConvert(s, sig, buf.Bytes(), isJSON, sourceHTTP)
 	if err != nil {
-		writeStatus(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, err.Error())
-		return outcomeBadRequest
+		return result{}, failure(reasonBadPayload, err)
 	}
 	res, err := export(r.Context(), s, sig, transportHTTP, client, recs, rejs)
 	if err != nil {
-		return writeRetryable(w, isJSON, err)
+		return result{}, err
 	}
 	writeMessage(w, isJSON, http.StatusOK, sig.respond(res.rejected, res.message))
-	return res.outcome()
+	return res, nil
 }
 
-// readBody reads the body into buf, decompressing gzip, and answers the
-// request itself when it cannot be read. The limit applies to the
-// decompressed bytes, which are read through a LimitReader so that a gzip
-// bomb never expands past limit+1 bytes in memory.
-func readBody(w http.ResponseWriter, r *http.Request, limit int, buf *bytes.Buffer, isJSON bool) (string, bool) {
+// errMethod answers OTLP/HTTP requests other than POST.
+var errMethod = failure(reasonMethod, errors.New("only POST is allowed"))
+
+// readBody reads the body into buf, decompressing gzip. The limit applies
+// to the decompressed bytes, which are read through a LimitReader so that a
+// gzip bomb never expands past limit+1 bytes in memory. An error is an
+// export error: too large, unsupported encoding or bad payload.
+func readBody(w http.ResponseWriter, r *http.Request, limit int, buf *bytes.Buffer) error {
 	err := readLimited(w, r, limit, buf)
 	switch {
 	case err == nil:
-		return "", true
+		return nil
 	case errors.Is(err, errTooLarge):
-		writeStatus(w, isJSON, http.StatusRequestEntityTooLarge, codes.InvalidArgument,
-			fmt.Sprintf("request body is over the limit of %d bytes (after decompression)", limit))
-		return outcomeTooLarge, false
+		return failuref(reasonTooLarge, "request body is over the limit of %d bytes (after decompression)", limit)
 	case errors.Is(err, errUnsupportedEncoding):
-		writeStatus(w, isJSON, http.StatusUnsupportedMediaType, codes.InvalidArgument, err.Error())
-		return outcomeUnsupported, false
+		return failure(reasonUnsupported, err)
 	}
-	writeStatus(w, isJSON, http.StatusBadRequest, codes.InvalidArgument, "cannot read request body: "+err.Error())
-	return outcomeBadRequest, false
+	return failuref(reasonBadPayload, "cannot read request body: %w", err)
 }
 
 func readLimited(w http.ResponseWriter, r *http.Request, limit int, buf *bytes.Buffer) error {
@@ -178,16 +180,28 @@ func parseContentType(ct string) (isJSON, ok bool) {
 	return false, false
 }
 
-// writeRetryable answers an overloaded (429) or unavailable (503) export
-// with Retry-After, and returns the outcome.
-func writeRetryable(w http.ResponseWriter, isJSON bool, err error) string {
-	w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Seconds())))
-	if errors.Is(err, errOverloaded) {
-		writeStatus(w, isJSON, http.StatusTooManyRequests, codes.ResourceExhausted, err.Error())
-		return outcomeOverloaded
+// writeError answers a failed export as the OTLP specification asks: the
+// reason's status code, Retry-After when the client should retry, a
+// WWW-Authenticate challenge (RFC 6750) when it lacks a valid token, and
+// returns the outcome to count.
+func writeError(w http.ResponseWriter, isJSON bool, err error) string {
+	rs := reasonOf(err)
+	a := answers[rs]
+	switch {
+	case a.retryable:
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Seconds())))
+	case rs == reasonMethod:
+		w.Header().Set("Allow", http.MethodPost)
+	case rs == reasonTokenMissing:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="otlp"`)
+	case rs == reasonTokenInvalid:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="otlp", error="invalid_token"`)
 	}
-	writeStatus(w, isJSON, http.StatusServiceUnavailable, codes.Unavailable, err.Error())
-	return outcomeUnavailable
+	if rs == reasonMethod {
+		isJSON = false // answered in the default encoding
+	}
+	writeStatus(w, isJSON, a.http, a.grpc, err.Error())
+	return a.outcome
 }
 
 // writeStatus answers with a google.rpc.Status body, as OTLP/HTTP asks.

@@ -12,11 +12,13 @@ type metrics struct {
 	requests       *prometheus.CounterVec
 	duration       *prometheus.HistogramVec
 	writeDuration  prometheus.Histogram
-	kafkaErrors    prometheus.Counter
+	kafkaErrors    *prometheus.CounterVec
 	producerResets prometheus.Counter
 	inflightBytes  prometheus.Gauge
 	batchRecords   prometheus.Histogram
 	authFailures   *prometheus.CounterVec
+	tokensReloads  *prometheus.CounterVec
+	handshakes     *prometheus.CounterVec
 
 	kafkaBatchRecords prometheus.Histogram
 }
@@ -49,10 +51,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time from handing a request's records to the producer until Kafka acknowledged them all.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 		}),
-		kafkaErrors: prometheus.NewCounter(prometheus.CounterOpts{
+		kafkaErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "driftlock_ingest_kafka_errors_total",
-			Help: "Produce calls that failed with a broker or connection error.",
-		}),
+			Help: "Export requests whose records Kafka did not take, by reason: kafka_unavailable (broker or connection error), kafka_timeout (no acknowledgement in time), topic_missing.",
+		}, []string{"reason"}),
 		producerResets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "driftlock_ingest_producer_resets_total",
 			Help: "Times the idempotent producer's epoch was bumped (or a new producer id taken) because a partition's sequence could not go on.",
@@ -70,14 +72,25 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "driftlock_ingest_auth_failures_total",
 			Help: "Export requests refused for their bearer token, by transport and reason (missing, invalid).",
 		}, []string{"transport", "reason"}),
+		tokensReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_tokens_file_reloads_total",
+			Help: "Changes of ingest.auth.tokens_file seen, by outcome: loaded, or failed (the previous tokens stay in use).",
+		}, []string{"outcome"}),
+		handshakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_ingest_tls_handshake_errors_total",
+			Help: "TLS handshakes that failed (no or a bad client certificate, an old TLS version, a client gone), by server: grpc, http, admin.",
+		}, []string{"server"}),
 		kafkaBatchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "driftlock_ingest_kafka_batch_records",
 			Help:    "Records per record batch produced to Kafka.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 9),
 		}),
 	}
+	for _, r := range kafkaReasons {
+		m.kafkaErrors.WithLabelValues(r.String())
+	}
 	reg.MustRegister(m.received, m.accepted, m.rejected, m.requests, m.duration,
-		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures)
+		m.writeDuration, m.kafkaErrors, m.producerResets, m.inflightBytes, m.batchRecords, m.kafkaBatchRecords, m.authFailures, m.tokensReloads, m.handshakes)
 	return m
 }
 

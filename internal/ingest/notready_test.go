@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // closedPort returns a loopback address on which nothing listens.
@@ -104,12 +106,7 @@ func TestReadyzFollowsTheBroker(t *testing.T) {
 		t.Fatalf("POST = %d, want 200", code)
 	}
 	h.cluster.Close()
-	start := time.Now()
-	for h.readyz() != http.StatusServiceUnavailable {
-		if time.Since(start) > 5*time.Second {
-			t.Fatal("/readyz still 200 5 s after the broker went away")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("/readyz 503 after %v", time.Since(start).Round(time.Millisecond))
+	testkit.WaitFor(t, 5*time.Second, "/readyz 503 after the broker went away", func() bool {
+		return h.readyz() == http.StatusServiceUnavailable
+	})
 }

@@ -32,6 +32,7 @@ type partitionCounter struct {
 	client *kafka.Client
 	topic  string
 	ttl    time.Duration
+	clock  Clock
 	mu     sync.Mutex // one metadata request at a time
 	last   atomic.Pointer[partitionCount]
 }
@@ -51,7 +52,7 @@ func (c *partitionCounter) cached() (int, bool) {
 }
 
 func (c *partitionCounter) fresh() *partitionCount {
-	if e := c.last.Load(); e != nil && time.Now().Before(e.expires) {
+	if e := c.last.Load(); e != nil && c.clock.Now().Before(e.expires) {
 		return e
 	}
 	return nil
@@ -101,7 +102,7 @@ func (c *partitionCounter) lookup(ctx context.Context) (*partitionCount, error) 
 		if len(t.Partitions) == 0 {
 			break
 		}
-		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: time.Now().Add(c.ttl)}
+		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: c.clock.Now().Add(c.ttl)}
 		for _, p := range t.Partitions {
 			if p.ID >= 0 && p.ID < e.n && p.Leader.Host != "" {
 				e.leaders[p.ID] = net.JoinHostPort(p.Leader.Host, strconv.Itoa(p.Leader.Port))
@@ -131,7 +132,7 @@ func (c *partitionCounter) refresh(pc *protocol.Conn) bool {
 		if t.Name != c.topic || t.ErrorCode != 0 || len(t.Partitions) == 0 {
 			continue
 		}
-		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: time.Now().Add(refreshedTTL)}
+		e := &partitionCount{n: len(t.Partitions), leaders: make([]string, len(t.Partitions)), expires: c.clock.Now().Add(refreshedTTL)}
 		for _, p := range t.Partitions {
 			if i := int(p.PartitionIndex); i >= 0 && i < e.n {
 				e.leaders[i] = brokers[p.LeaderID]

@@ -62,7 +62,7 @@ func (m *metadataTransport) RoundTrip(_ context.Context, _ net.Addr, req kafka.R
 func TestPartitionCounterCachesAndForgets(t *testing.T) {
 	tr := &metadataTransport{}
 	tr.partitions.Store(3)
-	c := &partitionCounter{client: &kafka.Client{Addr: kafka.TCP("127.0.0.1:1"), Transport: tr}, topic: "t", ttl: time.Hour}
+	c := &partitionCounter{client: &kafka.Client{Addr: kafka.TCP("127.0.0.1:1"), Transport: tr}, topic: "t", ttl: time.Hour, clock: realClock{}}
 	ctx := context.Background()
 	for range 5 {
 		if n, err := c.count(ctx); n != 3 || err != nil {
@@ -93,7 +93,7 @@ func TestPartitionCounterKeepsNoFailure(t *testing.T) {
 		"broker down":   {err: errors.New("connection refused")},
 		"no partitions": {},
 	} {
-		c := &partitionCounter{client: &kafka.Client{Addr: kafka.TCP("127.0.0.1:1"), Transport: tr}, topic: "t", ttl: time.Hour}
+		c := &partitionCounter{client: &kafka.Client{Addr: kafka.TCP("127.0.0.1:1"), Transport: tr}, topic: "t", ttl: time.Hour, clock: realClock{}}
 		for range 2 {
 			if n, err := c.count(context.Background()); err == nil {
 				t.Errorf("%s: count = %d, want an error", name, n)

@@ -14,14 +14,13 @@ import (
 	"github.com/driftlock/driftlock/internal/otlpconv"
 )
 
-// Retryable failures of an export. Both tell the client to send the same
-// data again later; neither means that nothing was written.
-var (
-	// errOverloaded: the in-flight byte budget is spent.
-	errOverloaded = errors.New("too much data waiting for kafka, retry later")
-	// errUnavailable: Kafka did not acknowledge every record in time.
-	errUnavailable = errors.New("kafka unavailable")
-)
+// errOverloaded: the in-flight byte budget is spent. The client sends the
+// same data again later.
+var errOverloaded = failure(reasonOverloaded, errors.New("too much data waiting for kafka, retry later"))
+
+// errNoAck: Kafka did not acknowledge every record of a request within the
+// write timeout. Some of them may have been written.
+var errNoAck = errors.New("no acknowledgement")
 
 // byteSemaphore bounds the bytes of events waiting for Kafka. It never
 // blocks: a request that does not fit is turned away, so memory stays
@@ -64,6 +63,7 @@ type producerConfig struct {
 	maxBytes     int           // largest record (key, value and headers)
 	inflight     int64         // ingest.max_inflight_bytes
 	idle         time.Duration // a lane's sender and connection stay this long unused
+	clock        Clock         // of the write timeout and the partition count's cache; nil: the wall clock
 }
 
 // producer writes the records of export requests to the events topic and
@@ -110,6 +110,9 @@ type producer struct {
 // newProducer builds a producer for cfg.topic that learns the partitions'
 // leaders through client and sends to them on connections from dial.
 func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *metrics) (*producer, error) {
+	if cfg.clock == nil {
+		cfg.clock = realClock{}
+	}
 	var c compress.Compression
 	if cfg.compression != "" {
 		if err := c.UnmarshalText([]byte(cfg.compression)); err != nil {
@@ -123,7 +126,7 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 		// A batch holds at least one record of maxBytes and, with the
 		// record batch header, stays below the topic's max.message.bytes.
 		batchBytes: cfg.maxBytes + batchOverhead/2,
-		parts:      &partitionCounter{client: client, topic: cfg.topic, ttl: metadataTTL},
+		parts:      &partitionCounter{client: client, topic: cfg.topic, ttl: metadataTTL, clock: cfg.clock},
 		sem:        &byteSemaphore{limit: cfg.inflight, gauge: m.inflightBytes},
 		m:          m,
 		closing:    make(chan struct{}),
@@ -144,6 +147,7 @@ type request struct {
 	done     chan struct{}
 	mu       sync.Mutex
 	err      error
+	lastErr  error // of the last failed attempt to send a batch of r
 	rejected []otlpconv.Rejection
 }
 
@@ -167,6 +171,27 @@ func (r *request) fail(err error) {
 	r.mu.Unlock()
 }
 
+// attemptFailed notes the failure of one attempt to send a batch holding
+// records of r, which may be tried again.
+func (r *request) attemptFailed(err error) {
+	r.mu.Lock()
+	r.lastErr = err
+	r.mu.Unlock()
+}
+
+// timedOut is r's error when Kafka did not acknowledge it within d: it
+// names the last failure seen, so that the cause (the topic missing, a
+// broker refusing) is told and counted rather than the timeout alone.
+func (r *request) timedOut(d time.Duration) error {
+	r.mu.Lock()
+	last := r.lastErr
+	r.mu.Unlock()
+	if last == nil {
+		return fmt.Errorf("%w within %s", errNoAck, d)
+	}
+	return fmt.Errorf("%w within %s (last error: %w)", errNoAck, d, last)
+}
+
 func (r *request) reject(rej otlpconv.Rejection) {
 	r.mu.Lock()
 	r.rejected = append(r.rejected, rej)
@@ -174,8 +199,9 @@ func (r *request) reject(rej otlpconv.Rejection) {
 }
 
 // produce writes recs. It returns the records refused as too large (a
-// permanent rejection); any other failure is errOverloaded or
-// errUnavailable and means the client must retry the whole request.
+// permanent rejection); any other failure is a retryable export error
+// (errOverloaded, kafkaFailure, errClosed): the client must send the whole
+// request again.
 // The records are copied into the batches: recs may be reused once
 // produce returns, whatever the outcome.
 func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
@@ -186,14 +212,16 @@ func (p *producer) produce(ctx context.Context, recs []otlpconv.Record) ([]otlpc
 	start := time.Now()
 	tooLarge, err := p.write(ctx, recs)
 	p.m.writeDuration.Observe(time.Since(start).Seconds())
-	if errors.Is(err, errOverloaded) {
-		return nil, err
-	}
 	if err != nil {
-		if ctx.Err() == nil { // not the client giving up
-			p.m.kafkaErrors.Inc()
+		var known *exportError // overloaded, or closed: not Kafka's failure
+		if errors.As(err, &known) {
+			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
+		err = kafkaFailure(err)
+		if ctx.Err() == nil { // not the client giving up
+			p.m.kafkaErrors.WithLabelValues(reasonOf(err).String()).Inc()
+		}
+		return nil, err
 	}
 	return append(rejected, tooLarge...), nil
 }
@@ -226,8 +254,7 @@ func (p *producer) admit(recs []otlpconv.Record) ([]otlpconv.Record, []otlpconv.
 // acknowledgement of all of them, ctx's end or the write timeout,
 // whichever is first.
 func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
-	timer := time.NewTimer(p.cfg.writeTimeout)
-	defer timer.Stop()
+	timeout := p.cfg.clock.After(p.cfg.writeTimeout)
 	partitions, err := p.partitions(ctx)
 	if err != nil {
 		return nil, err
@@ -245,9 +272,9 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 	select {
 	case <-req.done:
 		return req.rejected, req.err
-	case <-timer.C:
+	case <-timeout:
 		req.gone.Store(true)
-		return nil, fmt.Errorf("no acknowledgement within %s", p.cfg.writeTimeout)
+		return nil, req.timedOut(p.cfg.writeTimeout)
 	case <-ctx.Done():
 		req.gone.Store(true)
 		return nil, ctx.Err()

@@ -85,6 +85,9 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 		if err == nil {
 			return nil
 		}
+		for _, o := range b.owners {
+			o.req.attemptFailed(err)
+		}
 		if !retriable(err) && !sequenceReset(err) {
 			l.gaveUp(&s)
 			return err

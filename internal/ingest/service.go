@@ -36,7 +36,10 @@ type Service struct {
 	// auth checks bearer tokens; nil when ingest.auth has none.
 	auth *authenticator
 	// tls holds the certificate of both OTLP servers; nil without TLS.
-	tls *tlsFiles
+	tls   *tlsFiles
+	clock Clock
+	// srvLog takes the servers' own errors (failed TLS handshakes) to log.
+	srvLog *serverLog
 
 	grpcLn net.Listener
 	httpLn net.Listener
@@ -56,6 +59,7 @@ type Option func(*options)
 type options struct {
 	httpTimeouts  admin.Timeouts
 	adminTimeouts admin.Timeouts
+	clock         Clock
 }
 
 // WithHTTPTimeouts sets the timeouts of the OTLP/HTTP server (its idle
@@ -74,12 +78,14 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	if err := cfg.Ingest.Validate(); err != nil {
 		return nil, err
 	}
-	o := options{httpTimeouts: admin.DefaultTimeouts(), adminTimeouts: admin.DefaultTimeouts()}
+	o := options{httpTimeouts: admin.DefaultTimeouts(), adminTimeouts: admin.DefaultTimeouts(), clock: realClock{}}
 	o.httpTimeouts.Write = max(o.httpTimeouts.Write, time.Duration(cfg.Ingest.WriteTimeoutMS)*time.Millisecond+30*time.Second)
 	for _, opt := range opts {
 		opt(&o)
 	}
-	auth, err := newAuthenticator(cfg.Ingest.Auth)
+	reg := admin.NewRegistry()
+	m := newMetrics(reg)
+	auth, err := newAuthenticator(cfg.Ingest.Auth, o.clock, log, m.tokensReloads)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +95,16 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 			return nil, err
 		}
 	}
-	reg := admin.NewRegistry()
-	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: newMetrics(reg), auth: auth, tls: files}
+	s := &Service{cfg: cfg.Ingest, kafka: cfg.Kafka, bus: bus, log: log, m: m, auth: auth, tls: files, clock: o.clock,
+		srvLog: &serverLog{log: log, clock: o.clock, handshakes: m.handshakes}}
 	if auth != nil {
 		for _, tr := range []string{transportGRPC, transportHTTP} {
 			s.m.authFailures.WithLabelValues(tr, authMissing)
 			s.m.authFailures.WithLabelValues(tr, authInvalid)
+		}
+		if cfg.Ingest.Auth.TokensFile != "" {
+			s.m.tokensReloads.WithLabelValues(reloadLoaded)
+			s.m.tokensReloads.WithLabelValues(reloadFailed)
 		}
 	}
 	if s.grpcLn, err = net.Listen("tcp", cfg.Ingest.GRPCEndpoint); err != nil {
@@ -112,12 +122,16 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 		return nil, fmt.Errorf("ingest.admin_endpoint: %w", err)
 	}
 	s.grpc = newGRPCServer(s, cfg.Ingest.MaxRequestBytes, o.httpTimeouts.Idle)
-	s.http = &http.Server{Handler: newHTTPHandler(s)}
+	s.http = &http.Server{Handler: newHTTPHandler(s), ErrorLog: s.srvLog.httpErrorLog(transportHTTP)}
 	o.httpTimeouts.Apply(s.http)
 	if files != nil {
+		for _, server := range []string{transportGRPC, transportHTTP} {
+			s.m.handshakes.WithLabelValues(server)
+		}
 		s.http.TLSConfig = files.serverConfig([]string{"h2", "http/1.1"}, true)
 		if cfg.Ingest.TLS.Admin {
-			s.admin.UseTLS(files.serverConfig([]string{"h2", "http/1.1"}, false))
+			s.admin.UseTLS(files.serverConfig([]string{"h2", "http/1.1"}, false), s.srvLog.httpErrorLog("admin"))
+			s.m.handshakes.WithLabelValues("admin")
 		}
 	}
 	return s, nil
@@ -167,7 +181,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 // errNotReady answers exports that arrive before the events topic is
 // ensured: the client retries, as it would during a broker outage.
-var errNotReady = fmt.Errorf("%w: kafka not reachable yet (events topic not ensured)", errUnavailable)
+var errNotReady = failure(reasonNotReady, errors.New("kafka unavailable: kafka not reachable yet (events topic not ensured)"))
 
 // listen serves both OTLP servers from the start, so that a client gets an
 // answer at once (UNAVAILABLE / 503 with Retry-After) while Kafka is not
@@ -205,6 +219,7 @@ func (s *Service) start(ctx context.Context) error {
 		maxBytes:     maxBytes,
 		inflight:     int64(s.cfg.MaxInflightBytes),
 		idle:         laneIdle,
+		clock:        s.clock,
 	}, client, s.bus.DialBroker, s.m)
 	if err != nil {
 		return err

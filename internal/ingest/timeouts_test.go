@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -60,13 +61,9 @@ func TestIdleGRPCConnectionClosed(t *testing.T) {
 	if _, err := cl.Export(exportCtx(t), logsRequest("checkout", "first")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for conn.GetState() != connectivity.Idle {
-		if time.Now().After(deadline) {
-			t.Fatalf("connection still %v 5 s after its last RPC, idle timeout %v", conn.GetState(), short.Idle)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.WaitFor(t, 5*time.Second, fmt.Sprintf("the connection closed after the idle timeout %v", short.Idle), func() bool {
+		return conn.GetState() == connectivity.Idle
+	})
 	if _, err := cl.Export(exportCtx(t), logsRequest("checkout", "after the idle close")); err != nil {
 		t.Fatalf("export after the idle close: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -23,6 +24,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // testPKI is a CA with server and client certificates issued by it,
@@ -195,6 +198,45 @@ func TestTLSSDKExporters(t *testing.T) {
 	}
 }
 
+// TestTLSClientCertificateHeader: under mutual TLS with the client header
+// on, the records of an export authenticated by its client certificate
+// alone are named by the certificate's common name; with tokens too, the
+// token's name wins.
+func TestTLSClientCertificateHeader(t *testing.T) {
+	pki := newTestPKI(t)
+	for _, withToken := range []bool{false, true} {
+		t.Run(fmt.Sprintf("token=%v", withToken), func(t *testing.T) {
+			h := startHarness(t, func(c *config.Config) {
+				c.Ingest.TLS = pki.serverTLS(true)
+				c.Ingest.Auth.ClientHeader = true
+				if withToken {
+					c.Ingest.Auth.Tokens = []string{"ci:tls-token"}
+				}
+			})
+			var headers map[string]string
+			want := "shop" // the client certificate's common name
+			if withToken {
+				headers, want = map[string]string{"Authorization": "Bearer tls-token"}, "ci"
+			}
+			for _, transport := range []string{sourceGRPC, sourceHTTP} {
+				c := sdkClient{transport: transport, headers: headers, tls: pki.clientTLS(true)}
+				if err := c.emitLogs(context.Background(), otlpAddr(h, transport), "svc-"+transport, 2); err != nil {
+					t.Fatalf("%s: %v", transport, err)
+				}
+			}
+			recs := h.consumeAll()
+			if len(recs) != 4 {
+				t.Errorf("%d records on the topic, want 4", len(recs))
+			}
+			for _, r := range recs {
+				if got := header(r, event.HeaderClient); got != want {
+					t.Errorf("record %s: %s = %q, want %q", r.Key, event.HeaderClient, got, want)
+				}
+			}
+		})
+	}
+}
+
 // peerSerial connects to addr over TLS and returns the serial of the
 // certificate the server presented.
 func peerSerial(t *testing.T, addr string, cfg *tls.Config) int64 {
@@ -274,20 +316,14 @@ func TestTLSAdmin(t *testing.T) {
 	h.cluster = cluster
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.clientTLS(false)}}
 	defer client.CloseIdleConnections()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.WaitFor(t, 20*time.Second, "admin /readyz over TLS", func() bool {
 		resp, err := client.Get("https://" + h.svc.AdminAddr() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("admin /readyz over TLS not ready: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	if resp, err := h.client.Get("http://" + h.svc.AdminAddr() + "/readyz"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {

@@ -1,6 +1,7 @@
 // Package testkit holds what the tests of several packages share: an
 // in-memory Kafka cluster, polling until a condition holds, a logger that
-// stays quiet unless asked, and a check that a server closes a connection.
+// stays quiet unless asked, a check that a server closes a connection, and
+// a clock stepped by hand.
 // Only tests import it.
 package testkit
 

@@ -1,0 +1,37 @@
+package testkit
+
+import (
+	"testing"
+	"time"
+)
+
+func TestManualClock(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewManualClock(start)
+	now := c.After(0)
+	soon, later := c.After(time.Second), c.After(time.Minute)
+	if got := <-now; !got.Equal(start) {
+		t.Errorf("After(0) sent %v, want %v", got, start)
+	}
+	if c.Waiters() != 2 {
+		t.Fatalf("%d waiters, want 2", c.Waiters())
+	}
+	c.Advance(999 * time.Millisecond)
+	select {
+	case <-soon:
+		t.Fatal("After(1s) fired 999ms in")
+	default:
+	}
+	c.Advance(time.Millisecond)
+	if got := <-soon; !got.Equal(start.Add(time.Second)) {
+		t.Errorf("After(1s) sent %v", got)
+	}
+	if c.Waiters() != 1 || !c.Now().Equal(start.Add(time.Second)) {
+		t.Errorf("after 1s: %d waiters, now %v", c.Waiters(), c.Now())
+	}
+	c.Advance(time.Hour)
+	<-later
+	if c.Waiters() != 0 {
+		t.Errorf("%d waiters left", c.Waiters())
+	}
+}
