@@ -145,6 +145,23 @@ func (p *producer) newIdentity(l *lane, old *producerIdentity, deadline time.Tim
 	return &producerIdentity{id: res.ProducerID, epoch: res.ProducerEpoch}, nil
 }
 
+// mayHaveAppended reports whether Kafka may have written a batch whose
+// produce failed with err: the request was sent and no answer came
+// (connection lost, timeout), or
+// one that can follow an append (the request timed out waiting for the
+// replicas, too few replicas after the append). Other answers refuse the
+// batch before writing it.
+func mayHaveAppended(err error) bool {
+	if errors.As(err, new(notSent)) {
+		return false
+	}
+	var kerr kafka.Error
+	if !errors.As(err, &kerr) {
+		return true
+	}
+	return kerr == kafka.RequestTimedOut || kerr == kafka.NotEnoughReplicasAfterAppend || kerr == kafka.NetworkException
+}
+
 // sequenceReset reports whether Kafka's answer err says that it did not
 // write the batch because it does not follow the producer's sequence.
 func sequenceReset(err error) bool {
@@ -161,7 +178,6 @@ func (p *producer) attempt(l *lane, payload []byte, records int, s *batchSeq, de
 		s.stamped = true
 	}
 	err := p.produceOn(l, payload, deadline)
-	var kerr kafka.Error
 	switch {
 	case err == nil || errors.Is(err, kafka.DuplicateSequenceNumber):
 		l.seq.next = nextSequence(l.seq.next, records)
@@ -170,8 +186,8 @@ func (p *producer) attempt(l *lane, payload []byte, records int, s *batchSeq, de
 		// Not written: sent again, first of its partition, under a new epoch.
 		l.seq.valid = false
 		*s = batchSeq{}
-	case !errors.As(err, &kerr) || kerr.Temporary():
-		s.unsure = true // no answer, or one that may follow an append
+	case mayHaveAppended(err):
+		s.unsure = true
 	}
 	return err
 }

@@ -295,3 +295,27 @@ func TestAbandonedBatchNotWritten(t *testing.T) {
 	down.Remove()
 	h.checkExactlyOnce(t, append(first, h.sendInOrder(t, 1, 3)...))
 }
+
+// TestAnsweredByTheAttemptInFlight: Kafka appends a batch only after its
+// request's write timeout passed. The request waits for that attempt
+// instead of telling its client to send again, so the client is answered
+// 200 and its records are on the topic once.
+func TestAnsweredByTheAttemptInFlight(t *testing.T) {
+	h := startHarness(t, func(cfg *config.Config) { cfg.Ingest.WriteTimeoutMS = 300 })
+	first := h.sendInOrder(t, 0, 1)
+	var held atomic.Bool
+	h.cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if held.CompareAndSwap(false, true) {
+			// Only the first attempt is held: the attempt sent again
+			// meanwhile runs this function too.
+			h.cluster.SleepControl(func() { time.Sleep(450 * time.Millisecond) })
+		}
+		h.cluster.DropControl()
+		return nil, nil, false // then appended as usual
+	})
+	late := h.sendInOrder(t, 1, 2)
+	if !held.Load() {
+		t.Fatal("the produce request was not held")
+	}
+	h.checkExactlyOnce(t, append(first, late...))
+}

@@ -51,14 +51,14 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 	pc, err := p.laneConn(ctx, l)
 	if err != nil {
 		p.parts.forget()
-		return err
+		return notSent{err}
 	}
 	if err := pc.SetDeadline(deadline); err != nil {
 		l.conn.close()
-		return err
+		return notSent{err}
 	}
 	if err := p.ctx.Err(); err != nil { // aborted before the deadline was set
-		return err
+		return notSent{err}
 	}
 	msg, err := pc.RoundTrip(&rawproduce.Request{
 		Acks:    int16(kafka.RequireAll),
@@ -83,6 +83,13 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 	}
 	return err
 }
+
+// notSent is a failure to produce before the request was written (no
+// connection to the leader): Kafka cannot have written the batch.
+type notSent struct{ err error }
+
+func (e notSent) Error() string { return e.err.Error() }
+func (e notSent) Unwrap() error { return e.err }
 
 // laneConn returns l's connection to its partition's leader, dialling it
 // when there is none or the leader moved.

@@ -62,7 +62,10 @@ func (l *ledger) note(bodies []string, ok bool, retryable bool, detail string) {
 // so a duplicate is a batch written again after its lost acknowledgement).
 // Records of failed requests that were written anyway are counted and logged.
 func TestBrokerOutage(t *testing.T) {
-	h := startHarness(t, func(cfg *config.Config) { cfg.Ingest.WriteTimeoutMS = 2000 })
+	// Requests refused while Kafka refuses batches (for longer than the
+	// write timeout) are answered as retryable; those whose batch may have
+	// been written wait until Kafka tells.
+	h := startHarness(t, func(cfg *config.Config) { cfg.Ingest.WriteTimeoutMS = 500 })
 	l := &ledger{acked: map[string]bool{}}
 	ctx, stopLoad := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

@@ -92,19 +92,24 @@ type producer struct {
 	sem        *byteSemaphore
 	m          *metrics
 
-	lanes    atomic.Pointer[[]*lane] // by partition; only grows
-	growMu   sync.Mutex
-	state    sync.RWMutex // held for reading while a request enqueues
-	closed   bool
-	closing  chan struct{} // closed by close: send what is open now
-	ctx      context.Context
-	cancel   context.CancelFunc // aborts produce calls when close gives up
-	senders  sync.WaitGroup     // one per lane being served
-	batches  sync.Pool
-	ident    atomic.Pointer[producerIdentity] // current; nil before the first batch
-	identMu  sync.Mutex                       // held while a new identity is made
-	closeErr error
-	once     sync.Once
+	lanes   atomic.Pointer[[]*lane] // by partition; only grows
+	growMu  sync.Mutex
+	state   sync.RWMutex // held for reading while a request enqueues
+	closed  bool
+	closing chan struct{} // closed by close: send what is open now
+	ctx     context.Context
+	cancel  context.CancelFunc // aborts produce calls when close gives up
+	senders sync.WaitGroup     // one per lane being served
+	batches sync.Pool
+	// attemptMu guards the batches' and requests' doubt (see beginAttempt)
+	// and the setting of gone; attemptEnded is signalled when a batch
+	// leaves doubt.
+	attemptMu    sync.Mutex
+	attemptEnded *sync.Cond
+	ident        atomic.Pointer[producerIdentity] // current; nil before the first batch
+	identMu      sync.Mutex                       // held while a new identity is made
+	closeErr     error
+	once         sync.Once
 }
 
 // newProducer builds a producer for cfg.topic that learns the partitions'
@@ -131,6 +136,7 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 		m:          m,
 		closing:    make(chan struct{}),
 	}
+	p.attemptEnded = sync.NewCond(&p.attemptMu)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	empty := []*lane{}
 	p.lanes.Store(&empty)
@@ -140,8 +146,11 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 // request is one produce call's share of the batches: it is done when
 // every batch holding one of its records is done.
 type request struct {
-	pending  atomic.Int32 // batches not done yet, plus one while enqueuing
-	gone     atomic.Bool  // the caller stopped waiting
+	pending atomic.Int32 // batches not done yet, plus one while enqueuing
+	gone    atomic.Bool  // the caller stopped waiting (set under producer.attemptMu)
+	// inDoubt counts the batches holding records of r that are in doubt
+	// (see beginAttempt; guarded by producer.attemptMu).
+	inDoubt  int
 	bytes    int64
 	sem      *byteSemaphore
 	done     chan struct{}
@@ -273,10 +282,14 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 	case <-req.done:
 		return req.rejected, req.err
 	case <-timeout:
-		req.gone.Store(true)
+		if p.stopWaiting(req) {
+			return req.rejected, req.err
+		}
 		return nil, req.timedOut(p.cfg.writeTimeout)
 	case <-ctx.Done():
+		p.attemptMu.Lock()
 		req.gone.Store(true)
+		p.attemptMu.Unlock()
 		return nil, ctx.Err()
 	}
 }

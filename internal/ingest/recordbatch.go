@@ -45,6 +45,7 @@ type recordBatch struct {
 	records int
 	owners  []ownerRun // which request each record belongs to, in order
 	opened  time.Time  // when the first record came
+	inDoubt bool       // see producer.beginAttempt; guarded by producer.attemptMu
 }
 
 // ownerRun is n consecutive records of one request.

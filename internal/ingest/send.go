@@ -43,7 +43,72 @@ func (p *producer) send(l *lane, b *recordBatch) {
 	default:
 		b.done(err)
 	}
+	// Its requests know how it went: it is no longer in doubt.
+	p.settle(b)
 	p.batches.Put(b)
+}
+
+// A batch is in doubt from the start of an attempt to send it until Kafka
+// answered that attempt, or, when the attempt may have been written without
+// an answer (batchSeq.unsure), until a later attempt learns its fate or the
+// batch is given up. A request that stops waiting first waits until none of
+// its batches is in doubt, so that it is never told to send again records
+// that are on the topic: it is answered as the batches went after all.
+
+// beginAttempt puts b in doubt for an attempt, unless every request of b
+// stopped waiting and b is not in doubt already (then b is given up).
+func (p *producer) beginAttempt(b *recordBatch) bool {
+	p.attemptMu.Lock()
+	defer p.attemptMu.Unlock()
+	if b.inDoubt {
+		return true
+	}
+	if b.abandoned() {
+		return false
+	}
+	b.inDoubt = true
+	for _, o := range b.owners {
+		o.req.inDoubt++
+	}
+	return true
+}
+
+// settle takes b out of doubt: Kafka answered whether it wrote it.
+func (p *producer) settle(b *recordBatch) {
+	p.attemptMu.Lock()
+	if b.inDoubt {
+		b.inDoubt = false
+		for _, o := range b.owners {
+			o.req.inDoubt--
+		}
+	}
+	p.attemptMu.Unlock()
+	p.attemptEnded.Broadcast()
+}
+
+// givenUp reports whether b will not be tried again: every request of b
+// stopped waiting and b is not in doubt.
+func (p *producer) givenUp(b *recordBatch) bool {
+	p.attemptMu.Lock()
+	defer p.attemptMu.Unlock()
+	return !b.inDoubt && b.abandoned()
+}
+
+// stopWaiting marks r as no longer waiting for its batches, once none of
+// them is in doubt, and reports whether they were all written after all.
+func (p *producer) stopWaiting(r *request) bool {
+	p.attemptMu.Lock()
+	r.gone.Store(true)
+	for r.inDoubt > 0 {
+		p.attemptEnded.Wait()
+	}
+	p.attemptMu.Unlock()
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // abandoned reports whether every request with records in b stopped
@@ -77,13 +142,16 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 			l.gaveUp(&s)
 			return errExpired
 		}
-		if b.abandoned() {
+		if !p.beginAttempt(b) {
 			l.gaveUp(&s)
 			return errAbandoned
 		}
 		err := p.attempt(l, payload, b.records, &s, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
 		if err == nil {
-			return nil
+			return nil // settled by send, once b's requests know
+		}
+		if !s.unsure {
+			p.settle(b) // not written
 		}
 		for _, o := range b.owners {
 			o.req.attemptFailed(err)
@@ -92,26 +160,37 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 			l.gaveUp(&s)
 			return err
 		}
-		if !p.sleep(backoff, deadline) {
+		if !p.sleep(b, backoff, deadline) {
 			l.gaveUp(&s)
 			return err
 		}
 	}
 }
 
-// sleep waits d unless that passes the deadline or the producer is
-// aborted; it reports whether to try again.
-func (p *producer) sleep(d time.Duration, deadline time.Time) bool {
+// sleep waits d before b is tried again unless that passes the deadline or
+// the producer is aborted; it reports whether to try again. It looks every
+// retryBackoffMin whether b's requests all stopped waiting, so that an
+// abandoned batch does not hold its partition's later batches back for
+// the rest of its backoff.
+func (p *producer) sleep(b *recordBatch, d time.Duration, deadline time.Time) bool {
 	if time.Now().Add(d).After(deadline) {
 		return false
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-p.ctx.Done():
-		return false
+	tick := time.NewTicker(retryBackoffMin)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true
+		case <-tick.C:
+			if p.givenUp(b) {
+				return true // the next round gives it up
+			}
+		case <-p.ctx.Done():
+			return false
+		}
 	}
 }
 
