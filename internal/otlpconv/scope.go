@@ -8,7 +8,9 @@ func (b *batch) setScope(scope *commonpb.InstrumentationScope) {
 }
 
 // wireScope is setScope for the scope (field 1) of a checked ScopeLogs or
-// ScopeMetrics, wherever it comes among the items.
+// ScopeMetrics, wherever it comes among the items. checkWire lets it come
+// at most once, so the walk ends there: at the first field, as encoders
+// write it.
 func (b *batch) wireScope(scoped []byte) {
 	var name, version []byte
 	for it := (wireIter{b: scoped}); it.next(); {
@@ -23,6 +25,7 @@ func (b *batch) wireScope(scoped []byte) {
 				version = f.bytes()
 			}
 		}
+		break
 	}
 	b.scopeSet(bstr(name), bstr(version))
 }

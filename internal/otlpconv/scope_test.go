@@ -140,3 +140,24 @@ func TestWireScopeAfterItems(t *testing.T) {
 		t.Errorf("scopes %q, want late.logger 3", s)
 	}
 }
+
+// TestWireScopeTwice checks that a ScopeLogs with two scopes, which
+// protobuf-go merges, is left to protobuf-go: the wire path reads one.
+func TestWireScopeTwice(t *testing.T) {
+	rec := mustMarshal(t, &logspb.LogRecord{Body: str("twice")})
+	first := mustMarshal(t, &commonpb.InstrumentationScope{Name: "first"})
+	second := mustMarshal(t, &commonpb.InstrumentationScope{Version: "2"})
+	scopeLogs := protowireAppend(protowireAppend(protowireAppend(nil, 1, first), 2, rec), 1, second)
+	body := protowireAppend(nil, 1, protowireAppend(nil, 2, scopeLogs))
+	if _, ok := checkWire(body, logsRequestRules); ok {
+		t.Fatal("the wire path took a ScopeLogs with two scopes")
+	}
+	compareWireLogs(t, testLimits, body)
+	got, err := convertBody(New(testLimits), "logs", body, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := recordScopes(t, got.recs); len(s) != 1 || s[0] != [2]string{"first", "2"} {
+		t.Errorf("scopes %q, want the merged first 2", s)
+	}
+}
