@@ -23,7 +23,8 @@ bench:
 	./scripts/bench-ingest.sh
 
 # The ingest's CPU per record beside the OpenTelemetry Collector's (OTLP
-# receiver -> Kafka exporter, built once with ocb), in alternating runs.
+# receiver -> Kafka exporter, with the same guarantee and as usually
+# deployed; built once with ocb), in alternating runs.
 bench-compare:
 	./scripts/bench-compare.sh
 

@@ -4,5 +4,8 @@
 //
 // The Kafka tests run only when DRIFTLOCK_E2E_BROKERS names the broker
 // (`make e2e` after `scripts/kafka-native-setup.sh start`); the checks of the
-// compose file, the Dockerfile and configs/driftlock.yaml always run.
+// compose file, the Dockerfile and configs/driftlock.yaml always run. The
+// OpenTelemetry Collector test also needs the Collector of
+// scripts/build-collector.sh in DRIFTLOCK_E2E_OTELCOL; it is skipped
+// without it, and fails under CI=true, where .ci/run builds it.
 package e2e

@@ -76,13 +76,19 @@ func serviceEnv() []string {
 // stopped by SIGTERM must exit 0.
 func startService(t *testing.T, name, admin string, args ...string) *service {
 	t.Helper()
+	return startProcess(t, name, admin, binPath, args...)
+}
+
+// startProcess is startService for any program bin.
+func startProcess(t *testing.T, name, admin, bin string, args ...string) *service {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(binPath, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, serviceEnv()
 	// The service dies with the test binary, even when a timeout panics it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -98,7 +104,7 @@ func startService(t *testing.T, name, admin string, args ...string) *service {
 		}
 		close(s.exited)
 	}()
-	t.Logf("started %s (pid %d): driftlock %s", name, cmd.Process.Pid, strings.Join(args, " "))
+	t.Logf("started %s (pid %d): %s %s", name, cmd.Process.Pid, filepath.Base(bin), strings.Join(args, " "))
 	t.Cleanup(func() {
 		if err := s.Stop(); err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -1,49 +1,90 @@
 #!/usr/bin/env bash
 # Compares the CPU that DriftLock's ingest and the OpenTelemetry Collector
-# (OTLP receiver -> Kafka exporter) spend per million records under the same
-# telemetrygen load, in alternating runs of scripts/bench-ingest.sh, so that
-# both see the same machine: on a shared machine only ratios measured side
-# by side mean much. Prints every run, then per scenario the median CPU-s
-# per million of each target and the median of the per-round ratios of the
-# first target to each other one.
+# spend per million records under the same telemetrygen load, in
+# alternating runs of scripts/bench-ingest.sh, so that all see the same
+# machine: on a shared machine only ratios measured side by side mean much.
+# Prints every run, then per scenario the median CPU-s per million and
+# records/s of each target, and for each ratio a/b the median of the
+# per-round ratios of a's CPU per record to b's (and of their records/s).
 #
-# Environment: ROUNDS (default 3), TARGETS (default "driftlock collector";
-# add floor for what answering the load alone costs); everything else is
-# passed on to bench-ingest.sh (TARGET_ENV, DURATION, WORKERS, BATCH,
+# A target is a bench-ingest.sh TARGET (driftlock, collector,
+# collector-deployed, floor), or label=TARGET[,VAR=value...] to run
+# bench-ingest.sh with those settings under that label, e.g.
+# driftlock-tls=driftlock,TLS=1 or old=driftlock,DRIFTLOCK_BIN=/tmp/old.
+#
+# Environment: ROUNDS (default 3), TARGETS (default "driftlock collector
+# collector-deployed"), RATIOS (default: the first target over each other
+# one, e.g. "driftlock/collector driftlock-tls/driftlock"); everything else
+# is passed on to bench-ingest.sh (TARGET_ENV, DURATION, WORKERS, BATCH,
 # SCENARIOS, ...).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
-read -ra TARGETS <<<"${TARGETS:-driftlock collector}"
+read -ra TARGETS <<<"${TARGETS:-driftlock collector collector-deployed}"
+LABELS=()
+for spec in "${TARGETS[@]}"; do LABELS+=("${spec%%=*}"); done
+if [[ -n ${RATIOS:-} ]]; then
+	read -ra PAIRS <<<"$RATIOS"
+else
+	PAIRS=()
+	for l in "${LABELS[@]:1}"; do PAIRS+=("${LABELS[0]}/$l"); done
+fi
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 
+# run_target runs bench-ingest.sh for spec and prints "scenario cpu rate".
+run_target() {
+	local spec=$1 target settings=()
+	target=$spec
+	if [[ $spec == *=* ]]; then
+		IFS=, read -ra settings <<<"${spec#*=}"
+		target=${settings[0]}
+		settings=("${settings[@]:1}")
+	fi
+	env TARGET="$target" "${settings[@]}" ./scripts/bench-ingest.sh | awk '
+		/^scenario/ {table = 1; next}
+		table && NF == 4 {print $1, $4, $3}'
+}
+
 for round in $(seq 1 "$ROUNDS"); do
-	for target in "${TARGETS[@]}"; do
-		echo "round $round: $target ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1 /proc/loadavg))" >&2
-		TARGET=$target ./scripts/bench-ingest.sh | awk -v r="$round" -v t="$target" '
-			/^scenario/ {table = 1; next}
-			table && NF == 4 {print r, t, $1, $4}' | tee -a "$OUT" >&2
+	for i in "${!TARGETS[@]}"; do
+		echo "round $round: ${TARGETS[$i]} ($(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1 /proc/loadavg))" >&2
+		run_target "${TARGETS[$i]}" | awk -v r="$round" -v t="${LABELS[$i]}" '{print r, t, $0}' | tee -a "$OUT" >&2
 	done
 done
 
 # median prints the median of the numbers on standard input.
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# ratio prints the median over rounds of column col of a over b in scenario sc.
+ratio() {
+	awk -v s="$1" -v a="$2" -v b="$3" -v c="$4" '$3 == s {v[$1, $2] = $c; r[$1]} END {
+		for (i in r) if (v[i, b] > 0) print v[i, a] / v[i, b] }' "$OUT" | median
+}
 
-first=${TARGETS[0]}
+echo "CPU-s per million records (median of $ROUNDS rounds), and the ratios of CPU per record:"
 printf "%-14s" scenario
-for t in "${TARGETS[@]}"; do printf " %18s" "$t-cpu-s/M"; done
-for t in "${TARGETS[@]:1}"; do printf " %18s" "$first/$t"; done
+for l in "${LABELS[@]}"; do printf " %20s" "$l"; done
+for p in "${PAIRS[@]}"; do printf " %28s" "$p"; done
 echo
 for sc in $(awk '{print $3}' "$OUT" | awk '!seen[$0]++'); do
 	printf "%-14s" "$sc"
-	for t in "${TARGETS[@]}"; do
-		printf " %18.2f" "$(awk -v s="$sc" -v t="$t" '$2 == t && $3 == s {print $4}' "$OUT" | median)"
+	for l in "${LABELS[@]}"; do
+		printf " %20.2f" "$(awk -v s="$sc" -v t="$l" '$2 == t && $3 == s {print $4}' "$OUT" | median)"
 	done
-	for t in "${TARGETS[@]:1}"; do
-		printf " %18.2f" "$(awk -v s="$sc" -v a="$first" -v b="$t" '$3 == s {v[$1, $2] = $4; r[$1]} END {
-			for (i in r) if (v[i, b] > 0) print v[i, a] / v[i, b] }' "$OUT" | median)"
+	for p in "${PAIRS[@]}"; do printf " %28.2f" "$(ratio "$sc" "${p%/*}" "${p#*/}" 4)"; done
+	echo
+done
+echo "records/s (median of $ROUNDS rounds), and the ratios of records/s:"
+printf "%-14s" scenario
+for l in "${LABELS[@]}"; do printf " %20s" "$l"; done
+for p in "${PAIRS[@]}"; do printf " %28s" "$p"; done
+echo
+for sc in $(awk '{print $3}' "$OUT" | awk '!seen[$0]++'); do
+	printf "%-14s" "$sc"
+	for l in "${LABELS[@]}"; do
+		printf " %20.0f" "$(awk -v s="$sc" -v t="$l" '$2 == t && $3 == s {print $5}' "$OUT" | median)"
 	done
+	for p in "${PAIRS[@]}"; do printf " %28.2f" "$(ratio "$sc" "${p%/*}" "${p#*/}" 5)"; done
 	echo
 done

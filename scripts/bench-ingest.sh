@@ -10,8 +10,14 @@
 # and accounting: records are the log records and metric data points its
 # Kafka exporter had acknowledged (otelcol_exporter_sent_log_records and
 # otelcol_exporter_sent_metric_points), CPU that of the Collector process.
-# The Collector is built once with ocb into $BENCH_CACHE (outside the
-# repository) and reused while its manifest, ocb and Go stay the same.
+# The Collector is built once with ocb by scripts/build-collector.sh into
+# $BENCH_CACHE (outside the repository) and reused while its manifest, ocb
+# and Go stay the same.
+#
+# TARGET=collector-deployed measures the Collector as it is usually
+# deployed (scripts/bench-collector/config-deployed.yaml: a batch processor
+# of 2,048, the sending queue on, required_acks 1, otlp_json), counted the
+# same way once its queue has drained.
 #
 # TARGET=floor measures scripts/bench-floor, which answers every export
 # without decoding it or writing anything (with the ingest's gRPC server
@@ -26,8 +32,17 @@
 # to run with the ingest's garbage collector settings, or
 # TARGET_ENV=GOMAXPROCS=1 for either to run Go code on one core.
 #
-# Environment: TARGET (driftlock, collector or floor, default driftlock), TARGET_ENV
-# (assignments, default none), DURATION
+# TLS=1 serves the OTLP endpoints over TLS (a CA and a certificate for
+# 127.0.0.1 made with openssl for the run; telemetrygen verifies it against
+# the CA): the ingest through ingest.tls.*, the Collector's receiver through
+# its tls settings. Not for the floor.
+#
+# DRIFTLOCK_BIN measures that driftlock binary instead of one built from
+# this checkout (to compare two builds under the same load).
+#
+# Environment: TARGET (driftlock, collector, collector-deployed or floor,
+# default driftlock), TARGET_ENV (assignments, default none), TLS (0 or 1,
+# default 0), DRIFTLOCK_BIN, DURATION
 # (default 20s), WORKERS (default 2), BATCH (default 100), SCENARIOS (default
 # "logs-grpc logs-http metrics-grpc metrics-http"), BENCH_CACHE (default
 # ~/.cache/driftlock-bench), BROKER_PORT, GRPC_PORT, HTTP_PORT, ADMIN_PORT
@@ -37,6 +52,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${TARGET:-driftlock}
 TARGET_ENV=${TARGET_ENV:-}
+TLS=${TLS:-0}
 DURATION=${DURATION:-20s}
 WORKERS=${WORKERS:-2}
 BATCH=${BATCH:-100}
@@ -46,12 +62,14 @@ GRPC=127.0.0.1:${GRPC_PORT:-14317}
 HTTP=127.0.0.1:${HTTP_PORT:-14318}
 ADMIN=127.0.0.1:${ADMIN_PORT:-18888}
 TELEMETRYGEN_VERSION=v0.161.0
-OCB_VERSION=v0.165.0
-BENCH_CACHE=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/driftlock-bench}
 case $TARGET in
-driftlock | collector | floor) ;;
-*) echo "TARGET must be driftlock, collector or floor, not $TARGET" >&2; exit 2 ;;
+driftlock | collector | collector-deployed | floor) ;;
+*) echo "TARGET must be driftlock, collector, collector-deployed or floor, not $TARGET" >&2; exit 2 ;;
 esac
+if [[ $TLS == 1 && $TARGET == floor ]]; then
+	echo "TLS=1 is not supported for the floor" >&2
+	exit 2
+fi
 
 GOBIN_DIR=$(go env GOPATH)/bin
 TELEMETRYGEN=${TELEMETRYGEN:-$GOBIN_DIR/telemetrygen}
@@ -60,28 +78,6 @@ if [[ ! -x $TELEMETRYGEN ]]; then
 	go install "github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$TELEMETRYGEN_VERSION"
 	TELEMETRYGEN=$GOBIN_DIR/telemetrygen
 fi
-
-# collector_binary prints the path of the Collector built from
-# scripts/bench-collector/builder-config.yaml, building it first (several
-# minutes) unless this manifest was built before with the same ocb and Go.
-collector_binary() {
-	local manifest=scripts/bench-collector/builder-config.yaml key dir ocb
-	key=$({ cat "$manifest"; echo "$OCB_VERSION"; go version; } | sha256sum | cut -c1-12)
-	dir=$BENCH_CACHE/otelcol-$key
-	if [[ ! -x $dir/otelcol-bench ]]; then
-		ocb=$BENCH_CACHE/ocb-$OCB_VERSION/builder
-		if [[ ! -x $ocb ]]; then
-			echo "installing ocb $OCB_VERSION" >&2
-			GOBIN=$(dirname "$ocb") go install "go.opentelemetry.io/collector/cmd/builder@$OCB_VERSION" >&2
-		fi
-		echo "building the Collector into $dir (takes minutes, once)" >&2
-		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
-		"$ocb" --config "$manifest" --output-path "$dir.tmp/src" >"$dir.tmp/build.log" 2>&1 ||
-			{ tail -20 "$dir.tmp/build.log" >&2; echo "Collector build failed" >&2; return 1; }
-		mv "$dir.tmp/src/otelcol-bench" "$dir.tmp/" && rm -rf "$dir.tmp/src" "$dir" && mv "$dir.tmp" "$dir"
-	fi
-	echo "$dir/otelcol-bench"
-}
 
 # Another process on one of the ports would be measured instead.
 for addr in "127.0.0.1:$BROKER_PORT" "$GRPC" "$HTTP" "$ADMIN"; do
@@ -102,21 +98,45 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$WORK/kfakebroker" ./internal/ingest/testdata/kfakebroker
-if [[ $TARGET == collector ]]; then
-	OTELCOL=$(collector_binary)
+COLLECTOR_CONFIG=scripts/bench-collector/config.yaml
+[[ $TARGET == collector-deployed ]] && COLLECTOR_CONFIG=scripts/bench-collector/config-deployed.yaml
+if [[ $TARGET == collector* ]]; then
+	OTELCOL=$(scripts/build-collector.sh)
 	go build -o "$WORK/createtopic" ./scripts/bench-collector/createtopic
 elif [[ $TARGET == floor ]]; then
 	go build -o "$WORK/bench-floor" ./scripts/bench-floor
+elif [[ -n ${DRIFTLOCK_BIN:-} ]]; then
+	cp "$DRIFTLOCK_BIN" "$WORK/driftlock"
 else
 	go build -o "$WORK/driftlock" ./cmd/driftlock
 fi
+
+# make_certs writes a CA and a server certificate for 127.0.0.1 into $WORK.
+make_certs() {
+	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+	openssl req -x509 "${ec[@]}" -keyout "$WORK/ca.key" -out "$WORK/ca.pem" -days 1 -subj "/CN=bench CA" 2>/dev/null
+	openssl req "${ec[@]}" -keyout "$WORK/server.key" -out "$WORK/server.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+	openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial \
+		-out "$WORK/server.pem" -days 1 -extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') 2>/dev/null
+	# The Collector's receiver settings, merged over its configuration.
+	cat >"$WORK/collector-tls.yaml" <<-EOF
+		receivers:
+		  otlp:
+		    protocols:
+		      grpc: {tls: {cert_file: $WORK/server.pem, key_file: $WORK/server.key}}
+		      http: {tls: {cert_file: $WORK/server.pem, key_file: $WORK/server.key}}
+	EOF
+}
+[[ $TLS == 1 ]] && make_certs
 
 "$WORK/kfakebroker" -port "$BROKER_PORT" >"$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 
 # start_driftlock starts the ingest and waits until it is ready.
 start_driftlock() {
-	env $TARGET_ENV \
+	local tls=()
+	[[ $TLS == 1 ]] && tls=(DRIFTLOCK_INGEST_TLS_CERT_FILE="$WORK/server.pem" DRIFTLOCK_INGEST_TLS_KEY_FILE="$WORK/server.key")
+	env $TARGET_ENV "${tls[@]}" \
 		DRIFTLOCK_KAFKA_BROKERS=127.0.0.1:$BROKER_PORT \
 		DRIFTLOCK_INGEST_GRPC_ENDPOINT=$GRPC \
 		DRIFTLOCK_INGEST_HTTP_ENDPOINT=$HTTP \
@@ -134,13 +154,15 @@ start_driftlock() {
 # partitions), starts the Collector and waits until its pipelines run.
 start_collector() {
 	"$WORK/createtopic" -broker "127.0.0.1:$BROKER_PORT" -topic otlp-events -partitions 3
+	local tls=()
+	[[ $TLS == 1 ]] && tls=(--config "$WORK/collector-tls.yaml")
 	env $TARGET_ENV \
 		OTELBENCH_GRPC=$GRPC OTELBENCH_HTTP=$HTTP OTELBENCH_BROKER=127.0.0.1:$BROKER_PORT \
 		OTELBENCH_ADMIN_PORT=${ADMIN##*:} \
-		"$OTELCOL" --config scripts/bench-collector/config.yaml >"$WORK/ingest.log" 2>&1 &
+		"$OTELCOL" --config "$COLLECTOR_CONFIG" "${tls[@]}" >"$WORK/ingest.log" 2>&1 &
 	INGEST_PID=$!
 	for _ in $(seq 1 300); do
-		grep -q "Everything is ready" "$WORK/ingest.log" && curl -fs "http://$ADMIN/metrics" >/dev/null && return
+		grep -qs "Everything is ready" "$WORK/ingest.log" && curl -fs "http://$ADMIN/metrics" >/dev/null && return
 		kill -0 "$INGEST_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -162,7 +184,7 @@ start_floor() {
 # records of the requests answered).
 accepted() {
 	local pattern='^driftlock_ingest_accepted_records_total' per=1
-	[[ $TARGET == collector ]] && pattern='^otelcol_exporter_sent_(log_records|metric_points)(_total)?[{ ]'
+	[[ $TARGET == collector* ]] && pattern='^otelcol_exporter_sent_(log_records|metric_points)(_total)?[{ ]'
 	[[ $TARGET == floor ]] && pattern='^floor_requests_total' per=$BATCH
 	curl -fs "http://$ADMIN/metrics" | awk -v p="$pattern" -v per="$per" '$0 ~ p {s += $NF} END {printf "%d\n", s * per}'
 }
@@ -170,19 +192,34 @@ accepted() {
 cpu_ticks() {
 	awk '{print $14 + $15}' "/proc/$INGEST_PID/stat"
 }
-start_$TARGET
+# drained waits until the acknowledged records stop growing (a Collector
+# with a sending queue still exports what it queued) and prints them.
+drained() {
+	local a b
+	a=$(accepted)
+	for _ in $(seq 1 50); do
+		sleep 0.2
+		b=$(accepted)
+		[[ $b == "$a" ]] && break
+		a=$b
+	done
+	echo "$a"
+}
+start_${TARGET%-deployed}
 TICKS=$(getconf CLK_TCK)
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
 [[ $TARGET == floor ]] && echo "target: scripts/bench-floor (answers exports, decodes and writes nothing)"
-[[ $TARGET == collector ]] && echo "target: OpenTelemetry Collector $("$OTELCOL" --version | awk '{print $NF}') (ocb $OCB_VERSION, scripts/bench-collector)"
+[[ $TARGET == collector* ]] && echo "target: OpenTelemetry Collector $("$OTELCOL" --version | awk '{print $NF}') ($COLLECTOR_CONFIG)"
+[[ $TLS == 1 ]] && echo "TLS on the OTLP endpoints"
 [[ -n $TARGET_ENV ]] && echo "target environment: $TARGET_ENV"
 echo "telemetrygen $TELEMETRYGEN_VERSION: --workers $WORKERS --rate 0 --batch-size $BATCH --duration $DURATION"
 printf "%-14s %12s %12s %14s\n" scenario records records/s cpu-s/million
 for sc in $SCENARIOS; do
 	signal=${sc%-*}
 	transport=${sc#*-}
-	args=(--otlp-insecure --rate 0 --workers "$WORKERS" --batch-size "$BATCH" --duration "$DURATION" --allow-export-failures)
+	args=(--rate 0 --workers "$WORKERS" --batch-size "$BATCH" --duration "$DURATION" --allow-export-failures)
+	if [[ $TLS == 1 ]]; then args+=(--ca-cert "$WORK/ca.pem"); else args+=(--otlp-insecure); fi
 	if [[ $transport == http ]]; then
 		args+=(--otlp-http --otlp-endpoint "$HTTP")
 	else
@@ -191,7 +228,7 @@ for sc in $SCENARIOS; do
 	[[ $signal == metrics ]] && args+=(--metric-type Sum)
 	a0=$(accepted); c0=$(cpu_ticks); t0=$(date +%s.%N)
 	"$TELEMETRYGEN" "$signal" "${args[@]}" >"$WORK/$sc.log" 2>&1 || { tail -5 "$WORK/$sc.log" >&2; echo "$sc: telemetrygen failed" >&2; }
-	a1=$(accepted); c1=$(cpu_ticks); t1=$(date +%s.%N)
+	t1=$(date +%s.%N); a1=$(drained); c1=$(cpu_ticks)
 	awk -v a="$((a1 - a0))" -v c="$((c1 - c0))" -v hz="$TICKS" -v t0="$t0" -v t1="$t1" -v sc="$sc" 'BEGIN {
 		rate = a / (t1 - t0); cpm = (a > 0) ? (c / hz) / (a / 1e6) : 0
 		printf "%-14s %12d %12.0f %14.2f\n", sc, a, rate, cpm }'

@@ -63,6 +63,10 @@ type LogData struct {
 	Attributes     map[string]any `json:"attributes"`
 	TraceID        string         `json:"trace_id,omitempty"`
 	SpanID         string         `json:"span_id,omitempty"`
+	// ScopeName and ScopeVersion name the instrumentation scope (library)
+	// that emitted the record; omitted when empty.
+	ScopeName    string `json:"scope_name,omitempty"`
+	ScopeVersion string `json:"scope_version,omitempty"`
 }
 
 // MetricData is Event.Data for a metric: one metric with all its data points,
@@ -82,6 +86,10 @@ type MetricData struct {
 	ExponentialHistogram   []ExponentialHistPoint `json:"exponential_histogram,omitempty"`
 	Summary                []SummaryPoint         `json:"summary,omitempty"`
 	Attributes             map[string]any         `json:"resource_attributes,omitempty"`
+	// ScopeName and ScopeVersion name the instrumentation scope (meter)
+	// that emitted the metric; omitted when empty.
+	ScopeName    string `json:"scope_name,omitempty"`
+	ScopeVersion string `json:"scope_version,omitempty"`
 }
 
 // NumberPoint is a gauge or sum data point. Value is a json.Number so that
@@ -153,6 +161,10 @@ type SpanData struct {
 	StatusMessage string         `json:"status_message,omitempty"`
 	Attributes    map[string]any `json:"attributes"`
 	Events        []SpanEvent    `json:"events,omitempty"`
+	// ScopeName and ScopeVersion name the instrumentation scope (tracer)
+	// that emitted the span; omitted when empty.
+	ScopeName    string `json:"scope_name,omitempty"`
+	ScopeVersion string `json:"scope_version,omitempty"`
 }
 
 // SpanEvent is an event recorded on a span.

@@ -24,6 +24,7 @@ func (b *batch) logs(req *collogspb.ExportLogsServiceRequest) {
 		b.setResource(rl.GetResource().GetAttributes())
 		key := event.StreamKey(b.keySvc, event.TypeLog, "")
 		for _, sl := range rl.GetScopeLogs() {
+			b.setScope(sl.GetScope())
 			for _, lr := range sl.GetLogRecords() {
 				b.log(lr, key)
 				b.index++
@@ -83,7 +84,8 @@ func (b *batch) logMiddle(f *logFields) {
 	b.buf = append(b.buf, `,"attributes":`...)
 }
 
-// logTail writes the ids after the attributes and closes the record.
+// logTail writes the ids and the scope after the attributes and closes the
+// record.
 func (b *batch) logTail(f *logFields, key string) {
 	if !isZeroID(f.traceID) {
 		b.buf = append(b.buf, `,"trace_id":`...)
@@ -93,6 +95,7 @@ func (b *batch) logTail(f *logFields, key string) {
 		b.buf = append(b.buf, `,"span_id":`...)
 		b.buf = appendHex(b.buf, f.spanID)
 	}
+	b.appendScope()
 	b.buf = append(b.buf, '}')
 	b.close(key, f.timestamp(), 1)
 }

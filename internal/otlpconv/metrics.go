@@ -24,6 +24,7 @@ func (b *batch) metrics(req *colmetricspb.ExportMetricsServiceRequest) {
 	for _, rm := range req.GetResourceMetrics() {
 		b.setResource(rm.GetResource().GetAttributes())
 		for _, sm := range rm.GetScopeMetrics() {
+			b.setScope(sm.GetScope())
 			for _, m := range sm.GetMetrics() {
 				b.metric = m.GetName()
 				b.oneMetric(m)
@@ -70,7 +71,9 @@ func (b *batch) writeMetric(name, description, unit string, count func() int, wr
 	case p.kept == 0:
 		b.buf = b.buf[:b.start] // nothing to say: no record
 	default:
-		b.buf = append(b.buf, "]}"...)
+		b.buf = append(b.buf, ']')
+		b.appendScope()
+		b.buf = append(b.buf, '}')
 		b.closeMetric(name, p.latest, p.total)
 	}
 }

@@ -160,6 +160,7 @@ type scratch struct {
 	res         []kv     // the resource attributes, sorted
 	resBuf      []byte   // the resource attributes, written once
 	resEnds     []int    // ends of the attributes in resBuf
+	scope       []byte   // the scope's fields, written once (see scopeSet)
 	own, merged []int32  // see sortedIdx and mergeIdx
 	wown        []wkv    // the wire path's attributes of the current item
 	wpts        [][]byte // the wire path's points of the current metric
@@ -253,6 +254,9 @@ func (c *Converter) end(b *batch) {
 	s.w.release()
 	if cap(s.resBuf) > maxPooledBuffer {
 		s.resBuf = nil
+	}
+	if s.scope = s.scope[:0]; cap(s.scope) > maxPooledBuffer {
+		s.scope = nil
 	}
 	b.scratch = nil
 	c.pool.Put(s)

@@ -23,6 +23,12 @@ func intv(i int64) *commonpb.AnyValue {
 	return &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: i}}
 }
 
+// benchScope is the instrumentation scope of the benchmark requests, as an
+// SDK names its logger, meter or tracer.
+func benchScope() *commonpb.InstrumentationScope {
+	return &commonpb.InstrumentationScope{Name: "github.com/shop/checkout/internal/orders", Version: "1.4.2"}
+}
+
 // benchResource is a typical SDK resource in Kubernetes.
 func benchResource() *resourcepb.Resource {
 	return &resourcepb.Resource{Attributes: kvs(
@@ -52,7 +58,7 @@ func benchLogs() *collogspb.ExportLogsServiceRequest {
 		}
 	}
 	return &collogspb.ExportLogsServiceRequest{ResourceLogs: []*logspb.ResourceLogs{{
-		Resource: benchResource(), ScopeLogs: []*logspb.ScopeLogs{{LogRecords: recs}},
+		Resource: benchResource(), ScopeLogs: []*logspb.ScopeLogs{{Scope: benchScope(), LogRecords: recs}},
 	}}}
 }
 
@@ -90,7 +96,7 @@ func benchMetricsOf(kinds int) *colmetricspb.ExportMetricsServiceRequest {
 		ms[i] = m
 	}
 	return &colmetricspb.ExportMetricsServiceRequest{ResourceMetrics: []*metricspb.ResourceMetrics{{
-		Resource: benchResource(), ScopeMetrics: []*metricspb.ScopeMetrics{{Metrics: ms}},
+		Resource: benchResource(), ScopeMetrics: []*metricspb.ScopeMetrics{{Scope: benchScope(), Metrics: ms}},
 	}}}
 }
 
@@ -108,7 +114,7 @@ func benchTraces() *coltracepb.ExportTraceServiceRequest {
 		}
 	}
 	return &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
-		Resource: benchResource(), ScopeSpans: []*tracepb.ScopeSpans{{Spans: spans}},
+		Resource: benchResource(), ScopeSpans: []*tracepb.ScopeSpans{{Scope: benchScope(), Spans: spans}},
 	}}}
 }
 
@@ -254,7 +260,7 @@ func smallLogs() *collogspb.ExportLogsServiceRequest {
 	}
 	return &collogspb.ExportLogsServiceRequest{ResourceLogs: []*logspb.ResourceLogs{{
 		Resource:  &resourcepb.Resource{Attributes: kvs("service.name", "telemetrygen")},
-		ScopeLogs: []*logspb.ScopeLogs{{LogRecords: recs}},
+		ScopeLogs: []*logspb.ScopeLogs{{Scope: benchScope(), LogRecords: recs}},
 	}}}
 }
 
@@ -270,7 +276,7 @@ func smallMetrics() *colmetricspb.ExportMetricsServiceRequest {
 	}
 	return &colmetricspb.ExportMetricsServiceRequest{ResourceMetrics: []*metricspb.ResourceMetrics{{
 		Resource:     &resourcepb.Resource{Attributes: kvs("service.name", "telemetrygen")},
-		ScopeMetrics: []*metricspb.ScopeMetrics{{Metrics: ms}},
+		ScopeMetrics: []*metricspb.ScopeMetrics{{Scope: benchScope(), Metrics: ms}},
 	}}}
 }
 

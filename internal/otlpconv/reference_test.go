@@ -125,6 +125,8 @@ func refLogs(req *collogspb.ExportLogsServiceRequest, source string) []refRecord
 					Attributes:     refAttrs(refAttrs(nil, res), lr.GetAttributes()),
 					TraceID:        refHex(lr.GetTraceId()),
 					SpanID:         refHex(lr.GetSpanId()),
+					ScopeName:      sl.GetScope().GetName(),
+					ScopeVersion:   sl.GetScope().GetVersion(),
 				}
 				out = append(out, refRecord{key, refMarshal(event.TypeLog, d, ts, source)})
 			}
@@ -153,6 +155,8 @@ func refTraces(req *coltracepb.ExportTraceServiceRequest, source string) []refRe
 					StatusCode:    enumName(statusCodes[:], int32(sp.GetStatus().GetCode())),
 					StatusMessage: sp.GetStatus().GetMessage(),
 					Attributes:    refAttrs(refAttrs(nil, res), sp.GetAttributes()),
+					ScopeName:     ss.GetScope().GetName(),
+					ScopeVersion:  ss.GetScope().GetVersion(),
 				}
 				for _, ev := range sp.GetEvents() {
 					se := event.SpanEvent{Name: ev.GetName(), Timestamp: event.FormatNanos(unixNanos(ev.GetTimeUnixNano()))}
@@ -179,6 +183,7 @@ func refMetrics(req *colmetricspb.ExportMetricsServiceRequest, source string) []
 				if n == 0 || m.GetName() == "" {
 					continue
 				}
+				d.ScopeName, d.ScopeVersion = sm.GetScope().GetName(), sm.GetScope().GetVersion()
 				key := event.StreamKey(service, event.TypeMetric, m.GetName())
 				out = append(out, refRecord{key, refMarshal(event.TypeMetric, d, latest, source)})
 			}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // schemaPath is api/otlp-event.schema.json from the package directory.
@@ -130,6 +131,9 @@ func checkScalar(sch map[string]any, v any, path string) error {
 			return fmt.Errorf("%s: %v below minimum %v", path, v, m)
 		}
 	}
+	if m, ok := sch["minLength"].(float64); ok && float64(utf8.RuneCountInString(v.(string))) < m {
+		return fmt.Errorf("%s: %q shorter than %v characters", path, v, m)
+	}
 	if p, ok := sch["pattern"].(string); ok && !compiled(p).MatchString(v.(string)) {
 		return fmt.Errorf("%s: %q does not match %s", path, v, p)
 	}
@@ -235,6 +239,8 @@ func TestSchemaRejects(t *testing.T) {
 		`{"type":"metric","data":{"name":"m","description":"","unit":"","type":"gauge"},"timestamp":"1970-01-01T00:00:00.000Z","source":"x"}`,
 		`{"type":"metric","data":{"name":"m","description":"","unit":"","type":"gauge","gauge":[{"timestamp":"1970-01-01T00:00:00Z","value":"1","attributes":{}}]},"timestamp":"1970-01-01T00:00:00.000Z","source":"x"}`,
 		`{"type":"span","data":{"name":"s","kind":"server","trace_id":"AB","span_id":"","start_time":"1970-01-01T00:00:00Z","end_time":"1970-01-01T00:00:00Z","duration_ns":0,"status_code":"ok","attributes":{}},"timestamp":"1970-01-01T00:00:00.000Z","source":"x"}`,
+		`{"type":"log","data":{"timestamp":"1970-01-01T00:00:00Z","severity":"","body":null,"severity_number":0,"flags":0,"attributes":{},"scope_name":""},"timestamp":"1970-01-01T00:00:00.000Z","source":"x"}`,
+		`{"type":"span","data":{"name":"s","kind":"server","trace_id":"ab","span_id":"cd","start_time":"1970-01-01T00:00:00Z","end_time":"1970-01-01T00:00:00Z","duration_ns":0,"status_code":"ok","attributes":{},"scope_version":2},"timestamp":"1970-01-01T00:00:00.000Z","source":"x"}`,
 		`{"type":"log","data":{"timestamp":"yesterday","severity":"","body":null,"severity_number":0,"flags":0,"attributes":{}},"timestamp":"1970-01-01T00:00:00.000Z","source":"x"}`,
 	}
 	for i, b := range bad {

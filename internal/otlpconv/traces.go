@@ -24,6 +24,7 @@ func (b *batch) traces(req *coltracepb.ExportTraceServiceRequest) {
 		b.setResource(rs.GetResource().GetAttributes())
 		key := event.StreamKey(b.keySvc, event.TypeSpan, "")
 		for _, ss := range rs.GetScopeSpans() {
+			b.setScope(ss.GetScope())
 			for _, sp := range ss.GetSpans() {
 				b.span(sp, key)
 				b.index++
@@ -83,6 +84,7 @@ func (b *batch) span(sp *tracepb.Span, key string) {
 		b.fail(err, 1)
 		return
 	}
+	b.appendScope()
 	b.buf = append(b.buf, '}')
 	b.close(key, start, 1)
 }

@@ -55,6 +55,7 @@ func (b *batch) wireLogs(body []byte) {
 			if sl.num != 2 {
 				continue
 			}
+			b.wireScope(sl.bytes())
 			for lr := (wireIter{b: sl.bytes()}); lr.next(); {
 				if lr.num == 2 {
 					b.wireLog(lr.bytes(), key)

@@ -233,6 +233,15 @@ func (g *fuzzBuilder) byte() byte {
 
 var fuzzKeys = []string{"service.name", "a", "b", "host.name", "", "ü", "a|b", "\u2028"}
 
+// scope is no scope, or one whose name and version may each be empty.
+func (g *fuzzBuilder) scope() *commonpb.InstrumentationScope {
+	c := g.byte()
+	if c%3 == 0 {
+		return nil
+	}
+	return &commonpb.InstrumentationScope{Name: fuzzKeys[c/3%8], Version: fuzzKeys[c/24%8]}
+}
+
 func (g *fuzzBuilder) attrs(depth int) []*commonpb.KeyValue {
 	var out []*commonpb.KeyValue
 	for n := g.byte() % 6; n > 0; n-- {
@@ -288,7 +297,9 @@ func (g *fuzzBuilder) logs() *collogspb.ExportLogsServiceRequest {
 				TraceId: []byte{c & 4, 1}[:c%3], SpanId: []byte{c & 8}[:c%2],
 			})
 		}
-		req.ResourceLogs = append(req.ResourceLogs, logsReq(g.attrs(0), recs...).ResourceLogs...)
+		rl := logsReq(g.attrs(0), recs...).ResourceLogs
+		rl[0].ScopeLogs[0].Scope = g.scope()
+		req.ResourceLogs = append(req.ResourceLogs, rl...)
 	}
 	return req
 }

@@ -49,6 +49,7 @@ func (b *batch) wireMetrics(body []byte) {
 			if sm.num != 2 {
 				continue
 			}
+			b.wireScope(sm.bytes())
 			for m := (wireIter{b: sm.bytes()}); m.next(); {
 				if m.num == 2 {
 					b.wireMetric(m.bytes())

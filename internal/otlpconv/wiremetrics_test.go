@@ -75,7 +75,9 @@ func (g *fuzzBuilder) metrics() *colmetricspb.ExportMetricsServiceRequest {
 			}
 			ms = append(ms, metric)
 		}
-		req.ResourceMetrics = append(req.ResourceMetrics, metricsReq(g.attrs(0), ms...).ResourceMetrics...)
+		rm := metricsReq(g.attrs(0), ms...).ResourceMetrics
+		rm[0].ScopeMetrics[0].Scope = g.scope()
+		req.ResourceMetrics = append(req.ResourceMetrics, rm...)
 	}
 	return req
 }
