@@ -13,10 +13,10 @@ import (
 // of data it does not read (histograms, summaries) makes it give up.
 
 var (
-	logNames       = []string{"timestamp", "severity", "body", "severity_number", "flags", "attributes", "trace_id", "span_id"}
-	metricNames    = []string{"name", "description", "unit", "type", "aggregation_temporality", "is_monotonic", "gauge", "sum", "histogram", "exponential_histogram", "summary", "resource_attributes"}
+	logNames       = []string{"timestamp", "severity", "body", "severity_number", "flags", "attributes", "trace_id", "span_id", "scope_name", "scope_version"}
+	metricNames    = []string{"name", "description", "unit", "type", "aggregation_temporality", "is_monotonic", "gauge", "sum", "histogram", "exponential_histogram", "summary", "resource_attributes", "scope_name", "scope_version"}
 	pointNames     = []string{"timestamp", "value", "attributes"}
-	spanNames      = []string{"name", "kind", "trace_id", "span_id", "parent_span_id", "start_time", "end_time", "duration_ns", "status_code", "status_message", "attributes", "events"}
+	spanNames      = []string{"name", "kind", "trace_id", "span_id", "parent_span_id", "start_time", "end_time", "duration_ns", "status_code", "status_message", "attributes", "events", "scope_name", "scope_version"}
 	spanEventNames = []string{"name", "timestamp", "attributes"}
 	envelopeNames  = []string{"type", "data", "timestamp", "source"}
 )
@@ -125,6 +125,10 @@ func (sc *scanner) logData(d *LogData) bool {
 			return sc.strInto(&d.TraceID)
 		case 7:
 			return sc.strInto(&d.SpanID)
+		case 8:
+			return sc.strInto(&d.ScopeName)
+		case 9:
+			return sc.strInto(&d.ScopeVersion)
 		}
 		return true
 	})
@@ -158,6 +162,10 @@ func (sc *scanner) metricData(d *MetricData) bool {
 			return false
 		case 11:
 			return sc.attrsInto(&d.Attributes)
+		case 12:
+			return sc.strInto(&d.ScopeName)
+		case 13:
+			return sc.strInto(&d.ScopeVersion)
 		}
 		return true
 	})
@@ -243,6 +251,10 @@ func (sc *scanner) spanData(d *SpanData) bool {
 			return sc.attrsInto(&d.Attributes)
 		case 11:
 			return sc.spanEventsInto(&d.Events)
+		case 12:
+			return sc.strInto(&d.ScopeName)
+		case 13:
+			return sc.strInto(&d.ScopeVersion)
 		case -1:
 			return true
 		}
