@@ -176,6 +176,9 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 			return nil, err
 		}
 		state.Balancer = statePartitioner{}
+		// One chunk per produce batch: brokers refuse batches above their
+		// max.message.bytes (1 MiB by default).
+		state.BatchBytes = 1_000_000
 		s.state = state
 	}
 	mux := http.NewServeMux()

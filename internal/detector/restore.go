@@ -116,44 +116,6 @@ func (s *Service) rejectCheckpoint(p, slot int, err error) {
 	s.log.Warn("checkpoint unusable; passing over it", "partition", p, "slot", slot, "error", err)
 }
 
-// scanPartition hands every record of partition p of topic, from its first
-// offset to its high watermark at the time of the call, to fn in order.
-func (s *Service) scanPartition(ctx context.Context, topic string, p int, fn func(kafka.Message)) error {
-	resp, err := s.bus.Client().ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
-		topic: {kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p)}}})
-	if err != nil {
-		return fmt.Errorf("list offsets of %s/%d: %w", topic, p, err)
-	}
-	if len(resp.Topics[topic]) != 1 {
-		return fmt.Errorf("list offsets of %s/%d: no answer for the partition", topic, p)
-	}
-	po := resp.Topics[topic][0]
-	if po.Error != nil {
-		return fmt.Errorf("list offsets of %s/%d: %w", topic, p, po.Error)
-	}
-	if po.LastOffset <= po.FirstOffset {
-		return nil
-	}
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: s.cfg.Kafka.Brokers, Topic: topic, Partition: p, Dialer: s.bus.Dialer(),
-		MaxWait: 100 * time.Millisecond, MaxBytes: 16 << 20,
-	})
-	defer r.Close()
-	if err := r.SetOffset(po.FirstOffset); err != nil {
-		return fmt.Errorf("read %s/%d: %w", topic, p, err)
-	}
-	for {
-		msg, err := r.FetchMessage(ctx)
-		if err != nil {
-			return fmt.Errorf("read %s/%d: %w", topic, p, err)
-		}
-		fn(msg)
-		if msg.Offset >= po.LastOffset-1 {
-			return nil
-		}
-	}
-}
-
 // prepareStateTopic creates the state topic when missing, with as many
 // partitions as the events topic, and learns its partition count. It
 // retries until ctx ends while Kafka fails.

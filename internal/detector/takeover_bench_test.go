@@ -27,11 +27,13 @@ const takeoverStreams = 1000
 // to go live: from the assignment to scoring (and publishing) the first
 // record after the committed offset, at default settings. The partition
 // retains DETECTOR_BENCH_RETAINED events (default 200,000) and, in a
-// second run, twice as many, spread round-robin over 1,000 streams; a
-// first replica processed them all, writing a checkpoint every
-// detector.checkpoint_records (100,000) records, and stopped. "checkpoint"
-// restores the latest checkpoint and replays the records after it;
-// "replay" has checkpoints off and replays the whole partition.
+// second run, twice as many, plus 99,999, spread round-robin over 1,000
+// streams; a first replica processed them all, writing a checkpoint every
+// detector.checkpoint_records (100,000) records, and stopped, so that its
+// latest checkpoint stands 99,999 records before the committed offset (the
+// worst case). "checkpoint" restores the latest checkpoint and replays the
+// records after it; "replay" has checkpoints off and replays the whole
+// partition.
 func BenchmarkTakeover(b *testing.B) {
 	retained := 200_000
 	if v, err := strconv.Atoi(os.Getenv("DETECTOR_BENCH_RETAINED")); err == nil && v > 0 {
@@ -46,9 +48,14 @@ func benchTakeover(b *testing.B, n int) {
 	_, brokers := testkit.NewCluster(b)
 	cfg := benchConfig(brokers, "takeover")
 	cfg.Kafka.TopicPartitions = 1
-	next := produceStreams(b, cfg.Kafka, 0, n)
+	// The worst case: the latest checkpoint stands checkpoint_records-1
+	// records before the committed offset.
+	next := produceStreams(b, cfg.Kafka, 0, n+cfg.Detector.CheckpointRecords-1)
 	first := startReplica(b, cfg, nil)
-	waitProgress(b, brokers, cfg.Detector.GroupID, eventsTopic, 1)
+	waitMetric(b, func() bool {
+		c, end, err := progress(context.Background(), brokers, cfg.Detector.GroupID, eventsTopic)
+		return err == nil && end > 0 && c >= end
+	})
 	first.stop(b)
 	size := histogram(b, first, "driftlock_detector_checkpoint_size_bytes")
 	write := histogram(b, first, "driftlock_detector_checkpoint_write_duration_seconds")
@@ -130,8 +137,8 @@ func produceStreams(b *testing.B, kc config.Kafka, from, n int) int {
 
 func waitMetric(b *testing.B, cond func() bool) {
 	b.Helper()
-	if !testkit.Poll(10*time.Minute, cond) {
-		b.Fatal("not reached within 10 minutes")
+	if !testkit.Poll(30*time.Minute, cond) {
+		b.Fatal("not reached within 30 minutes")
 	}
 }
 
