@@ -49,19 +49,34 @@ func (s *Service) publishedAfter(ctx context.Context, from map[int]int64) (map[i
 // scanPartition hands every record of partition p of topic, from its first
 // offset to its high watermark at the time of the call, to fn in order.
 func (s *Service) scanPartition(ctx context.Context, topic string, p int, fn func(kafka.Message)) error {
+	first, end, err := s.partitionBounds(ctx, topic, p)
+	if err != nil {
+		return err
+	}
+	return s.scanRange(ctx, topic, p, first, end, fn)
+}
+
+// partitionBounds returns partition p's first offset and high watermark.
+func (s *Service) partitionBounds(ctx context.Context, topic string, p int) (first, end int64, err error) {
 	resp, err := s.bus.Client().ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
 		topic: {kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p)}}})
 	if err != nil {
-		return fmt.Errorf("list offsets of %s/%d: %w", topic, p, err)
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: %w", topic, p, err)
 	}
 	if len(resp.Topics[topic]) != 1 {
-		return fmt.Errorf("list offsets of %s/%d: no answer for the partition", topic, p)
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: no answer for the partition", topic, p)
 	}
 	po := resp.Topics[topic][0]
 	if po.Error != nil {
-		return fmt.Errorf("list offsets of %s/%d: %w", topic, p, po.Error)
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: %w", topic, p, po.Error)
 	}
-	if po.LastOffset <= po.FirstOffset {
+	return po.FirstOffset, po.LastOffset, nil
+}
+
+// scanRange hands the records of partition p of topic with offsets in
+// [from, to) to fn in order; to must not exceed the high watermark.
+func (s *Service) scanRange(ctx context.Context, topic string, p int, from, to int64, fn func(kafka.Message)) error {
+	if to <= from {
 		return nil
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{
@@ -69,7 +84,7 @@ func (s *Service) scanPartition(ctx context.Context, topic string, p int, fn fun
 		MaxWait: 100 * time.Millisecond, MaxBytes: 16 << 20,
 	})
 	defer r.Close()
-	if err := r.SetOffset(po.FirstOffset); err != nil {
+	if err := r.SetOffset(from); err != nil {
 		return fmt.Errorf("read %s/%d: %w", topic, p, err)
 	}
 	for {
@@ -77,8 +92,11 @@ func (s *Service) scanPartition(ctx context.Context, topic string, p int, fn fun
 		if err != nil {
 			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
+		if msg.Offset >= to { // the records up to it were compacted away
+			return nil
+		}
 		fn(msg)
-		if msg.Offset >= po.LastOffset-1 {
+		if msg.Offset >= to-1 {
 			return nil
 		}
 	}

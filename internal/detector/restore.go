@@ -5,9 +5,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -27,68 +29,113 @@ type restored struct {
 // checkpoint that is torn, corrupt or written under other settings is
 // logged, counted and passed over. The error is a failure to read the
 // topic.
+//
+// The state partition is read from its end backwards, in windows that
+// double, until the window holds both slots' manifests and the chunks of
+// the checkpoint chosen (or reaches the partition's start): the latest
+// checkpoints are at the end of the log, so what is read depends on the
+// size of a checkpoint, not on how much compaction left behind.
 func (s *Service) loadCheckpoint(ctx context.Context, p int, committed int64) (restored, error) {
-	prefix := s.statePrefix(p)
-	latest := map[string][]byte{}
-	err := s.scanPartition(ctx, s.cfg.Detector.StateTopic, p%s.stateParts, func(msg kafka.Message) {
-		if k := string(msg.Key); len(k) > len(prefix) && k[:len(prefix)] == prefix {
-			if msg.Value == nil {
-				delete(latest, k[len(prefix):])
-			} else {
-				latest[k[len(prefix):]] = msg.Value
-			}
-		}
-	})
+	topic, sp, prefix := s.cfg.Detector.StateTopic, p%s.stateParts, s.statePrefix(p)
+	first, end, err := s.partitionBounds(ctx, topic, sp)
 	if err != nil {
 		return restored{}, err
 	}
-	var found []manifest
-	var slots []int
-	out := restored{gen: 1}
+	latest := map[string][]byte{} // the latest value of each key read; empty for a tombstone
+	for start, step := end, int64(64); ; step *= 2 {
+		from := max(first, start-step)
+		older := map[string][]byte{}
+		err := s.scanRange(ctx, topic, sp, from, start, func(msg kafka.Message) {
+			if k, ok := strings.CutPrefix(string(msg.Key), prefix); ok {
+				older[k] = msg.Value
+			}
+		})
+		if err != nil {
+			return restored{}, err
+		}
+		for k, v := range older {
+			if _, newer := latest[k]; !newer {
+				latest[k] = v
+			}
+		}
+		start = from
+		if res, rejected, ok := s.pickCheckpoint(p, committed, latest, start == first); ok {
+			for _, r := range rejected {
+				s.rejectCheckpoint(p, r.slot, r.err)
+			}
+			return res, nil
+		}
+	}
+}
+
+// rejection is a checkpoint passed over.
+type rejection struct {
+	slot int
+	err  error
+}
+
+// errChunkMissing marks a chunk not among the records read.
+var errChunkMissing = errors.New("chunk missing")
+
+// pickCheckpoint restores the latest usable checkpoint at or before
+// committed among latest. ok is false when records older than those read
+// may change the answer (all is false, and a slot's manifest or a chunk
+// of the checkpoint chosen was not read yet).
+func (s *Service) pickCheckpoint(p int, committed int64, latest map[string][]byte, all bool) (out restored, rejected []rejection, ok bool) {
+	out.gen = 1
 	for k := range latest {
 		var slot, chunk int
 		if n, _ := fmt.Sscanf(k, "%d/%d", &slot, &chunk); n == 2 && (slot == 0 || slot == 1) {
 			out.chunks[slot] = max(out.chunks[slot], chunk+1)
 		}
 	}
+	var found []manifest
 	for slot := range 2 {
-		v, ok := latest[strconv.Itoa(slot)+"/manifest"]
-		if !ok {
+		v := latest[strconv.Itoa(slot)+"/manifest"]
+		if len(v) == 0 {
+			if !all {
+				return out, nil, false
+			}
 			continue
 		}
 		m, err := decodeManifest(v)
-		if err != nil || m.gen%2 != uint64(slot) {
-			s.rejectCheckpoint(p, slot, fmt.Errorf("bad manifest: %v", err))
+		if err == nil && m.gen%2 != uint64(slot) {
+			err = fmt.Errorf("generation %d in slot %d", m.gen, slot)
+		}
+		if err != nil {
+			rejected = append(rejected, rejection{slot, fmt.Errorf("bad manifest: %w", err)})
 			continue
 		}
 		out.gen = max(out.gen, m.gen+1)
-		found, slots = append(found, m), append(slots, slot)
+		found = append(found, m)
 	}
-	order := []int{0, 1}[:len(found)]
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(found[b].offset, found[a].offset) })
-	for _, i := range order {
-		m := found[i]
+	slices.SortFunc(found, func(a, b manifest) int { return cmp.Compare(b.offset, a.offset) })
+	for _, m := range found {
 		if m.offset > committed {
 			continue // its records are not all committed: their anomalies may be unpublished
 		}
-		proc, next, err := s.assemble(p, slots[i], m, latest)
+		slot := int(m.gen % 2)
+		proc, next, err := s.assemble(p, slot, m, latest)
+		if errors.Is(err, errChunkMissing) && !all {
+			return out, nil, false
+		}
 		if err != nil {
-			s.rejectCheckpoint(p, slots[i], err)
+			rejected = append(rejected, rejection{slot, err})
 			continue
 		}
 		out.proc, out.next = proc, next
-		return out, nil
+		return out, rejected, true
 	}
-	return out, nil
+	return out, rejected, true
 }
 
 // assemble checks and decodes the checkpoint of slot described by m.
 func (s *Service) assemble(p, slot int, m manifest, latest map[string][]byte) (*Processor, int64, error) {
 	var data []byte
 	for i := range m.chunks {
-		v, ok := latest[strconv.Itoa(slot)+"/"+strconv.Itoa(i)]
-		if !ok {
-			return nil, 0, fmt.Errorf("chunk %d of %d missing", i, m.chunks)
+		v := latest[strconv.Itoa(slot)+"/"+strconv.Itoa(i)]
+		if len(v) == 0 {
+			return nil, 0, fmt.Errorf("%w: %d of %d", errChunkMissing, i, m.chunks)
 		}
 		d := stateDecoder{b: bytes.TrimPrefix(v, []byte(chunkMagic))}
 		gen, idx := d.uvarint(), d.uvarint()
