@@ -151,8 +151,12 @@ func (r *snapReader) stream(s *Stream) error {
 	return s.checkLines()
 }
 
-// snapWriter appends the parts of a snapshot.
-type snapWriter struct{ b []byte }
+// snapWriter appends the parts of a snapshot. Items are written as the
+// differences of their offset and time from the previous item's.
+type snapWriter struct {
+	b              []byte
+	prevOff, prevT int64
+}
 
 func (w *snapWriter) uvarint(v uint64) { w.b = appendUvarint(w.b, v) }
 func (w *snapWriter) varint(v int64)   { w.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
@@ -185,6 +189,17 @@ func (w *snapWriter) time(t time.Time) {
 	}
 }
 
+// count writes a count: a whole number below 2^53 as a varint of twice it,
+// anything else as 1 and its bits.
+func (w *snapWriter) count(v float64) {
+	if v >= 0 && v < 1<<53 && v == math.Trunc(v) && !math.Signbit(v) {
+		w.uvarint(uint64(v) << 1)
+		return
+	}
+	w.uvarint(1)
+	w.f64(v)
+}
+
 func appendUvarint(b []byte, v uint64) []byte {
 	for v >= 0x80 {
 		b = append(b, byte(v)|0x80)
@@ -193,11 +208,13 @@ func appendUvarint(b []byte, v uint64) []byte {
 	return append(b, byte(v))
 }
 
-// item writes an item; its line as its index (1-based, 0 for none) among
+// item writes an item (offset and time as differences from the previous
+// item's); its line as its index (1-based, 0 for none) among
 // the sorted interned lines.
 func (w *snapWriter) item(it *item, index map[string]uint64) {
-	w.varint(it.offset)
-	w.varint(it.ts)
+	w.varint(it.offset - w.prevOff)
+	w.varint(it.ts - w.prevT)
+	w.prevOff, w.prevT = it.offset, it.ts
 	w.uvarint(index[it.line])
 	w.str(it.summary)
 	w.b = append(w.b, it.nv, it.sev)
@@ -325,9 +342,11 @@ func (w *snapWriter) context(m *contextModel) {
 	}
 	slices.Sort(keys)
 	w.uvarint(uint64(len(keys)))
+	prev := uint64(0)
 	for _, k := range keys {
-		w.uvarint(k)
-		w.f64(m.counts[k])
+		w.uvarint(k - prev) // keys ascend: their differences are small
+		prev = k
+		w.count(m.counts[k])
 	}
 	w.f64(m.total)
 	w.f64(m.prev)

@@ -11,8 +11,9 @@ import (
 // snapReader decodes a snapshot. The first error sticks: later reads return
 // zero values, and stream reports it.
 type snapReader struct {
-	b   []byte
-	err error
+	b              []byte
+	err            error
+	prevOff, prevT int64 // the previous item's offset and time
 }
 
 var errShort = errors.New("snapshot ends early")
@@ -130,6 +131,19 @@ func (r *snapReader) f64s() []float64 {
 	return out
 }
 
+// countValue reads what snapWriter.count wrote.
+func (r *snapReader) countValue() float64 {
+	u := r.uvarint()
+	switch {
+	case u&1 == 0:
+		return float64(u >> 1)
+	case u == 1:
+		return r.f64()
+	}
+	r.fail("bad count tag %d", u)
+	return 0
+}
+
 func (r *snapReader) time() time.Time {
 	if r.bool() {
 		return time.Time{}
@@ -138,7 +152,8 @@ func (r *snapReader) time() time.Time {
 }
 
 func (r *snapReader) item(it *item, lines []*lineStat) {
-	it.offset, it.ts = r.varint(), r.varint()
+	it.offset, it.ts = r.prevOff+r.varint(), r.prevT+r.varint()
+	r.prevOff, r.prevT = it.offset, it.ts
 	if i := r.uvarint(); i > uint64(len(lines)) {
 		r.fail("line index %d of %d lines", i, len(lines))
 	} else if i > 0 {
@@ -275,13 +290,18 @@ func (r *snapReader) evidence() []Evidence {
 func (r *snapReader) context(m *contextModel, order int) {
 	m.recent = r.bytes()
 	isNil := r.bool()
-	n := r.count(9)
+	n := r.count(2)
 	if !isNil {
 		m.counts = make(map[uint64]float64, n)
 	}
-	for range n {
-		k := r.uvarint()
-		m.counts[k] = r.f64()
+	k := uint64(0)
+	for i := range n {
+		d := r.uvarint()
+		if i > 0 && d == 0 {
+			r.fail("context n-grams out of order")
+		}
+		k += d
+		m.counts[k] = r.countValue()
 	}
 	if r.err == nil && (isNil && n > 0 || len(m.counts) != n || n > maxContextGrams) {
 		r.fail("context model with %d n-grams", n)
