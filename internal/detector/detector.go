@@ -47,22 +47,22 @@
 // replay gives, and records deleted by retention before the checkpoint are
 // not needed.
 //
-// Limits: assignment costs reading the partition's checkpoints (about two
-// states' worth, plus what compaction has not yet removed) and replaying
-// the records after the checkpoint: about checkpoint_records of them, twice
-// that when the latest checkpoint lies beyond C, whatever the retention.
-// Encoding a checkpoint holds up the partition for a moment (compression
-// and writing run beside it; a checkpoint falls due again only once the
-// previous one is written). Exactness holds
-// while retention keeps the records after the checkpoint that is restored;
-// without a usable checkpoint (checkpoints off, torn, corrupt, written under
-// other settings, or all beyond C) the whole retained partition is replayed,
-// as before, and is exact only if retention still holds every record a
-// stream's state depends on. Adding partitions to the events topic moves
-// streams between partitions and restarts their windows. A replica that
-// lost its membership but keeps publishing (a zombie) can still duplicate,
-// as can a produce retry after a lost acknowledgement; ids let readers drop
-// such copies. Dead letters are at least once: they are not deduplicated.
+// Limits: assignment costs reading the partition's latest checkpoints
+// (about two states' worth, read from the end of the state topic) and
+// replaying the records after the checkpoint: about checkpoint_records of
+// them, twice that when the latest checkpoint lies beyond C, whatever the
+// retention. Encoding a checkpoint holds up the partition for a moment
+// (compression and writing run beside it; a checkpoint falls due again
+// only once the previous one is written). Exactness holds while retention
+// keeps the records after the checkpoint that is restored; without a
+// usable checkpoint (checkpoints off, torn, corrupt, written under other
+// settings, or all beyond C) the whole retained partition is replayed, and
+// is exact only if retention still holds every record a stream's state
+// depends on. Adding partitions to the events topic moves streams between
+// partitions and restarts their windows. A replica that lost its
+// membership but keeps publishing (a zombie) can still duplicate, as can a
+// produce retry after a lost acknowledgement; ids let readers drop such
+// copies. Dead letters are at least once: they are not deduplicated.
 package detector
 
 import (
