@@ -1,6 +1,7 @@
 package cbad
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -161,8 +162,7 @@ type snapWriter struct {
 func (w *snapWriter) uvarint(v uint64) { w.b = appendUvarint(w.b, v) }
 func (w *snapWriter) varint(v int64)   { w.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
 func (w *snapWriter) f64(v float64) {
-	u := math.Float64bits(v)
-	w.b = append(w.b, byte(u), byte(u>>8), byte(u>>16), byte(u>>24), byte(u>>32), byte(u>>40), byte(u>>48), byte(u>>56))
+	w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v))
 }
 func (w *snapWriter) bool(v bool) {
 	if v {
@@ -200,13 +200,7 @@ func (w *snapWriter) count(v float64) {
 	w.f64(v)
 }
 
-func appendUvarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
+func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 
 // item writes an item (offset and time as differences from the previous
 // item's); its line as its index (1-based, 0 for none) among

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,11 +21,14 @@ import (
 // state (see appendState) is compressed and written to the compacted state
 // topic, split into chunks of at most checkpointChunk bytes, then a
 // manifest that names the offset it stands before, its generation, chunk
-// count and SHA-256. Generation g goes to slot g%2, so the two slots of a
-// partition alternate and the one not being written always holds a
-// complete checkpoint. A crash while writing leaves a slot whose chunks do
-// not match its manifest (other generation or checksum); restore then uses
-// the other slot. Keys, all on state partition p%n of n:
+// count and SHA-256. Of the partition's two slots, a checkpoint goes into
+// the one holding the older checkpoint, unless the newer one still stands
+// beyond the committed offset (or is torn): then it replaces that one. So
+// the slot not being written always holds a complete checkpoint at or
+// before the committed offset, once one was written. A crash while writing
+// leaves a slot whose chunks do not match its manifest (other generation
+// or checksum); restore then uses the other slot. Keys, all on state
+// partition p%n of n:
 //
 //	<group>/<events topic>/<p>/<slot>/<chunk>     chunk i of the slot
 //	<group>/<events topic>/<p>/<slot>/manifest    written after its chunks
@@ -96,18 +100,27 @@ func decodeManifest(b []byte) (manifest, error) {
 // checkpointJob is one partition state to write.
 type checkpointJob struct {
 	partition int
+	slot      int
 	gen       uint64
 	offset    int64
 	state     []byte
 	began     time.Time
 }
 
-// writeCheckpoint compresses and writes job's state into slot gen%2, then
+// writeCheckpoint compresses and writes job's state into its slot, then
 // its manifest, and tombstones the slot's chunks beyond the new count
 // (prev is the count it held). It returns the chunk count written.
 func (s *Service) writeCheckpoint(ctx context.Context, job checkpointJob, prev int) (int, error) {
-	data := zstdEncoder.EncodeAll(job.state, nil)
-	prefix := s.statePrefix(job.partition) + strconv.FormatUint(job.gen%2, 10) + "/"
+	n, _, err := s.writeCheckpointInto(ctx, job, prev, nil)
+	return n, err
+}
+
+// writeCheckpointInto is writeCheckpoint compressing into zbuf's storage,
+// which it returns for reuse.
+func (s *Service) writeCheckpointInto(ctx context.Context, job checkpointJob, prev int, zbuf []byte) (int, []byte, error) {
+	data := zstdEncoder.EncodeAll(job.state, zbuf[:0])
+	zbuf = data
+	prefix := s.statePrefix(job.partition) + strconv.Itoa(job.slot) + "/"
 	m := manifest{gen: job.gen, offset: job.offset, sum: sha256.Sum256(data)}
 	var msgs []kafka.Message
 	size := len(data)
@@ -119,10 +132,10 @@ func (s *Service) writeCheckpoint(ctx context.Context, job checkpointJob, prev i
 	}
 	m.chunks = len(msgs)
 	if err := s.state.WriteMessages(ctx, msgs...); err != nil {
-		return 0, fmt.Errorf("write checkpoint chunks: %w", err)
+		return 0, zbuf, fmt.Errorf("write checkpoint chunks: %w", err)
 	}
 	if err := s.state.WriteMessages(ctx, kafka.Message{Key: []byte(prefix + "manifest"), Value: m.encode()}); err != nil {
-		return 0, fmt.Errorf("write checkpoint manifest: %w", err)
+		return 0, zbuf, fmt.Errorf("write checkpoint manifest: %w", err)
 	}
 	var stale []kafka.Message
 	for i := m.chunks; i < prev; i++ {
@@ -134,7 +147,7 @@ func (s *Service) writeCheckpoint(ctx context.Context, job checkpointJob, prev i
 		}
 	}
 	s.metrics.checkpointBytes.Observe(float64(size))
-	return m.chunks, nil
+	return m.chunks, zbuf, nil
 }
 
 // checkpointer writes a partition's checkpoints. It belongs to the
@@ -143,14 +156,22 @@ func (s *Service) writeCheckpoint(ctx context.Context, job checkpointJob, prev i
 type checkpointer struct {
 	every int // records between two checkpoints
 	since int // records since the last checkpoint was taken
-	// gen is the generation the next checkpoint takes and chunks the chunk
-	// counts the two slots hold, as far as known; both belong to the writer
-	// goroutine while it runs.
-	gen    uint64
-	chunks [2]int
-	busy   atomic.Bool // a checkpoint is being written
-	jobs   chan checkpointJob
-	done   chan struct{}
+	// gen is the generation the next checkpoint takes; chunks and offsets
+	// are the chunk counts of the two slots and the offsets their
+	// checkpoints stand before, as far as known (-1: none; math.MaxInt64:
+	// torn). They belong to the writer goroutine while it runs.
+	gen     uint64
+	chunks  [2]int
+	offsets [2]int64
+	// committed returns the partition's committed offset.
+	committed func() int64
+	busy      atomic.Bool // a checkpoint is being written
+	// buf is the storage of the latest state encoded, reused for the next
+	// once it is written (handed over by busy); zbuf that of its
+	// compressed form, the writer's own.
+	buf, zbuf []byte
+	jobs      chan checkpointJob
+	done      chan struct{}
 }
 
 // after is called on the partition's goroutine once the record before
@@ -165,7 +186,7 @@ func (ck *checkpointer) after(st *partitionState) {
 	ck.since = 0
 	ck.busy.Store(true)
 	began := time.Now()
-	ck.jobs <- checkpointJob{partition: st.partition, offset: st.next, state: st.proc.appendState(nil, st.next), began: began}
+	ck.jobs <- checkpointJob{partition: st.partition, offset: st.next, state: st.proc.appendState(ck.buf[:0], st.next), began: began}
 }
 
 // run writes the checkpoints handed to it until jobs is closed. A failed
@@ -175,23 +196,42 @@ func (ck *checkpointer) after(st *partitionState) {
 func (ck *checkpointer) run(ctx context.Context, s *Service) {
 	defer close(ck.done)
 	for job := range ck.jobs {
-		job.gen = ck.gen
-		n, err := s.writeCheckpoint(ctx, job, ck.chunks[job.gen%2])
+		job.gen, job.slot = ck.gen, ck.slot()
+		ck.gen++
+		n, zbuf, err := s.writeCheckpointInto(ctx, job, ck.chunks[job.slot], ck.zbuf)
+		ck.zbuf = zbuf
+		ck.offsets[job.slot] = math.MaxInt64 // until it is known complete
 		if err != nil {
 			s.metrics.checkpoints.WithLabelValues("failed").Inc()
 			s.log.Warn("checkpoint failed", "partition", job.partition, "offset", job.offset, "error", err)
 		} else {
-			ck.chunks[job.gen%2] = n
-			ck.gen++
+			ck.chunks[job.slot], ck.offsets[job.slot] = n, job.offset
 			s.metrics.checkpoints.WithLabelValues("written").Inc()
 			s.metrics.checkpointWrite.Observe(time.Since(job.began).Seconds())
 		}
+		ck.buf = job.state
 		ck.busy.Store(false)
 	}
 }
 
-// start readies the checkpointer for one generation.
-func (ck *checkpointer) start() {
+// slot returns the slot the next checkpoint goes into: the one not
+// holding the newer checkpoint, unless that one is not usable yet (beyond
+// the committed offset, or torn) and may be replaced.
+func (ck *checkpointer) slot() int {
+	newer := 0
+	if ck.offsets[1] > ck.offsets[0] {
+		newer = 1
+	}
+	if ck.offsets[newer] < 0 || ck.offsets[newer] > ck.committed() {
+		return newer
+	}
+	return 1 - newer
+}
+
+// start readies the checkpointer for one generation whose committed
+// offsets committed reports.
+func (ck *checkpointer) start(committed func() int64) {
+	ck.committed = committed
 	ck.jobs, ck.done = make(chan checkpointJob, 1), make(chan struct{})
 	ck.busy.Store(false)
 }

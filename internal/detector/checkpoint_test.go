@@ -2,6 +2,7 @@ package detector
 
 import (
 	"context"
+	"math"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -118,7 +119,7 @@ func TestCheckpointSlots(t *testing.T) {
 	write := func(gen uint64, offset int64) error {
 		proc := partitionAt(t, svc, offset)
 		states[offset] = proc.appendState(nil, offset)
-		_, err := svc.writeCheckpoint(context.Background(), checkpointJob{partition: 1, gen: gen, offset: offset, state: states[offset]}, 0)
+		_, err := svc.writeCheckpoint(context.Background(), checkpointJob{partition: 1, slot: int(gen % 2), gen: gen, offset: offset, state: states[offset]}, 0)
 		return err
 	}
 	load := func(committed, want int64) {
@@ -242,4 +243,28 @@ func FuzzRestoreState(f *testing.F) {
 			t.Fatalf("a restored state does not restore again: %v", err)
 		}
 	})
+}
+
+// TestCheckpointSlotChoice checks which slot a checkpoint replaces: never
+// the only complete one at or before the committed offset.
+func TestCheckpointSlotChoice(t *testing.T) {
+	cases := []struct {
+		offsets   [2]int64
+		committed int64
+		want      int
+	}{
+		{[2]int64{-1, -1}, 0, 0},               // none written yet
+		{[2]int64{100, -1}, 150, 1},            // keep the committed one
+		{[2]int64{100, -1}, 50, 0},             // the only one is not usable yet
+		{[2]int64{100, 200}, 250, 0},           // both usable: replace the older
+		{[2]int64{100, 200}, 150, 1},           // the newer is beyond the commit: keep 100
+		{[2]int64{math.MaxInt64, 200}, 250, 0}, // a torn slot is rewritten
+		{[2]int64{300, math.MaxInt64}, 350, 1}, // likewise in slot 1
+	}
+	for _, c := range cases {
+		ck := &checkpointer{offsets: c.offsets, committed: func() int64 { return c.committed }}
+		if got := ck.slot(); got != c.want {
+			t.Errorf("slots at %v, committed %d: wrote slot %d, want %d", c.offsets, c.committed, got, c.want)
+		}
+	}
 }

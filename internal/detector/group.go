@@ -96,7 +96,11 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 	go r.pub.run(pctx)
 	ck := r.st.ck
 	if ck != nil {
-		ck.start()
+		ck.start(func() int64 {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return r.committed
+		})
 		go ck.run(pctx, s)
 	}
 	if err := r.loop(ctx); err != nil {

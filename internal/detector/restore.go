@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,8 +21,10 @@ type restored struct {
 	proc *Processor // nil when no usable checkpoint stands at or before the committed offset
 	next int64      // the offset proc stands before
 	gen  uint64     // the generation the partition's next checkpoint takes
-	// chunks are the chunk counts the two slots hold.
-	chunks [2]int
+	// chunks are the chunk counts the two slots hold, offsets the offsets
+	// their checkpoints stand before (-1: none; math.MaxInt64: unusable).
+	chunks  [2]int
+	offsets [2]int64
 }
 
 // loadCheckpoint reads partition p's checkpoints from the state topic and
@@ -82,14 +85,18 @@ var errChunkMissing = errors.New("chunk missing")
 // may change the answer (all is false, and a slot's manifest or a chunk
 // of the checkpoint chosen was not read yet).
 func (s *Service) pickCheckpoint(p int, committed int64, latest map[string][]byte, all bool) (out restored, rejected []rejection, ok bool) {
-	out.gen = 1
+	out.gen, out.offsets = 1, [2]int64{-1, -1}
 	for k := range latest {
 		var slot, chunk int
 		if n, _ := fmt.Sscanf(k, "%d/%d", &slot, &chunk); n == 2 && (slot == 0 || slot == 1) {
 			out.chunks[slot] = max(out.chunks[slot], chunk+1)
 		}
 	}
-	var found []manifest
+	type slotManifest struct {
+		manifest
+		slot int
+	}
+	var found []slotManifest
 	for slot := range 2 {
 		v := latest[strconv.Itoa(slot)+"/manifest"]
 		if len(v) == 0 {
@@ -99,27 +106,27 @@ func (s *Service) pickCheckpoint(p int, committed int64, latest map[string][]byt
 			continue
 		}
 		m, err := decodeManifest(v)
-		if err == nil && m.gen%2 != uint64(slot) {
-			err = fmt.Errorf("generation %d in slot %d", m.gen, slot)
-		}
 		if err != nil {
+			out.offsets[slot] = math.MaxInt64
 			rejected = append(rejected, rejection{slot, fmt.Errorf("bad manifest: %w", err)})
 			continue
 		}
 		out.gen = max(out.gen, m.gen+1)
-		found = append(found, m)
+		out.offsets[slot] = m.offset
+		found = append(found, slotManifest{m, slot})
 	}
-	slices.SortFunc(found, func(a, b manifest) int { return cmp.Compare(b.offset, a.offset) })
-	for _, m := range found {
+	slices.SortFunc(found, func(a, b slotManifest) int { return cmp.Compare(b.offset, a.offset) })
+	for _, sm := range found {
+		m, slot := sm.manifest, sm.slot
 		if m.offset > committed {
 			continue // its records are not all committed: their anomalies may be unpublished
 		}
-		slot := int(m.gen % 2)
 		proc, next, err := s.assemble(p, slot, m, latest)
 		if errors.Is(err, errChunkMissing) && !all {
 			return out, nil, false
 		}
 		if err != nil {
+			out.offsets[slot] = math.MaxInt64
 			rejected = append(rejected, rejection{slot, err})
 			continue
 		}
@@ -212,7 +219,7 @@ func (s *Service) restore(ctx context.Context, r *runner) bool {
 		return true
 	}
 	if r.st.ck == nil {
-		r.st.ck = &checkpointer{every: s.cfg.Detector.CheckpointRecords, gen: 1}
+		r.st.ck = &checkpointer{every: s.cfg.Detector.CheckpointRecords, gen: 1, offsets: [2]int64{-1, -1}}
 	}
 	if r.st.next >= 0 || r.liveFrom <= 0 {
 		return true
@@ -234,7 +241,7 @@ func (s *Service) restore(ctx context.Context, r *runner) bool {
 		backoff = min(2*backoff, 5*time.Second)
 		res, err = s.loadCheckpoint(ctx, p, r.liveFrom)
 	}
-	r.st.ck.gen, r.st.ck.chunks = res.gen, res.chunks
+	r.st.ck.gen, r.st.ck.chunks, r.st.ck.offsets = res.gen, res.chunks, res.offsets
 	if res.proc == nil {
 		s.metrics.restores.WithLabelValues("none").Inc()
 		return true

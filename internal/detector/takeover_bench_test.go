@@ -162,3 +162,41 @@ func histogram(b *testing.B, r *replica, name string) histo {
 	}
 	return h
 }
+
+// BenchmarkCheckpointCost measures what checkpoints cost while processing:
+// a new replica processes a backlog of DETECTOR_BENCH_RETAINED events
+// (default 200,000; 1,000 streams as in BenchmarkTakeover) to the end,
+// with checkpoints every detector.checkpoint_records (100,000) records and
+// with them off, and reports the CPU per event of each (user+system time
+// of the process, broker included).
+func BenchmarkCheckpointCost(b *testing.B) {
+	n := 200_000
+	if v, err := strconv.Atoi(os.Getenv("DETECTOR_BENCH_RETAINED")); err == nil && v > 0 {
+		n = v
+	}
+	_, brokers := testkit.NewCluster(b)
+	base := benchConfig(brokers, "cost")
+	base.Kafka.TopicPartitions = 1
+	produceStreams(b, base.Kafka, 0, n)
+	for _, mode := range []string{"checkpoints", "off"} {
+		b.Run(mode, func(b *testing.B) {
+			var cpu time.Duration
+			for i := range b.N {
+				cfg := benchConfig(brokers, "cost-"+mode+"-"+strconv.Itoa(i))
+				cfg.Kafka.TopicPartitions = 1
+				if mode == "off" {
+					cfg.Detector.CheckpointRecords = 0
+				}
+				before := processCPU()
+				r := startReplica(b, cfg, nil)
+				waitMetric(b, func() bool {
+					c, end, err := progress(context.Background(), brokers, cfg.Detector.GroupID, eventsTopic)
+					return err == nil && end > 0 && c >= end
+				})
+				cpu += processCPU() - before
+				r.stop(b)
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/event")
+		})
+	}
+}
