@@ -38,14 +38,15 @@
 // is assigned): a per-replica bound would make results depend on how
 // partitions are spread over replicas.
 //
-// A checkpoint is written in two alternating slots per partition, its
-// chunks first and its manifest (offset, chunk count, generation, SHA-256)
-// last, so a replica that dies while writing one leaves a slot whose chunks
-// do not match its manifest; restore passes over it and uses the other
-// slot. Since a checkpoint is a pure function of the records before its
-// offset, restoring it and replaying the rest gives exactly the state a full
-// replay gives, and records deleted by retention before the checkpoint are
-// not needed.
+// A checkpoint is written into one of two slots per partition, never the
+// one holding the only complete checkpoint at or before the committed
+// offset, its chunks first and its manifest (offset, chunk count,
+// generation, SHA-256) last, so a replica that dies while writing one
+// leaves a slot whose chunks do not match its manifest; restore passes
+// over it and uses the other slot. Since a checkpoint is a pure function
+// of the records before its offset, restoring it and replaying the rest
+// gives exactly the state a full replay gives, and records deleted by
+// retention before the checkpoint are not needed.
 //
 // Limits: assignment costs reading the partition's latest checkpoints
 // (about two states' worth, read from the end of the state topic) and
