@@ -60,6 +60,7 @@ func runCheckpoint(t *testing.T, brokers []string) []kafka.Message {
 	b := startReplica(t, cfg, func(s *Service) {
 		torn = &tornWriter{writeCloser: s.state, keep: 1}
 		s.state = torn
+		s.checkpointChunk = 256 // every checkpoint has several chunks
 		s.newScorer = slowScorer(3 * time.Millisecond)
 		s.timing.drain = 500 * time.Millisecond
 	})
