@@ -163,6 +163,16 @@ type Detector struct {
 	// recently seen is evicted. At defaults a full stream holds about 0.4 MB.
 	// Default 1000.
 	MaxStreams int `mapstructure:"max_streams"`
+	// StateTopic is the compacted topic holding checkpoints of each
+	// partition's state, from which a new owner of a partition restores
+	// instead of replaying the partition from its start. Created when
+	// missing, with cleanup.policy=compact and as many partitions as the
+	// events topic. Default "driftlock-detector-state".
+	StateTopic string `mapstructure:"state_topic"`
+	// CheckpointRecords is how many records of a partition are processed
+	// between two checkpoints of its state; 0 turns checkpoints off (a new
+	// owner then replays the whole retained partition). Default 100000.
+	CheckpointRecords int `mapstructure:"checkpoint_records"`
 	// AdminEndpoint serves /metrics, /healthz and /readyz. Default "0.0.0.0:8889".
 	AdminEndpoint string `mapstructure:"admin_endpoint"`
 }
@@ -397,18 +407,20 @@ func ParseToken(entry string) (name, token string, err error) {
 func defaultDetector() Detector {
 	c := cbad.DefaultConfig()
 	return Detector{
-		GroupID:        "driftlock-detector",
-		WindowSize:     c.WindowSize,
-		HopSize:        c.HopSize,
-		Threshold:      c.Threshold,
-		Determinism:    true,
-		Seed:           c.Seed,
-		Compressor:     c.Compressor,
-		Permutations:   c.Permutations,
-		EventThreshold: c.EventThreshold,
-		EventWarmup:    c.EventWarmup,
-		MaxStreams:     1_000,
-		AdminEndpoint:  "0.0.0.0:8889",
+		GroupID:           "driftlock-detector",
+		WindowSize:        c.WindowSize,
+		HopSize:           c.HopSize,
+		Threshold:         c.Threshold,
+		Determinism:       true,
+		Seed:              c.Seed,
+		Compressor:        c.Compressor,
+		Permutations:      c.Permutations,
+		EventThreshold:    c.EventThreshold,
+		EventWarmup:       c.EventWarmup,
+		MaxStreams:        1_000,
+		StateTopic:        "driftlock-detector-state",
+		CheckpointRecords: 100_000,
+		AdminEndpoint:     "0.0.0.0:8889",
 	}
 }
 
@@ -440,6 +452,12 @@ func (d Detector) Validate() error {
 	}
 	if err := d.Scoring().ValidateAs("detector."); err != nil {
 		return err
+	}
+	if d.CheckpointRecords < 0 {
+		return invalid("detector.checkpoint_records", d.CheckpointRecords, "must be 0 (off) or a positive integer")
+	}
+	if d.CheckpointRecords > 0 && d.StateTopic == "" {
+		return invalid("detector.state_topic", d.StateTopic, "must name a topic while detector.checkpoint_records is above 0")
 	}
 	return positive("detector.max_streams", d.MaxStreams)
 }

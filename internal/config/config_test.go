@@ -107,6 +107,8 @@ func TestLoadErrors(t *testing.T) {
 		{"broker form", "kafka:\n  brokers: [localhost]\n", `invalid value "localhost" for kafka.brokers: each broker must be host:port`},
 		{"partitions", "kafka:\n  topic_partitions: 0\n", "invalid value 0 for kafka.topic_partitions: must be a positive integer"},
 		{"compressor", "detector:\n  compressor: xz\n", `invalid value "xz" for detector.compressor: must be one of zstd, gzip, lz4`},
+		{"checkpoint records", "detector:\n  checkpoint_records: -1\n", "invalid value -1 for detector.checkpoint_records: must be 0 (off) or a positive integer"},
+		{"state topic", "detector:\n  state_topic: \"\"\n", `invalid value "" for detector.state_topic: must name a topic while detector.checkpoint_records is above 0`},
 		{"bool", "kafka:\n  tls_enabled: maybe\n", `invalid value "maybe" for kafka.tls_enabled: must be true or false`},
 		{"legacy enabled", "processors:\n  driftlock_cbad:\n    kafka:\n      enabled: sometimes\n", "invalid value sometimes for processors.driftlock_cbad.kafka.enabled: must be true or false"},
 		{"auth token empty", "ingest:\n  auth:\n    tokens: [\"ci:\"]\n", `invalid value <entry 1> for ingest.auth.tokens: must be "name:token" or "token", the token not empty and without spaces`},

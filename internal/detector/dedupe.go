@@ -31,54 +31,72 @@ func (s *Service) publishedAfter(ctx context.Context, from map[int]int64) (map[i
 	if err != nil {
 		return nil, err
 	}
-	reqs := make([]kafka.OffsetRequest, 0, 2*n)
 	for q := range n {
-		reqs = append(reqs, kafka.FirstOffsetOf(q), kafka.LastOffsetOf(q))
-	}
-	resp, err := s.bus.Client().ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, po.Partition, po.Error)
-		}
-		if po.LastOffset <= po.FirstOffset {
-			continue
-		}
-		if err := s.scanAnomalies(ctx, po, from, out); err != nil {
-			return nil, err
+		err := s.scanPartition(ctx, topic, q, func(msg kafka.Message) {
+			if a, err := anomaly.Decode(msg.Value); err == nil {
+				if ids, ok := out[a.Window.Partition]; ok && a.Window.LastOffset >= from[a.Window.Partition] {
+					ids[a.ID] = struct{}{}
+				}
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scan anomalies: %w", err)
 		}
 	}
 	return out, nil
 }
 
-// scanAnomalies reads one partition of the anomalies topic from its first
-// offset to its high watermark.
-func (s *Service) scanAnomalies(ctx context.Context, po kafka.PartitionOffsets, from map[int]int64, out map[int]idSet) error {
+// scanPartition hands every record of partition p of topic, from its first
+// offset to its high watermark at the time of the call, to fn in order.
+func (s *Service) scanPartition(ctx context.Context, topic string, p int, fn func(kafka.Message)) error {
+	first, end, err := s.partitionBounds(ctx, topic, p)
+	if err != nil {
+		return err
+	}
+	return s.scanRange(ctx, topic, p, first, end, fn)
+}
+
+// partitionBounds returns partition p's first offset and high watermark.
+func (s *Service) partitionBounds(ctx context.Context, topic string, p int) (first, end int64, err error) {
+	resp, err := s.bus.Client().ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
+		topic: {kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p)}}})
+	if err != nil {
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: %w", topic, p, err)
+	}
+	if len(resp.Topics[topic]) != 1 {
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: no answer for the partition", topic, p)
+	}
+	po := resp.Topics[topic][0]
+	if po.Error != nil {
+		return 0, 0, fmt.Errorf("list offsets of %s/%d: %w", topic, p, po.Error)
+	}
+	return po.FirstOffset, po.LastOffset, nil
+}
+
+// scanRange hands the records of partition p of topic with offsets in
+// [from, to) to fn in order; to must not exceed the high watermark.
+func (s *Service) scanRange(ctx context.Context, topic string, p int, from, to int64, fn func(kafka.Message)) error {
+	if to <= from {
+		return nil
+	}
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:   s.cfg.Kafka.Brokers,
-		Topic:     s.cfg.Kafka.AnomaliesTopic,
-		Partition: po.Partition,
-		Dialer:    s.bus.Dialer(),
-		MaxWait:   100 * time.Millisecond,
-		MaxBytes:  16 << 20,
+		Brokers: s.cfg.Kafka.Brokers, Topic: topic, Partition: p, Dialer: s.bus.Dialer(),
+		MaxWait: 100 * time.Millisecond, MaxBytes: 16 << 20,
 	})
 	defer r.Close()
-	if err := r.SetOffset(po.FirstOffset); err != nil {
-		return fmt.Errorf("scan anomalies: %w", err)
+	if err := r.SetOffset(from); err != nil {
+		return fmt.Errorf("read %s/%d: %w", topic, p, err)
 	}
 	for {
 		msg, err := r.FetchMessage(ctx)
 		if err != nil {
-			return fmt.Errorf("scan anomalies partition %d: %w", po.Partition, err)
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
 		}
-		if a, err := anomaly.Decode(msg.Value); err == nil {
-			if ids, ok := out[a.Window.Partition]; ok && a.Window.LastOffset >= from[a.Window.Partition] {
-				ids[a.ID] = struct{}{}
-			}
+		if msg.Offset >= to { // the records up to it were compacted away
+			return nil
 		}
-		if msg.Offset >= po.LastOffset-1 {
+		fn(msg)
+		if msg.Offset >= to-1 {
 			return nil
 		}
 	}

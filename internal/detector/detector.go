@@ -10,14 +10,19 @@
 //
 //  1. State is a pure function of the partition. Streams are keyed by record
 //     key, and every record of a stream lives on one partition. A partition's
-//     state (its streams' windows, the max_streams eviction order) depends
-//     only on the sequence of its records, never on the replica, wall clock
-//     or other partitions. So when a partition is assigned with committed
-//     offset C, its state is rebuilt by replaying the partition from its
-//     first retained offset up to C-1 without publishing; from C on, records
-//     are processed and their anomalies published. A replica that keeps a
-//     partition across a rebalance and whose state is exactly at C skips the
-//     replay.
+//     state (its streams' windows, incidents and history, the max_streams
+//     eviction order) depends only on the sequence of its records, never on
+//     the replica, wall clock or other partitions. Every
+//     detector.checkpoint_records records it is written to the compacted
+//     state topic (detector.state_topic) as a checkpoint that names the
+//     offset it stands before (see checkpoint.go). When a partition is
+//     assigned with committed offset C, its state is rebuilt from the latest
+//     complete checkpoint standing at or before C (written under the same
+//     scoring settings), or from the partition's first retained offset when
+//     there is none, by replaying the records up to C-1 without publishing;
+//     from C on, records are processed and their anomalies published. A
+//     replica that keeps a partition across a rebalance and whose state is
+//     exactly at C skips both.
 //  2. Commit after acknowledgement. Offset O is committed only when every
 //     record before O was processed and every anomaly or dead letter derived
 //     from it was acknowledged by Kafka (acks=all); see tracker. Anomalies
@@ -33,11 +38,28 @@
 // is assigned): a per-replica bound would make results depend on how
 // partitions are spread over replicas.
 //
-// Limits: replay reads the whole retained partition, so assignment costs
-// grow with the events topic's retention, and exactness holds only while
-// retention still holds every record a stream's state depends on (the next
-// step is a compacted changelog topic of partition state, written with the
-// commit). Adding partitions to the events topic moves streams between
+// A checkpoint is written into one of two slots per partition, never the
+// one holding the only complete checkpoint at or before the committed
+// offset, its chunks first and its manifest (offset, chunk count,
+// generation, SHA-256) last, so a replica that dies while writing one
+// leaves a slot whose chunks do not match its manifest; restore passes
+// over it and uses the other slot. Since a checkpoint is a pure function
+// of the records before its offset, restoring it and replaying the rest
+// gives exactly the state a full replay gives, and records deleted by
+// retention before the checkpoint are not needed.
+//
+// Limits: assignment costs reading the partition's latest checkpoints
+// (about two states' worth, read from the end of the state topic) and
+// replaying the records after the checkpoint: about checkpoint_records of
+// them, twice that when the latest checkpoint lies beyond C, whatever the
+// retention. Encoding a checkpoint holds up the partition for a moment
+// (compression and writing run beside it; a checkpoint falls due again
+// only once the previous one is written). Exactness holds while retention
+// keeps the records after the checkpoint that is restored; without a
+// usable checkpoint (checkpoints off, torn, corrupt, written under other
+// settings, or all beyond C) the whole retained partition is replayed, and
+// is exact only if retention still holds every record a stream's state
+// depends on. Adding partitions to the events topic moves streams between
 // partitions and restarts their windows. A replica that lost its
 // membership but keeps publishing (a zombie) can still duplicate, as can a
 // produce retry after a lost acknowledgement; ids let readers drop such
@@ -72,6 +94,11 @@ type Service struct {
 	admin     *admin.Server
 	anomalies writeCloser // anomaly-events
 	dead      writeCloser // the dead-letter topic; nil when none is set
+	state     writeCloser // the state topic; nil when checkpoints are off
+	// stateParts is the state topic's partition count (set by Run), and
+	// checkpointChunk the most bytes of a checkpoint in one record.
+	stateParts      int
+	checkpointChunk int
 	// commits commits offsets for a generation; (*kafka.Generation).CommitOffsets.
 	commits   func(gen *kafka.Generation, offsets map[string]map[int]int64) error
 	records   recordBuilder
@@ -119,8 +146,9 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 		cfg: cfg, bus: bus, log: log, reg: admin.NewRegistry(),
 		records: newRecordBuilder(cfg.Detector, "dev", time.Now),
 		scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer, timing: defaultTiming,
-		kept:    make(map[int]*partitionState),
-		commits: (*kafka.Generation).CommitOffsets,
+		kept:            make(map[int]*partitionState),
+		commits:         (*kafka.Generation).CommitOffsets,
+		checkpointChunk: defaultCheckpointChunk,
 	}
 	for _, o := range opts {
 		o(s)
@@ -141,6 +169,18 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 			return nil, err
 		}
 		s.dead = dead
+	}
+	if cfg.Detector.CheckpointRecords > 0 {
+		state, err := bus.NewWriter(cfg.Detector.StateTopic, kafkabus.WriterOptions{})
+		if err != nil {
+			s.closeWriters()
+			return nil, err
+		}
+		state.Balancer = statePartitioner{}
+		// One chunk per produce batch: brokers refuse batches above their
+		// max.message.bytes (1 MiB by default).
+		state.BatchBytes = 1_000_000
+		s.state = state
 	}
 	mux := http.NewServeMux()
 	admin.Handle(mux, s.reg, func(ctx context.Context) error { return bus.Ping(ctx, cfg.Kafka.EventsTopic) })
@@ -176,6 +216,12 @@ func (s *Service) Run(ctx context.Context) error {
 		topics = append(topics, s.cfg.Kafka.DeadLetterTopic)
 	}
 	if err := s.bus.WaitTopics(ctx, topics...); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("detector: %w", err)
+	}
+	if err := s.prepareStateTopic(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -250,6 +296,11 @@ func (s *Service) closeWriters() {
 	if s.dead != nil {
 		if err := s.dead.Close(); err != nil {
 			s.log.Warn("close dead-letter writer", "error", err)
+		}
+	}
+	if s.state != nil {
+		if err := s.state.Close(); err != nil {
+			s.log.Warn("close state writer", "error", err)
 		}
 	}
 }

@@ -24,7 +24,12 @@ const eventsTopic = "otlp-events"
 //   - one replica, joined by two more midway (a rebalance mid-stream);
 //   - a replica crashed midway after committing, a second crashed after
 //     publishing but before committing, then a third to the end;
-//   - one replica through a broker outage midway.
+//   - one replica through a broker outage midway;
+//   - a replica stopped midway, whose successor dies while writing a
+//     checkpoint, then a third after retention deleted the records before
+//     the latest checkpoint: it must restore from that checkpoint.
+//
+// Every run writes checkpoints of partition state (every 50 records).
 func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
 	_, brokers := testkit.NewCluster(t)
 	input := scenario(300)
@@ -48,6 +53,12 @@ func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
 		c, brokers := testkit.NewCluster(t)
 		produce(t, brokers, eventsTopic, input)
 		sameRecords(t, ref, runOutage(t, c, brokers))
+	})
+	t.Run("checkpoint", func(t *testing.T) {
+		t.Parallel()
+		_, brokers := testkit.NewCluster(t)
+		produce(t, brokers, eventsTopic, input)
+		sameRecords(t, ref, runCheckpoint(t, brokers))
 	})
 }
 
@@ -133,8 +144,9 @@ func runCrashes(t *testing.T, brokers []string) []kafka.Message {
 	c := startReplica(t, cfg, nil)
 	waitProgress(t, brokers, cfg.Detector.GroupID, eventsTopic, 1)
 	c.stop(t)
-	if n := counter(t, c.svc.reg, "driftlock_detector_replayed_records_total", nil); n == 0 {
-		t.Error("restarted replica replayed nothing")
+	restored := counter(t, c.svc.reg, "driftlock_detector_checkpoint_restores_total", map[string]string{"outcome": "restored"})
+	if n := counter(t, c.svc.reg, "driftlock_detector_replayed_records_total", nil); n == 0 && restored == 0 {
+		t.Error("restarted replica neither restored a checkpoint nor replayed")
 	}
 	if n := counter(t, c.svc.reg, "driftlock_detector_anomalies_suppressed_total", nil); n == 0 {
 		t.Error("restarted replica suppressed no anomaly published before the crash")

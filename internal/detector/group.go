@@ -85,17 +85,36 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 		return
 	}
 	r.skip = skip
-	// The publisher outlives ctx: it drains the queue after the generation
-	// ended, for at most timing.drain.
+	if !s.restore(ctx, r) {
+		s.keepOrDrop(r, -1, false)
+		return
+	}
+	// The publisher and the checkpoint writer outlive ctx: they finish
+	// their work after the generation ended, for at most timing.drain.
 	pctx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPub()
 	go r.pub.run(pctx)
+	ck := r.st.ck
+	if ck != nil {
+		ck.start(func() int64 {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			return r.committed
+		})
+		go ck.run(pctx, s)
+	}
 	if err := r.loop(ctx); err != nil {
 		s.log.Error("partition stopped", "partition", r.st.partition, "error", err)
 	}
 	close(r.pub.in)
+	if ck != nil {
+		close(ck.jobs)
+	}
 	drain := time.AfterFunc(s.timing.drain, stopPub)
 	<-r.pub.done
+	if ck != nil {
+		<-ck.done
+	}
 	drain.Stop()
 	s.keepOrDrop(r, g.commit(r), true)
 }

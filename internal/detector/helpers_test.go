@@ -44,6 +44,7 @@ func testConfig(brokers []string, anomalies, group string) config.Config {
 	cfg.Detector.HopSize = 16
 	cfg.Detector.EventWarmup = 64
 	cfg.Detector.Permutations = 19
+	cfg.Detector.CheckpointRecords = 50
 	cfg.Detector.AdminEndpoint = "127.0.0.1:0"
 	return cfg
 }
@@ -70,6 +71,9 @@ func (f *faults) wrap(s *Service) {
 	s.anomalies = faultyWriter{s.anomalies, f}
 	if s.dead != nil {
 		s.dead = faultyWriter{s.dead, f}
+	}
+	if s.state != nil {
+		s.state = faultyWriter{s.state, f}
 	}
 	commits := s.commits
 	s.commits = func(gen *kafka.Generation, offsets map[string]map[int]int64) error {
@@ -106,6 +110,7 @@ func startReplica(t testing.TB, cfg config.Config, tune func(*Service)) *replica
 		t.Fatal(err)
 	}
 	svc.timing = testTiming
+	svc.checkpointChunk = 4 << 10 // several chunks per checkpoint
 	f := &faults{}
 	f.wrap(svc)
 	if tune != nil {

@@ -24,6 +24,11 @@ type metrics struct {
 	commitErrors       prometheus.Counter
 	deadLetters        prometheus.Counter
 	publishedAnomalies prometheus.Counter
+	checkpointBytes    prometheus.Histogram
+	checkpointWrite    prometheus.Histogram
+	checkpoints        *prometheus.CounterVec
+	restoreDuration    prometheus.Histogram
+	restores           *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -93,9 +98,33 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "driftlock_detector_anomalies_published_total",
 			Help: "Anomalies acknowledged by the anomalies topic.",
 		}),
+		checkpointBytes: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "driftlock_detector_checkpoint_size_bytes",
+			Help:    "Compressed size of each partition state checkpoint written to the state topic.",
+			Buckets: prometheus.ExponentialBuckets(1<<10, 4, 12),
+		}),
+		checkpointWrite: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "driftlock_detector_checkpoint_write_duration_seconds",
+			Help:    "Time to encode, compress and write one checkpoint until acknowledged.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		checkpoints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_detector_checkpoints_total",
+			Help: "Checkpoints of partition state, by outcome (written or failed).",
+		}, []string{"outcome"}),
+		restoreDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "driftlock_detector_checkpoint_restore_duration_seconds",
+			Help:    "Time to read a partition's checkpoints from the state topic and restore the state (replay after it excluded).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+		}),
+		restores: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "driftlock_detector_checkpoint_restores_total",
+			Help: "Partition assignments by how state was rebuilt: restored (from a checkpoint), none (no usable checkpoint: full replay), rejected (a checkpoint passed over: torn, corrupt or of other settings).",
+		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.events, m.judgements, m.anomalies, m.suppressed, m.judgementDuration,
 		m.lag, m.partitionsHeld, m.streams, m.evictions, m.rebalances, m.invalid,
-		m.replayed, m.publishErrors, m.commitErrors, m.deadLetters, m.publishedAnomalies)
+		m.replayed, m.publishErrors, m.commitErrors, m.deadLetters, m.publishedAnomalies,
+		m.checkpointBytes, m.checkpointWrite, m.checkpoints, m.restoreDuration, m.restores)
 	return m
 }

@@ -19,6 +19,8 @@ type partitionState struct {
 	partition int
 	proc      *Processor
 	next      int64 // offset of the next record to process; -1 before the first
+	// ck writes the partition's checkpoints; nil when they are off.
+	ck *checkpointer
 }
 
 // runner processes one assigned partition for one generation.
@@ -63,6 +65,9 @@ func (r *runner) loop(ctx context.Context) error {
 		}
 		if err := r.handle(ctx, msg); err != nil {
 			return nil // ctx ended while the publish queue was full
+		}
+		if r.st.ck != nil {
+			r.st.ck.after(r.st)
 		}
 	}
 }

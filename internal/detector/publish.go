@@ -30,6 +30,14 @@ type tracker struct {
 // when unknown).
 func newTracker(next int64) *tracker { return &tracker{next: next} }
 
+// restart sets the next unprocessed offset of a tracker that has seen no
+// record yet: the state was restored from a checkpoint standing before next.
+func (t *tracker) restart(next int64) {
+	t.mu.Lock()
+	t.next = next
+	t.mu.Unlock()
+}
+
 // enqueued notes that the record at offset produced a record to publish.
 func (t *tracker) enqueued(offset int64) {
 	t.mu.Lock()

@@ -12,6 +12,9 @@ import (
 type scorer interface {
 	Push(ev event.Decoded, offset int64) (cbad.Result, error)
 	SizeBytes() int
+	// AppendSnapshot appends the encoding of the scorer's state (see
+	// cbad.Stream.AppendSnapshot).
+	AppendSnapshot(dst []byte) []byte
 }
 
 // scorerFactory builds the scorer of one stream.

@@ -67,6 +67,7 @@ type nopScorer struct{}
 
 func (nopScorer) Push(event.Decoded, int64) (cbad.Result, error) { return cbad.Result{}, nil }
 func (nopScorer) SizeBytes() int                                 { return 1 }
+func (nopScorer) AppendSnapshot(dst []byte) []byte               { return dst }
 
 func TestIDsAndConfigHashAreStable(t *testing.T) {
 	d := config.Default().Detector

@@ -135,6 +135,27 @@ func (b *Bus) EnsureTopics(ctx context.Context, topics ...string) error {
 	return nil
 }
 
+// EnsureCompactedTopic creates topic, when it does not exist yet, with
+// partitions partitions, the configured replication factor and
+// cleanup.policy=compact: a topic whose records are kept by key, the
+// latest of each. An existing topic is left alone.
+func (b *Bus) EnsureCompactedTopic(ctx context.Context, topic string, partitions int) error {
+	req := &kafka.CreateTopicsRequest{Addr: kafka.TCP(b.cfg.Brokers...), Topics: []kafka.TopicConfig{{
+		Topic:             topic,
+		NumPartitions:     partitions,
+		ReplicationFactor: b.cfg.ReplicationFactor,
+		ConfigEntries:     []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
+	}}}
+	resp, err := b.Client().CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	if terr := resp.Errors[topic]; terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", topic, terr)
+	}
+	return nil
+}
+
 // WaitTopics creates the topics, retrying until ctx ends while the brokers
 // are unreachable.
 func (b *Bus) WaitTopics(ctx context.Context, topics ...string) error {

@@ -165,3 +165,39 @@ func TestPartitionCountSeesAddedPartitions(t *testing.T) {
 		t.Fatalf("partitions after adding two = %d, %v; want 3", n, err)
 	}
 }
+
+func TestEnsureCompactedTopic(t *testing.T) {
+	cfg := newBroker(t)
+	bus, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 2 { // the second call finds it and leaves it alone
+		if err := bus.EnsureCompactedTopic(ctx, "state", 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := bus.PartitionCount(ctx, "state"); err != nil || n != 5 {
+		t.Fatalf("partitions = %d, %v; want 5", n, err)
+	}
+	resp, err := bus.Client().DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+		ResourceType: kafka.ResourceTypeTopic, ResourceName: "state", ConfigNames: []string{"cleanup.policy"},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := ""
+	for _, r := range resp.Resources {
+		for _, e := range r.ConfigEntries {
+			if e.ConfigName == "cleanup.policy" {
+				policy = e.ConfigValue
+			}
+		}
+	}
+	if policy != "compact" {
+		t.Fatalf("cleanup.policy = %q, want compact", policy)
+	}
+}

@@ -1,11 +1,13 @@
 // Package testkit holds what the tests of several packages share: an
-// in-memory Kafka cluster, polling until a condition holds, a logger that
-// stays quiet unless asked, a check that a server closes a connection, and
-// a clock stepped by hand.
+// in-memory Kafka cluster, deleting a topic's early records as retention
+// would, polling until a condition holds, a logger that stays quiet unless
+// asked, a check that a server closes a connection, and a clock stepped by
+// hand.
 // Only tests import it.
 package testkit
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -13,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // NewCluster starts an in-memory Kafka cluster of one broker on loopback,
@@ -82,5 +86,40 @@ func ExpectClosed(t testing.TB, addr, req string, d time.Duration) {
 	_ = conn.SetReadDeadline(time.Now().Add(d))
 	if _, err := io.Copy(io.Discard, conn); err != nil { // returns at EOF: the server closed
 		t.Fatalf("%s %q: connection still open after %v: %v", addr, req, d, err)
+	}
+}
+
+// DeleteRecords deletes the records of topic before offset before[p] on
+// each partition p, as retention would, and fails t unless the brokers
+// then report those offsets as the partitions' first.
+func DeleteRecords(t testing.TB, brokers []string, topic string, before map[int32]int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	offsets := kadm.Offsets{}
+	for p, o := range before {
+		offsets.AddOffset(topic, p, o, -1)
+	}
+	resp, err := adm.DeleteRecords(ctx, offsets)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("delete records of %s: %v", topic, err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, o := range before {
+		if got, ok := starts.Lookup(topic, p); !ok || got.Offset != o {
+			t.Fatalf("partition %d of %s starts at %d after deleting the records before %d", p, topic, got.Offset, o)
+		}
 	}
 }

@@ -1,0 +1,383 @@
+package cbad
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/driftlock/driftlock/internal/event"
+)
+
+// snapshotVersion is the version of the encoding written by AppendSnapshot.
+const snapshotVersion = 1
+
+// AppendSnapshot appends a compact binary encoding of the stream's state to
+// dst and returns it. RestoreStream turns it back into a Stream that yields,
+// event for event, exactly what this one would. Caches (the baseline's
+// sorted values, judgement buffers) are left out and rebuilt on restore; the
+// stream's Config is not encoded: restore with the same Config.
+//
+// The encoding is deterministic: the same state gives the same bytes, maps
+// being written in key order.
+func (s *Stream) AppendSnapshot(dst []byte) []byte {
+	w := snapWriter{b: dst}
+	w.uvarint(snapshotVersion)
+	w.str(s.key)
+	w.str(string(s.kind))
+	lines := s.sortedLines()
+	w.uvarint(uint64(len(lines)))
+	index := make(map[string]uint64, len(lines))
+	for i, ls := range lines {
+		index[ls.line] = uint64(i) + 1
+		w.str(ls.line)
+		w.varint(int64(ls.base))
+		w.varint(int64(ls.live))
+		w.f64(ls.seen)
+	}
+	w.canon(s.canon)
+	w.ring(&s.window, index)
+	w.ring(&s.base, index)
+	w.uvarint(uint64(len(s.pending)))
+	for i := range s.pending {
+		w.item(&s.pending[i], index)
+	}
+	w.varint(int64(s.sinceJudge))
+	w.varint(s.seq)
+	w.varint(int64(s.anomRun))
+	w.f64(s.sumPrev)
+	w.bool(s.sumHave)
+	w.bytes(s.dict)
+	w.f64(s.seenTotal)
+	w.f64(s.once)
+	for _, v := range s.sevSeen {
+		w.f64(v)
+	}
+	w.f64(s.sevTotal)
+	w.f64s(s.effects)
+	w.history(&s.hist)
+	w.onset(&s.onset)
+	w.context(&s.ctx)
+	w.season(&s.season)
+	return w.b
+}
+
+// sortedLines returns the interned lines in line order.
+func (s *Stream) sortedLines() []*lineStat {
+	out := make([]*lineStat, 0, len(s.lines))
+	for _, ls := range s.lines {
+		out = append(out, ls)
+	}
+	slices.SortFunc(out, func(a, b *lineStat) int {
+		switch {
+		case a.line < b.line:
+			return -1
+		case a.line > b.line:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// RestoreStream decodes a snapshot written by AppendSnapshot into the
+// stream named key under cfg. Bad bytes, another key or state that does
+// not fit cfg's window and baseline give an error and no stream.
+func RestoreStream(key string, cfg Config, data []byte) (*Stream, error) {
+	s, err := NewStream(key, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := snapReader{b: data}
+	if err := r.stream(s); err != nil {
+		return nil, fmt.Errorf("restore stream %q: %w", key, err)
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("restore stream %q: %d bytes after the snapshot", key, len(r.b))
+	}
+	s.ref.stale = true
+	return s, nil
+}
+
+func (r *snapReader) stream(s *Stream) error {
+	if v := r.uvarint(); r.err == nil && v != snapshotVersion {
+		return fmt.Errorf("snapshot version %d, want %d", v, snapshotVersion)
+	}
+	if key := r.str(); r.err == nil && key != s.key {
+		return fmt.Errorf("snapshot of stream %q", key)
+	}
+	kind := event.Type(r.str())
+	switch kind {
+	case "", event.TypeLog, event.TypeSpan, event.TypeMetric:
+		s.kind = kind
+	default:
+		r.fail("unknown stream kind %q", kind)
+	}
+	lines := make([]*lineStat, r.count(4))
+	for i := range lines {
+		ls := &lineStat{line: r.str(), base: int32(r.varint()), live: int32(r.varint()), seen: r.f64()}
+		if r.err != nil {
+			return r.err
+		}
+		if _, dup := s.lines[ls.line]; dup || (i > 0 && ls.line <= lines[i-1].line) {
+			return fmt.Errorf("lines out of order or repeated at %d", i)
+		}
+		lines[i] = ls
+		s.lines[ls.line] = ls
+	}
+	r.canon(s.canon)
+	r.ring(&s.window, lines)
+	r.ring(&s.base, lines)
+	s.pending = make([]item, r.count(8))
+	for i := range s.pending {
+		r.item(&s.pending[i], lines)
+	}
+	s.sinceJudge, s.seq, s.anomRun = int(r.varint()), r.varint(), int(r.varint())
+	s.sumPrev, s.sumHave = r.f64(), r.bool()
+	s.dict = r.bytes()
+	s.seenTotal, s.once = r.f64(), r.f64()
+	for i := range s.sevSeen {
+		s.sevSeen[i] = r.f64()
+	}
+	s.sevTotal = r.f64()
+	s.effects = r.f64s()
+	r.history(&s.hist)
+	r.onset(&s.onset)
+	r.context(&s.ctx, s.cfg.ContextOrder)
+	r.season(&s.season, s.cfg.SeasonCycles)
+	if r.err != nil {
+		return r.err
+	}
+	return s.checkLines()
+}
+
+// snapWriter appends the parts of a snapshot. Items are written as the
+// differences of their offset and time from the previous item's.
+type snapWriter struct {
+	b              []byte
+	prevOff, prevT int64
+}
+
+func (w *snapWriter) uvarint(v uint64) { w.b = appendUvarint(w.b, v) }
+func (w *snapWriter) varint(v int64)   { w.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
+func (w *snapWriter) f64(v float64) {
+	w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v))
+}
+func (w *snapWriter) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+func (w *snapWriter) str(v string)   { w.uvarint(uint64(len(v))); w.b = append(w.b, v...) }
+func (w *snapWriter) bytes(v []byte) { w.uvarint(uint64(len(v))); w.b = append(w.b, v...) }
+func (w *snapWriter) f64s(v []float64) {
+	w.uvarint(uint64(len(v)))
+	for _, x := range v {
+		w.f64(x)
+	}
+}
+
+// time writes t as a zero flag and Unix nanoseconds; times in a stream are
+// UTC.
+func (w *snapWriter) time(t time.Time) {
+	w.bool(t.IsZero())
+	if !t.IsZero() {
+		w.varint(t.UnixNano())
+	}
+}
+
+// count writes a count: a whole number below 2^53 as a varint of twice it,
+// anything else as 1 and its bits.
+func (w *snapWriter) count(v float64) {
+	if v >= 0 && v < 1<<53 && v == math.Trunc(v) && !math.Signbit(v) {
+		w.uvarint(uint64(v) << 1)
+		return
+	}
+	w.uvarint(1)
+	w.f64(v)
+}
+
+func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+
+// item writes an item (offset and time as differences from the previous
+// item's); its line as its index (1-based, 0 for none) among
+// the sorted interned lines.
+func (w *snapWriter) item(it *item, index map[string]uint64) {
+	w.varint(it.offset - w.prevOff)
+	w.varint(it.ts - w.prevT)
+	w.prevOff, w.prevT = it.offset, it.ts
+	w.uvarint(index[it.line])
+	w.str(it.summary)
+	w.b = append(w.b, it.nv, it.sev)
+	w.bool(it.flagged)
+	for _, v := range it.vals[:min(int(it.nv), maxFeatures)] {
+		w.f64(v)
+	}
+}
+
+// ring writes a ring's items oldest first.
+func (w *snapWriter) ring(r *ring, index map[string]uint64) {
+	w.uvarint(uint64(r.n))
+	for i := 0; i < r.n; i++ {
+		w.item(r.at(i), index)
+	}
+}
+
+func (w *snapWriter) canon(c *canonicalizer) {
+	keys := make([]string, 0, len(c.attrs))
+	for k := range c.attrs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.uvarint(uint64(len(keys)))
+	for _, k := range keys {
+		av := c.attrs[k]
+		w.str(k)
+		w.bool(av.high)
+		w.uvarint(uint64(len(av.values)))
+		for _, v := range av.values {
+			w.str(v)
+		}
+	}
+}
+
+// history writes the values in arrival order, oldest first. Their sorted
+// copy is rebuilt on restore; it is written too only when a value is
+// negative zero, whose place among zeros depends on the arrival history.
+func (w *snapWriter) history(h *valueHistory) {
+	w.uvarint(uint64(cap(h.ring)))
+	w.uvarint(uint64(len(h.ring)))
+	w.uvarint(uint64(h.next))
+	w.bool(h.full)
+	negZero := false
+	for _, v := range h.ring {
+		w.f64(v)
+		negZero = negZero || (v == 0 && math.Signbit(v))
+	}
+	w.bool(negZero)
+	if negZero {
+		w.f64s(h.sorted)
+	}
+}
+
+func (w *snapWriter) onset(o *onsetState) {
+	w.varint(o.events)
+	w.bool(o.recent != nil)
+	if m := o.recent; m != nil {
+		w.varint(int64(m.n))
+		w.varint(int64(m.seen))
+		w.f64s(m.vals)
+		w.uvarint(uint64(len(m.idx)))
+		for _, i := range m.idx {
+			w.varint(int64(i))
+		}
+	}
+	w.varint(o.incident)
+	w.varint(o.until)
+	w.bool(o.known)
+	w.bool(o.open)
+	w.bool(o.trigger != nil)
+	if o.trigger != nil {
+		w.eventAnomaly(o.trigger)
+	}
+	w.evidence(o.burst)
+	w.varint(int64(o.elevated))
+	w.str(o.triggerLine)
+	w.b = append(w.b, o.triggerSev, o.reason)
+	w.varint(o.firstEvents)
+	w.varint(o.lastEvents)
+	w.time(o.lastTS)
+	w.bool(o.lineNew)
+	w.bool(o.sevRise)
+	w.bool(o.shapes == nil)
+	w.uvarint(uint64(len(o.shapes)))
+	for _, l := range o.shapes {
+		w.str(l)
+	}
+	w.f64(o.lineBits)
+	w.f64(o.usualBits)
+	w.varint(int64(o.usualN))
+}
+
+func (w *snapWriter) eventAnomaly(ea *EventAnomaly) {
+	w.varint(ea.Offset)
+	w.time(ea.Timestamp)
+	w.time(ea.Start)
+	w.time(ea.End)
+	w.varint(ea.FirstOffset)
+	w.varint(int64(ea.Events))
+	w.f64(ea.Score)
+	w.f64(ea.Confidence)
+	w.varint(ea.Incident)
+	w.str(ea.Explanation)
+	w.evidence(ea.Evidence)
+	w.uvarint(uint64(len(ea.Series)))
+	for _, p := range ea.Series {
+		w.varint(p.Offset)
+		w.time(p.Timestamp)
+		w.f64(p.Value)
+		w.bool(p.Anomalous)
+	}
+	w.bool(ea.Closing)
+}
+
+func (w *snapWriter) evidence(ev []Evidence) {
+	w.bool(ev == nil)
+	w.uvarint(uint64(len(ev)))
+	for _, e := range ev {
+		w.varint(e.Offset)
+		w.time(e.Timestamp)
+		w.str(e.Summary)
+		w.f64(e.Score)
+	}
+}
+
+func (w *snapWriter) context(m *contextModel) {
+	w.bytes(m.recent)
+	w.bool(m.counts == nil)
+	keys := make([]uint64, 0, len(m.counts))
+	for k := range m.counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.uvarint(uint64(len(keys)))
+	prev := uint64(0)
+	for _, k := range keys {
+		w.uvarint(k - prev) // keys ascend: their differences are small
+		prev = k
+		w.count(m.counts[k])
+	}
+	w.f64(m.total)
+	w.f64(m.prev)
+	w.bool(m.have)
+	w.f64s(m.last)
+	w.varint(int64(m.next))
+	w.f64(m.sum)
+	w.f64(m.peak)
+	w.f64(m.mean)
+}
+
+// season writes the daily-cycle model; its sorted residuals and same-phase
+// values are scratch, recomputed before use.
+func (w *snapWriter) season(m *seasonModel) {
+	w.varint(int64(m.period))
+	w.bool(m.started)
+	w.varint(m.prevTS)
+	w.uvarint(uint64(len(m.intervals)))
+	for _, d := range m.intervals {
+		w.varint(d)
+	}
+	w.f64s(m.history)
+	w.varint(int64(m.next))
+	w.bool(m.filled)
+	w.f64s(m.resid)
+	w.varint(int64(m.rnext))
+	w.varint(int64(m.since))
+	w.f64(m.lo)
+	w.f64(m.hi)
+	w.f64(m.spread)
+	w.bool(m.ready)
+}

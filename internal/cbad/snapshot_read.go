@@ -1,0 +1,376 @@
+package cbad
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// snapReader decodes a snapshot. The first error sticks: later reads return
+// zero values, and stream reports it.
+type snapReader struct {
+	b              []byte
+	err            error
+	prevOff, prevT int64 // the previous item's offset and time
+}
+
+var errShort = errors.New("snapshot ends early")
+
+func (r *snapReader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (r *snapReader) uvarint() uint64 {
+	var v uint64
+	for shift := uint(0); ; shift += 7 {
+		if r.err != nil {
+			return 0
+		}
+		if len(r.b) == 0 || shift > 63 {
+			r.fail("%w", errShort)
+			return 0
+		}
+		c := r.b[0]
+		r.b = r.b[1:]
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v
+		}
+	}
+}
+
+func (r *snapReader) varint() int64 {
+	u := r.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+func (r *snapReader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.fail("%w", errShort)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *snapReader) bool() bool {
+	switch c := r.byte(); c {
+	case 0:
+		return false
+	case 1:
+		return true
+	default:
+		r.fail("bad flag byte %d", c)
+		return false
+	}
+}
+
+func (r *snapReader) f64() float64 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) < 8 {
+		r.fail("%w", errShort)
+		return 0
+	}
+	b := r.b
+	u := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	r.b = r.b[8:]
+	return math.Float64frombits(u)
+}
+
+// count reads a length whose elements take at least size bytes each, so
+// that a bad length cannot make the decoder allocate more than the input.
+func (r *snapReader) count(size int) int {
+	n := r.uvarint()
+	if r.err != nil {
+		return 0
+	}
+	if n > uint64(len(r.b)/size) {
+		r.fail("length %d exceeds the %d bytes left", n, len(r.b))
+		return 0
+	}
+	return int(n)
+}
+
+func (r *snapReader) bytes() []byte {
+	n := r.count(1)
+	out := slices.Clone(r.b[:n])
+	r.b = r.b[n:]
+	if n == 0 {
+		return nil
+	}
+	return out
+}
+
+func (r *snapReader) str() string {
+	n := r.count(1)
+	out := string(r.b[:n])
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *snapReader) f64s() []float64 {
+	n := r.count(8)
+	if n == 0 {
+		return nil
+	}
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = r.f64()
+	}
+	return out
+}
+
+// countValue reads what snapWriter.count wrote.
+func (r *snapReader) countValue() float64 {
+	u := r.uvarint()
+	switch {
+	case u&1 == 0:
+		return float64(u >> 1)
+	case u == 1:
+		return r.f64()
+	}
+	r.fail("bad count tag %d", u)
+	return 0
+}
+
+func (r *snapReader) time() time.Time {
+	if r.bool() {
+		return time.Time{}
+	}
+	return time.Unix(0, r.varint()).UTC()
+}
+
+func (r *snapReader) item(it *item, lines []*lineStat) {
+	it.offset, it.ts = r.prevOff+r.varint(), r.prevT+r.varint()
+	r.prevOff, r.prevT = it.offset, it.ts
+	if i := r.uvarint(); i > uint64(len(lines)) {
+		r.fail("line index %d of %d lines", i, len(lines))
+	} else if i > 0 {
+		it.line = lines[i-1].line
+	}
+	it.summary = r.str()
+	it.nv, it.sev = r.byte(), r.byte()
+	it.flagged = r.bool()
+	if it.nv > maxFeatures || it.sev >= numSev {
+		r.fail("item with %d features, severity class %d", it.nv, it.sev)
+		return
+	}
+	for i := range int(it.nv) {
+		it.vals[i] = r.f64()
+	}
+}
+
+func (r *snapReader) ring(rg *ring, lines []*lineStat) {
+	n := r.count(6)
+	if n > len(rg.buf) {
+		r.fail("%d items for a ring of %d", n, len(rg.buf))
+		return
+	}
+	for i := range n {
+		r.item(&rg.buf[i], lines)
+	}
+	rg.head, rg.n = 0, n
+}
+
+func (r *snapReader) canon(c *canonicalizer) {
+	n := r.count(3)
+	if n > maxAttrKeys {
+		r.fail("%d attribute keys, at most %d", n, maxAttrKeys)
+		return
+	}
+	for range n {
+		k := r.str()
+		av := &attrValues{high: r.bool()}
+		vals := r.count(1)
+		if vals > c.maxValues || (av.high && vals > 0) {
+			r.fail("attribute %q with %d values", k, vals)
+			return
+		}
+		for range vals {
+			av.values = append(av.values, r.str())
+		}
+		c.attrs[k] = av
+	}
+}
+
+func (r *snapReader) history(h *valueHistory) {
+	c, n, next := r.uvarint(), r.count(8), r.uvarint()
+	h.full = r.bool()
+	if r.err == nil && (c != uint64(cap(h.ring)) || next >= uint64(max(n, 1))) {
+		r.fail("value history of %d (next %d, capacity %d), want capacity %d", n, next, c, cap(h.ring))
+		return
+	}
+	if uint64(n) > c {
+		r.fail("value history of %d above its capacity %d", n, c)
+		return
+	}
+	for range n {
+		h.ring = append(h.ring, r.f64())
+	}
+	h.next = int(next)
+	if r.bool() {
+		h.sorted = r.f64s()
+	} else {
+		h.sorted = slices.Clone(h.ring)
+		slices.Sort(h.sorted)
+	}
+	if len(h.sorted) != len(h.ring) {
+		r.fail("value history of %d with %d sorted", len(h.ring), len(h.sorted))
+	}
+}
+
+func (r *snapReader) onset(o *onsetState) {
+	o.events = r.varint()
+	if r.bool() {
+		m := &slidingMax{n: int(r.varint()), seen: int(r.varint()), vals: r.f64s()}
+		m.idx = make([]int, r.count(1))
+		for i := range m.idx {
+			m.idx[i] = int(r.varint())
+		}
+		if len(m.idx) != len(m.vals) || m.n < 1 {
+			r.fail("sliding maximum of %d values, %d indices, span %d", len(m.vals), len(m.idx), m.n)
+		}
+		o.recent = m
+	}
+	o.incident, o.until = r.varint(), r.varint()
+	o.known, o.open = r.bool(), r.bool()
+	if r.bool() {
+		o.trigger = r.eventAnomaly()
+	}
+	o.burst = r.evidence()
+	o.elevated = int(r.varint())
+	o.triggerLine = r.str()
+	o.triggerSev, o.reason = r.byte(), r.byte()
+	o.firstEvents, o.lastEvents = r.varint(), r.varint()
+	o.lastTS = r.time()
+	o.lineNew, o.sevRise = r.bool(), r.bool()
+	isNil := r.bool()
+	if n := r.count(1); !isNil {
+		o.shapes = make([]string, n)
+		for i := range o.shapes {
+			o.shapes[i] = r.str()
+		}
+	}
+	o.lineBits, o.usualBits, o.usualN = r.f64(), r.f64(), int(r.varint())
+}
+
+func (r *snapReader) eventAnomaly() *EventAnomaly {
+	ea := &EventAnomaly{Offset: r.varint(), Timestamp: r.time(), Start: r.time(), End: r.time()}
+	ea.FirstOffset, ea.Events = r.varint(), int(r.varint())
+	ea.Score, ea.Confidence = r.f64(), r.f64()
+	ea.Incident = r.varint()
+	ea.Explanation = r.str()
+	ea.Evidence = r.evidence()
+	if n := r.count(11); n > 0 {
+		ea.Series = make([]Point, n)
+		for i := range ea.Series {
+			ea.Series[i] = Point{Offset: r.varint(), Timestamp: r.time(), Value: r.f64(), Anomalous: r.bool()}
+		}
+	}
+	ea.Closing = r.bool()
+	return ea
+}
+
+func (r *snapReader) evidence() []Evidence {
+	isNil := r.bool()
+	n := r.count(12)
+	if isNil {
+		return nil
+	}
+	out := make([]Evidence, n)
+	for i := range out {
+		out[i] = Evidence{Offset: r.varint(), Timestamp: r.time(), Summary: r.str(), Score: r.f64()}
+	}
+	return out
+}
+
+func (r *snapReader) context(m *contextModel, order int) {
+	m.recent = r.bytes()
+	isNil := r.bool()
+	n := r.count(2)
+	if !isNil {
+		m.counts = make(map[uint64]float64, n)
+	}
+	k := uint64(0)
+	for i := range n {
+		d := r.uvarint()
+		if i > 0 && d == 0 {
+			r.fail("context n-grams out of order")
+		}
+		k += d
+		m.counts[k] = r.countValue()
+	}
+	if r.err == nil && (isNil && n > 0 || len(m.counts) != n || n > maxContextGrams) {
+		r.fail("context model with %d n-grams", n)
+	}
+	m.total, m.prev, m.have = r.f64(), r.f64(), r.bool()
+	m.last = r.f64s()
+	m.next = int(r.varint())
+	m.sum, m.peak, m.mean = r.f64(), r.f64(), r.f64()
+	if r.err == nil && (len(m.recent) > order || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
+		r.fail("context model of %d symbols, %d novelties, next %d", len(m.recent), len(m.last), m.next)
+	}
+}
+
+func (r *snapReader) season(m *seasonModel, cycles int) {
+	m.period = int(r.varint())
+	m.started, m.prevTS = r.bool(), r.varint()
+	m.intervals = make([]int64, r.count(1))
+	for i := range m.intervals {
+		m.intervals[i] = r.varint()
+	}
+	if len(m.intervals) == 0 {
+		m.intervals = nil
+	}
+	m.history = r.f64s()
+	m.next, m.filled = int(r.varint()), r.bool()
+	m.resid = r.f64s()
+	m.rnext, m.since = int(r.varint()), int(r.varint())
+	m.lo, m.hi, m.spread, m.ready = r.f64(), r.f64(), r.f64(), r.bool()
+	if r.err != nil {
+		return
+	}
+	okPeriod := m.period >= -1 && m.period <= maxSeasonPeriod && len(m.intervals) < 32
+	if m.period > 0 {
+		okPeriod = okPeriod && m.period >= minSeasonPeriod && len(m.history) == m.period*cycles && m.next >= 0 && m.next < len(m.history)
+	} else {
+		okPeriod = okPeriod && len(m.history) == 0 && m.next == 0
+	}
+	if !okPeriod || len(m.resid) > seasonResiduals || m.rnext < 0 || m.rnext >= seasonResiduals {
+		r.fail("season model of period %d, %d values, %d residuals", m.period, len(m.history), len(m.resid))
+	}
+}
+
+// checkLines checks that the interned lines' counts are those of the items
+// that hold them, so that a restored stream never looks up a line it
+// released.
+func (s *Stream) checkLines() error {
+	base := make(map[string]int32, len(s.lines))
+	live := make(map[string]int32, len(s.lines))
+	for i := 0; i < s.base.n; i++ {
+		base[s.base.at(i).line]++
+	}
+	for i := 0; i < s.window.n; i++ {
+		live[s.window.at(i).line]++
+	}
+	for i := range s.pending {
+		live[s.pending[i].line]++
+	}
+	for line, ls := range s.lines {
+		if ls.base != base[line] || ls.live != live[line] {
+			return fmt.Errorf("line %q counted %d/%d, held by %d/%d items", line, ls.base, ls.live, base[line], live[line])
+		}
+	}
+	return nil
+}
