@@ -3,9 +3,9 @@ package event_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,25 +76,11 @@ func dump(d event.Decoded) string {
 // and the evaluation's log and NAB records, plus hand-made edge cases.
 func seeds(t testing.TB) [][]byte {
 	var out [][]byte
-	files, err := filepath.Glob("../otlpconv/testdata/*.golden.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("golden records: %v (%d files)", err, len(files))
-	}
+	golden := event.GoldenRecords(t)
+	files := slices.Sorted(maps.Keys(golden))
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var g struct {
-			Records []struct {
-				Value json.RawMessage `json:"value"`
-			} `json:"records"`
-		}
-		if err := json.Unmarshal(raw, &g); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, r := range g.Records {
-			out = append(out, r.Value)
+		for _, v := range golden[f] {
+			out = append(out, v)
 		}
 	}
 	at := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)

@@ -12,10 +12,24 @@ import (
 // the scanner's path (not encoding/json's), all but histograms and
 // summaries, which it leaves to encoding/json.
 func TestScannerReadsIngestRecords(t *testing.T) {
-	files, _ := filepath.Glob("../otlpconv/testdata/*.golden.json")
-	if len(files) == 0 {
-		t.Fatal("no golden records")
+	for f, values := range GoldenRecords(t) {
+		slow := strings.Contains(f, "histogram") || strings.Contains(f, "summary")
+		for _, v := range values {
+			if _, ok := scanRecord(v); ok == slow {
+				t.Errorf("%s: scanner took %s: %v, want %v", f, v, ok, !slow)
+			}
+		}
 	}
+}
+
+// GoldenRecords returns the record values of the converter's golden files
+// (internal/otlpconv/testdata), by file.
+func GoldenRecords(t testing.TB) map[string][]json.RawMessage {
+	files, err := filepath.Glob("../otlpconv/testdata/*.golden.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("golden records: %v (%d files)", err, len(files))
+	}
+	out := make(map[string][]json.RawMessage, len(files))
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -27,13 +41,11 @@ func TestScannerReadsIngestRecords(t *testing.T) {
 			} `json:"records"`
 		}
 		if err := json.Unmarshal(raw, &g); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", f, err)
 		}
-		slow := strings.Contains(f, "histogram") || strings.Contains(f, "summary")
 		for _, r := range g.Records {
-			if _, ok := scanRecord(r.Value); ok == slow {
-				t.Errorf("%s: scanner took %s: %v, want %v", f, r.Value, ok, !slow)
-			}
+			out[f] = append(out[f], r.Value)
 		}
 	}
+	return out
 }
