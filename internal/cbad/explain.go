@@ -83,7 +83,7 @@ func pct(k, n int) float64 {
 // lineEvidence scores the window's events by the conditional compressed
 // size of their canonical line given the baseline, per byte of the line.
 func (s *Stream) lineEvidence(j *Judgement) {
-	sc := &s.sc
+	sc := s.sc
 	nbBlocks := (s.base.n + s.cfg.BlockSize - 1) / s.cfg.BlockSize
 	sc.ids = sc.ids[:0]
 	for i := range nbBlocks {

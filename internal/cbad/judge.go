@@ -5,12 +5,18 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// scratch holds a stream's reusable judgement buffers.
+// scratch holds the buffers of one judgement. Everything in it is rebuilt
+// by each judgement, so streams share them through scratchPool instead of
+// each keeping its own (tens of kilobytes per stream).
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// scratch holds a judgement's reusable buffers.
 type scratch struct {
 	mix    []byte
 	blocks []int // block starts (item indices) of baseline then window
@@ -60,7 +66,7 @@ func (s *Stream) prepare() {
 		s.prepareMetrics()
 		return
 	}
-	sc := &s.sc
+	sc := s.sc
 	n := s.base.n + s.window.n
 	if sc.index == nil {
 		sc.index = make(map[string]int32)
@@ -88,7 +94,7 @@ func (s *Stream) prepare() {
 // prepareMetrics symbolises the pool's values against the pooled
 // distribution, so that every split of the pool is symbolised alike.
 func (s *Stream) prepareMetrics() {
-	sc := &s.sc
+	sc := s.sc
 	n := s.base.n + s.window.n
 	nv := int(s.poolItem(n - 1).nv)
 	for f := 0; f < nv; f++ {
@@ -146,7 +152,7 @@ func metricTokenNames(dst []string, levels, nv int) []string {
 // how often, not the random interleaving of a busy service; a new shape, a
 // shift in shares or in level moves the table away from the baseline's.
 func (s *Stream) writeSide(dst []byte, blocks []int) []byte {
-	sc := &s.sc
+	sc := s.sc
 	clear(sc.counts)
 	items := 0
 	for _, b := range blocks {
@@ -175,7 +181,7 @@ func (s *Stream) appendTable(dst []byte, counts []int32, items int) []byte {
 
 // countPool sets sc.total to the token counts of the whole pool.
 func (s *Stream) countPool() {
-	sc := &s.sc
+	sc := s.sc
 	sc.total = slices.Grow(sc.total[:0], len(sc.counts))[:len(sc.counts)]
 	clear(sc.total)
 	for _, id := range sc.itemID {
@@ -188,7 +194,7 @@ func (s *Stream) countPool() {
 // side starts. The window side is counted and the baseline's counts are
 // the pool's less the window's, which halves the counting.
 func (s *Stream) writeSides(nbBlocks int) (cut int) {
-	sc := &s.sc
+	sc := s.sc
 	clear(sc.counts)
 	items := 0
 	switch {
@@ -218,7 +224,7 @@ func (s *Stream) writeSides(nbBlocks int) (cut int) {
 
 // blockItems returns the pool items [lo, hi) of block b.
 func (s *Stream) blockItems(b int) (lo, hi int) {
-	sc := &s.sc
+	sc := s.sc
 	lo, hi = sc.blocks[b], s.base.n+s.window.n
 	if b+1 < len(sc.blocks) {
 		hi = sc.blocks[b+1]
@@ -243,12 +249,15 @@ func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
 
 // judge measures the window against the baseline and tests significance.
 func (s *Stream) judge() *Judgement {
-	sc := &s.sc
+	s.sc = scratchPool.Get().(*scratch)
+	sc := s.sc
 	sc.sizes, sc.cached = sizePool.Get().(map[string]int), 0
 	defer func() {
 		clear(sc.sizes)
 		sizePool.Put(sc.sizes)
 		sc.sizes = nil
+		scratchPool.Put(sc)
+		s.sc = nil
 	}()
 	s.prepare()
 	nbBlocks := s.makeBlocks()
@@ -334,7 +343,7 @@ func medianMAD(xs []float64, scratch *[]float64) (med, mad float64) {
 // makeBlocks splits baseline and window into blocks of BlockSize items and
 // returns the number of baseline blocks.
 func (s *Stream) makeBlocks() int {
-	sc := &s.sc
+	sc := s.sc
 	nb, n, bs := s.base.n, s.base.n+s.window.n, s.cfg.BlockSize
 	sc.blocks = sc.blocks[:0]
 	for i := 0; i < nb; i += bs {
@@ -383,7 +392,7 @@ func (s *Stream) permutationTest(obs float64, nbBlocks int, need float64) (p, me
 // the NCD of the two parts. (Sides are count tables, so the order of the
 // drawn blocks does not matter.)
 func (s *Stream) permutedNCD(rng *draws, order []int, nbBlocks, nwBlocks int) float64 {
-	sc := &s.sc
+	sc := s.sc
 	total := nbBlocks + nwBlocks
 	sc.ids = append(sc.ids[:0], order...)
 	for i := total - 1; i >= total-nwBlocks; i-- {

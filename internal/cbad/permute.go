@@ -23,7 +23,7 @@ var sizePool = sync.Pool{New: func() any { return make(map[string]int) }}
 // logarithmic), so sizes are cached by content for the judgement: the
 // result is what compressing b gives, only cheaper.
 func (s *Stream) size(b []byte) int {
-	sc := &s.sc
+	sc := s.sc
 	if n, ok := sc.sizes[string(b)]; ok {
 		return n
 	}

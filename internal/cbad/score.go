@@ -201,9 +201,10 @@ func (s *Stream) unlikeness(line string) float64 {
 		return 1
 	}
 	base := s.comp.size(s.dict)
-	buf := append(append(s.sc.mix[:0], s.dict...), line...)
-	cond := s.comp.size(buf) - base
-	s.sc.mix = buf
+	sc := scratchPool.Get().(*scratch)
+	sc.mix = append(append(sc.mix[:0], s.dict...), line...)
+	cond := s.comp.size(sc.mix) - base
+	scratchPool.Put(sc)
 	return clamp01(float64(cond) / float64(len(line)+1))
 }
 

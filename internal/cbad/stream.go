@@ -55,7 +55,8 @@ type Stream struct {
 	onset  onsetState
 	ctx    contextModel
 	season seasonModel
-	sc     scratch
+	// sc is the judgement's buffers while it runs (see scratchPool).
+	sc *scratch
 }
 
 type lineStat struct {
@@ -188,7 +189,7 @@ func (s *Stream) SizeBytes() int {
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
 	n += s.hist.sizeBytes()
 	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
-	return n + s.canon.sizeBytes() + s.ref.sizeBytes() + s.sc.sizeBytes()
+	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
 }
 
 // itemOf turns a decoded event into an item.
