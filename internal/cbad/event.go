@@ -269,7 +269,7 @@ func (s *Stream) explainEvent(it *item, x, prev float64) string {
 		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
 	}
 	if s.kind != event.TypeMetric && !s.onset.sevRise {
-		what += fmt.Sprintf(" Its surprisal, %.1f bits, lies beyond that of 99%% of the stream's latest %d %ss (at most %.1f bits).",
+		what += fmt.Sprintf(" Its surprisal is %.1f bits; 99%% of the stream's latest %d %ss had at most %.1f.",
 			s.onset.lineBits, s.onset.usualN, s.nounOne(), s.onset.usualBits)
 	}
 	n := min(s.onset.recent.n, s.onset.recent.seen-1)
