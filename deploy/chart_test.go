@@ -266,10 +266,16 @@ func TestChartAllOptions(t *testing.T) {
 	checkIngestSecurity(t, r)
 	job := get[*batchv1.Job](t, r, "Job/rel-driftlock-topics")
 	script := strings.Join(job.Spec.Template.Spec.Containers[0].Args, "\n")
-	for _, want := range []string{`create "otlp-events" 12 retention.ms=86400000`, `create "driftlock-state" 12 cleanup.policy=compact`, "--replication-factor 3", "SASL_SSL"} {
+	for _, want := range []string{`create "otlp-events" 12 retention.ms=86400000`, `create "driftlock-state" 12 cleanup.policy=compact`, `create "driftlock-detector-state" 12 cleanup.policy=compact`, "--replication-factor 3", "SASL_SSL"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("topic job script lacks %q:\n%s", want, script)
 		}
+	}
+	// Checkpoints off: no state topic.
+	r = render(t, tool(t, "helm"), "-f", chartDir+"/ci/all-on-values.yaml", "--set", "config.detector.checkpoint_records=0")
+	job = get[*batchv1.Job](t, r, "Job/rel-driftlock-topics")
+	if script := strings.Join(job.Spec.Template.Spec.Containers[0].Args, "\n"); strings.Contains(script, "driftlock-detector-state") {
+		t.Errorf("topic job creates the state topic with checkpoints off:\n%s", script)
 	}
 }
 
