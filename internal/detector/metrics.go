@@ -126,5 +126,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.lag, m.partitionsHeld, m.streams, m.evictions, m.rebalances, m.invalid,
 		m.replayed, m.publishErrors, m.commitErrors, m.deadLetters, m.publishedAnomalies,
 		m.checkpointBytes, m.checkpointWrite, m.checkpoints, m.restoreDuration, m.restores)
+	// Outcomes are served from the start, at 0, so that rates and alerts on
+	// them see a series before the first checkpoint.
+	for _, o := range []string{"written", "failed"} {
+		m.checkpoints.WithLabelValues(o)
+	}
+	for _, o := range []string{"restored", "none", "rejected"} {
+		m.restores.WithLabelValues(o)
+	}
 	return m
 }
