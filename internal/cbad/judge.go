@@ -34,18 +34,9 @@ type scratch struct {
 	// baseline side being written.
 	total, base []int32
 	// sizes caches the compressed sizes of what the current judgement
-	// compressed (nil between judgements); cached is the bytes of its keys.
+	// compressed (empty between judgements); cached is the bytes of its keys.
 	sizes  map[string]int
 	cached int
-}
-
-func (sc *scratch) sizeBytes() int {
-	n := cap(sc.mix) + 8*(cap(sc.blocks)+cap(sc.ids)+cap(sc.vals))
-	n += 4*(cap(sc.itemID)+cap(sc.counts)+cap(sc.total)+cap(sc.base)) + 16*cap(sc.distinct) + 48*len(sc.index)
-	for i := range sc.q {
-		n += 8 * (cap(sc.q[i].cuts) + cap(sc.q[i].scratch))
-	}
-	return n
 }
 
 // poolItem returns the i-th item of baseline then window.
@@ -251,11 +242,12 @@ func (s *Stream) ncd(buf []byte, cut int) (d float64, cb, cw int) {
 func (s *Stream) judge() *Judgement {
 	s.sc = scratchPool.Get().(*scratch)
 	sc := s.sc
-	sc.sizes, sc.cached = sizePool.Get().(map[string]int), 0
+	if sc.sizes == nil {
+		sc.sizes = make(map[string]int)
+	}
+	sc.cached = 0
 	defer func() {
 		clear(sc.sizes)
-		sizePool.Put(sc.sizes)
-		sc.sizes = nil
 		scratchPool.Put(sc)
 		s.sc = nil
 	}()

@@ -14,10 +14,6 @@ import (
 // judgement keeps.
 const maxCachedBytes = 8 << 20
 
-// sizePool holds the maps of compressed sizes that judgements use in turn,
-// so that no stream keeps one between its judgements.
-var sizePool = sync.Pool{New: func() any { return make(map[string]int) }}
-
 // size returns the compressed size of b. The permutations of a judgement
 // often draw sides whose count tables are the same bytes (the classes are
 // logarithmic), so sizes are cached by content for the judgement: the
@@ -28,7 +24,7 @@ func (s *Stream) size(b []byte) int {
 		return n
 	}
 	n := s.comp.size(b)
-	if sc.sizes != nil && sc.cached+len(b) <= maxCachedBytes {
+	if sc.cached+len(b) <= maxCachedBytes {
 		sc.sizes[string(b)] = n
 		sc.cached += len(b)
 	}
