@@ -102,7 +102,7 @@ type producer struct {
 	senders sync.WaitGroup     // one per lane being served
 	batches sync.Pool
 	// attemptMu guards the batches' and requests' doubt (see beginAttempt)
-	// and the setting of gone; attemptEnded is signalled when a batch
+	// and the requests' gone; attemptEnded is signalled when a batch
 	// leaves doubt.
 	attemptMu    sync.Mutex
 	attemptEnded *sync.Cond
@@ -147,7 +147,7 @@ func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *met
 // every batch holding one of its records is done.
 type request struct {
 	pending atomic.Int32 // batches not done yet, plus one while enqueuing
-	gone    atomic.Bool  // the caller stopped waiting (set under producer.attemptMu)
+	gone    bool         // the caller stopped waiting (guarded by producer.attemptMu)
 	// inDoubt counts the batches holding records of r that are in doubt
 	// (see beginAttempt; guarded by producer.attemptMu).
 	inDoubt  int
@@ -288,7 +288,7 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 		return nil, req.timedOut(p.cfg.writeTimeout)
 	case <-ctx.Done():
 		p.attemptMu.Lock()
-		req.gone.Store(true)
+		req.gone = true
 		p.attemptMu.Unlock()
 		return nil, ctx.Err()
 	}

@@ -98,7 +98,7 @@ func (p *producer) givenUp(b *recordBatch) bool {
 // them is in doubt, and reports whether they were all written after all.
 func (p *producer) stopWaiting(r *request) bool {
 	p.attemptMu.Lock()
-	r.gone.Store(true)
+	r.gone = true
 	for r.inDoubt > 0 {
 		p.attemptEnded.Wait()
 	}
@@ -113,9 +113,10 @@ func (p *producer) stopWaiting(r *request) bool {
 
 // abandoned reports whether every request with records in b stopped
 // waiting for it. A batch without owners (one record of a split) is not.
+// The caller holds producer.attemptMu.
 func (b *recordBatch) abandoned() bool {
 	for _, o := range b.owners {
-		if !o.req.gone.Load() {
+		if !o.req.gone {
 			return false
 		}
 	}
