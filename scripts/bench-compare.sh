@@ -62,29 +62,24 @@ ratio() {
 		for (i in r) if (v[i, b] > 0) print v[i, a] / v[i, b] }' "$OUT" | median
 }
 
-echo "CPU-s per million records (median of $ROUNDS rounds), and the ratios of CPU per record:"
-printf "%-14s" scenario
-for l in "${LABELS[@]}"; do printf " %20s" "$l"; done
-for p in "${PAIRS[@]}"; do printf " %28s" "$p"; done
-echo
-for sc in $(awk '{print $3}' "$OUT" | awk '!seen[$0]++'); do
-	printf "%-14s" "$sc"
-	for l in "${LABELS[@]}"; do
-		printf " %20.2f" "$(awk -v s="$sc" -v t="$l" '$2 == t && $3 == s {print $4}' "$OUT" | median)"
-	done
-	for p in "${PAIRS[@]}"; do printf " %28.2f" "$(ratio "$sc" "${p%/*}" "${p#*/}" 4)"; done
+# table prints, under its title, each scenario's medians of column col
+# (format fmt) per target and the ratios of the pairs.
+table() {
+	local title=$1 col=$2 fmt=$3 sc l p
+	echo "$title"
+	printf "%-14s" scenario
+	for l in "${LABELS[@]}"; do printf " %20s" "$l"; done
+	for p in "${PAIRS[@]}"; do printf " %28s" "$p"; done
 	echo
-done
-echo "records/s (median of $ROUNDS rounds), and the ratios of records/s:"
-printf "%-14s" scenario
-for l in "${LABELS[@]}"; do printf " %20s" "$l"; done
-for p in "${PAIRS[@]}"; do printf " %28s" "$p"; done
-echo
-for sc in $(awk '{print $3}' "$OUT" | awk '!seen[$0]++'); do
-	printf "%-14s" "$sc"
-	for l in "${LABELS[@]}"; do
-		printf " %20.0f" "$(awk -v s="$sc" -v t="$l" '$2 == t && $3 == s {print $5}' "$OUT" | median)"
+	for sc in $(awk '{print $3}' "$OUT" | awk '!seen[$0]++'); do
+		printf "%-14s" "$sc"
+		for l in "${LABELS[@]}"; do
+			printf " %20.${fmt}f" "$(awk -v s="$sc" -v t="$l" -v c="$col" '$2 == t && $3 == s {print $c}' "$OUT" | median)"
+		done
+		for p in "${PAIRS[@]}"; do printf " %28.2f" "$(ratio "$sc" "${p%/*}" "${p#*/}" "$col")"; done
+		echo
 	done
-	for p in "${PAIRS[@]}"; do printf " %28.2f" "$(ratio "$sc" "${p%/*}" "${p#*/}" 5)"; done
-	echo
-done
+}
+
+table "CPU-s per million records (median of $ROUNDS rounds), and the ratios of CPU per record:" 4 2
+table "records/s (median of $ROUNDS rounds), and the ratios of records/s:" 5 0
