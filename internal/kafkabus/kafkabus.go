@@ -115,24 +115,15 @@ func (b *Bus) NewWriter(topic string, opt WriterOptions) (*kafka.Writer, error) 
 // EnsureTopics creates the topics that do not exist yet with the configured
 // partitions and replication factor. Existing topics are left alone.
 func (b *Bus) EnsureTopics(ctx context.Context, topics ...string) error {
-	req := &kafka.CreateTopicsRequest{Addr: kafka.TCP(b.cfg.Brokers...)}
+	var configs []kafka.TopicConfig
 	for _, t := range topics {
-		req.Topics = append(req.Topics, kafka.TopicConfig{
+		configs = append(configs, kafka.TopicConfig{
 			Topic:             t,
 			NumPartitions:     b.cfg.TopicPartitions,
 			ReplicationFactor: b.cfg.ReplicationFactor,
 		})
 	}
-	resp, err := b.Client().CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create topics: %w", err)
-	}
-	for topic, terr := range resp.Errors {
-		if terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
-			return fmt.Errorf("create topic %s: %w", topic, terr)
-		}
-	}
-	return nil
+	return b.createTopics(ctx, "create topics", configs)
 }
 
 // EnsureCompactedTopic creates topic, when it does not exist yet, with
@@ -140,18 +131,25 @@ func (b *Bus) EnsureTopics(ctx context.Context, topics ...string) error {
 // cleanup.policy=compact: a topic whose records are kept by key, the
 // latest of each. An existing topic is left alone.
 func (b *Bus) EnsureCompactedTopic(ctx context.Context, topic string, partitions int) error {
-	req := &kafka.CreateTopicsRequest{Addr: kafka.TCP(b.cfg.Brokers...), Topics: []kafka.TopicConfig{{
+	return b.createTopics(ctx, "create topic "+topic, []kafka.TopicConfig{{
 		Topic:             topic,
 		NumPartitions:     partitions,
 		ReplicationFactor: b.cfg.ReplicationFactor,
 		ConfigEntries:     []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
-	}}}
-	resp, err := b.Client().CreateTopics(ctx, req)
+	}})
+}
+
+// createTopics creates the topics of configs that do not exist yet; what
+// prefixes the error of the request itself.
+func (b *Bus) createTopics(ctx context.Context, what string, configs []kafka.TopicConfig) error {
+	resp, err := b.Client().CreateTopics(ctx, &kafka.CreateTopicsRequest{Addr: kafka.TCP(b.cfg.Brokers...), Topics: configs})
 	if err != nil {
-		return fmt.Errorf("create topic %s: %w", topic, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if terr := resp.Errors[topic]; terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
-		return fmt.Errorf("create topic %s: %w", topic, terr)
+	for _, c := range configs {
+		if terr := resp.Errors[c.Topic]; terr != nil && !errors.Is(terr, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", c.Topic, terr)
+		}
 	}
 	return nil
 }
