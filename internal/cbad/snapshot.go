@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/driftlock/driftlock/internal/event"
@@ -69,15 +70,7 @@ func (s *Stream) sortedLines() []*lineStat {
 	for _, ls := range s.lines {
 		out = append(out, ls)
 	}
-	slices.SortFunc(out, func(a, b *lineStat) int {
-		switch {
-		case a.line < b.line:
-			return -1
-		case a.line > b.line:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *lineStat) int { return strings.Compare(a.line, b.line) })
 	return out
 }
 

@@ -107,16 +107,10 @@ type checkpointJob struct {
 	began     time.Time
 }
 
-// writeCheckpoint compresses and writes job's state into its slot, then
-// its manifest, and tombstones the slot's chunks beyond the new count
-// (prev is the count it held). It returns the chunk count written.
-func (s *Service) writeCheckpoint(ctx context.Context, job checkpointJob, prev int) (int, error) {
-	n, _, err := s.writeCheckpointInto(ctx, job, prev, nil)
-	return n, err
-}
-
-// writeCheckpointInto is writeCheckpoint compressing into zbuf's storage,
-// which it returns for reuse.
+// writeCheckpointInto compresses and writes job's state into its slot,
+// then its manifest, and tombstones the slot's chunks beyond the new count
+// (prev is the count it held). It returns the chunk count written and
+// zbuf's storage, which it compressed into, for reuse.
 func (s *Service) writeCheckpointInto(ctx context.Context, job checkpointJob, prev int, zbuf []byte) (int, []byte, error) {
 	data := zstdEncoder.EncodeAll(job.state, zbuf[:0])
 	zbuf = data

@@ -120,7 +120,7 @@ func TestCheckpointSlots(t *testing.T) {
 	write := func(gen uint64, offset int64) error {
 		proc := partitionAt(t, svc, offset)
 		states[offset] = proc.appendState(nil, offset)
-		_, err := svc.writeCheckpoint(context.Background(), checkpointJob{partition: 1, slot: int(gen % 2), gen: gen, offset: offset, state: states[offset]}, 0)
+		_, _, err := svc.writeCheckpointInto(context.Background(), checkpointJob{partition: 1, slot: int(gen % 2), gen: gen, offset: offset, state: states[offset]}, 0, nil)
 		return err
 	}
 	load := func(committed, want int64) {
@@ -225,7 +225,7 @@ func partitionAt(t *testing.T, svc *Service, offset int64) *Processor {
 // bytes: they must return an error or a state that encodes back.
 func FuzzRestoreState(f *testing.F) {
 	cfg := testConfig([]string{"127.0.0.1:1"}, "a", "g")
-	svc := &Service{cfg: cfg, scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer,
+	svc := &Service{cfg: cfg, scoring: cfg.Detector.Scoring(), newScorer: newCBADScorer,
 		records: newRecordBuilder(cfg.Detector, "test", fixedClock)}
 	proc := newProcessor(0, newStreamTable(cfg.Detector.MaxStreams, svc.scoring, svc.newScorer), svc.records)
 	for i, msg := range scenario(40) {

@@ -145,7 +145,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	s := &Service{
 		cfg: cfg, bus: bus, log: log, reg: admin.NewRegistry(),
 		records: newRecordBuilder(cfg.Detector, "dev", time.Now),
-		scoring: ScoringConfig(cfg.Detector), newScorer: newCBADScorer, timing: defaultTiming,
+		scoring: cfg.Detector.Scoring(), newScorer: newCBADScorer, timing: defaultTiming,
 		kept:            make(map[int]*partitionState),
 		commits:         (*kafka.Generation).CommitOffsets,
 		checkpointChunk: defaultCheckpointChunk,

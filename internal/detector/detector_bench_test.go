@@ -219,7 +219,7 @@ func BenchmarkStreamMemory(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		tab := newStreamTable(streams, ScoringConfig(config.Default().Detector), newCBADScorer)
+		tab := newStreamTable(streams, config.Default().Detector.Scoring(), newCBADScorer)
 		for c := range streams / 4 { // copies of the scenario's four streams
 			for i, m := range msgs {
 				d, id, err := decodeRecord(m)

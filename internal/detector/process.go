@@ -37,7 +37,7 @@ type Output struct {
 // settings d; records name the detector build version and are stamped
 // detected_at by clock.
 func NewProcessor(d config.Detector, p int, version string, clock func() time.Time) (*Processor, error) {
-	scoring := ScoringConfig(d)
+	scoring := d.Scoring()
 	if err := scoring.Validate(); err != nil {
 		return nil, fmt.Errorf("detector scoring settings: %w", err)
 	}

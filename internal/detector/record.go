@@ -14,15 +14,11 @@ import (
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// ScoringConfig returns the scoring core's settings of the detector
-// section d (config.Detector.Scoring).
-func ScoringConfig(d config.Detector) cbad.Config { return d.Scoring() }
-
 // ConfigHash identifies the settings that decide which anomalies are found:
 // every scoring setting, plus max_streams because evicting a stream restarts
 // its windows. It is the first 16 hex digits of a SHA-256.
 func ConfigHash(d config.Detector) string {
-	s := fmt.Sprintf("%+v\nmax_streams=%d\ndeterminism=%t\n", ScoringConfig(d), d.MaxStreams, d.Determinism)
+	s := fmt.Sprintf("%+v\nmax_streams=%d\ndeterminism=%t\n", d.Scoring(), d.MaxStreams, d.Determinism)
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
 }
