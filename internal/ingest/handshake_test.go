@@ -64,10 +64,7 @@ func TestTLSHandshakeErrorsLogged(t *testing.T) {
 	defer log.SetOutput(log.Writer())
 	log.SetOutput(&std)
 	pki := newTestPKI(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	rec := &recordLog{}
 	clock := testkit.NewManualClock(time.Now())
 	h := runHarnessLog(t, cluster.ListenAddrs(), func(c *config.Config) {

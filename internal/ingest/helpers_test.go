@@ -45,10 +45,7 @@ type harness struct {
 // startHarness starts kfake and the service; tweak adjusts the configuration.
 func startHarness(t testing.TB, tweak func(*config.Config), opts ...Option) *harness {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	return startHarnessOn(t, c, tweak, opts...)
 }
 

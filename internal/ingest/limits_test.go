@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 func adminClient(t *testing.T, addrs []string) *kadm.Client {
@@ -52,10 +54,7 @@ func postLogs(t *testing.T, h *harness, req *collogspb.ExportLogsServiceRequest)
 // TestTopicMessageLimitAtStart: the record limit is lowered to fit the
 // topic's max.message.bytes read at start.
 func TestTopicMessageLimitAtStart(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	maxBytes := "3000"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -19,10 +19,7 @@ import (
 // to the admin endpoint are closed after the idle timeout, and one that
 // never finishes its headers after the read-header timeout.
 func TestIdleConnectionsClosed(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	short := admin.DefaultTimeouts()
 	short.Idle, short.ReadHeader = 200*time.Millisecond, 200*time.Millisecond
 	h := runHarness(t, c.ListenAddrs(), nil, WithHTTPTimeouts(short), WithAdminTimeouts(short))
@@ -43,10 +40,7 @@ func TestIdleConnectionsClosed(t *testing.T) {
 // for the idle timeout is closed by the server (the client's channel falls
 // back to idle), and the next export reconnects.
 func TestIdleGRPCConnectionClosed(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	short := admin.DefaultTimeouts()
 	short.Idle = 300 * time.Millisecond
 	h := runHarness(t, c.ListenAddrs(), nil, WithHTTPTimeouts(short))

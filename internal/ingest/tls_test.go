@@ -305,10 +305,7 @@ func TestTLSMinVersion(t *testing.T) {
 // with the same certificate, asking no client certificate.
 func TestTLSAdmin(t *testing.T) {
 	pki := newTestPKI(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	h := runHarness(t, cluster.ListenAddrs(), func(c *config.Config) {
 		c.Ingest.TLS = pki.serverTLS(true)
 		c.Ingest.TLS.Admin = true
