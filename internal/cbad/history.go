@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// valueHistory is the latest values of a metric stream, kept both in
-// arrival order and sorted, so that a new value is scored against their
+// valueHistory is the latest values of a stream (a metric's values, or the
+// surprisals of a log stream's lines), kept both in arrival order and sorted, so that a new value is scored against their
 // distribution from the stream's first events on, independently of the
 // window and baseline of the window judgements. Adding a value costs one
 // binary search and one copy of at most its capacity.

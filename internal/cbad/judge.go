@@ -11,9 +11,9 @@ import (
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// scratch holds the buffers of one judgement. Everything in it is rebuilt
-// by each judgement, so streams share them through scratchPool instead of
-// each keeping its own (tens of kilobytes per stream).
+// scratchPool holds judgement buffers. Everything in a scratch is rebuilt
+// by each judgement, so streams share them instead of each keeping its own
+// (tens of kilobytes per stream).
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // scratch holds a judgement's reusable buffers.

@@ -287,9 +287,7 @@ func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpcon
 		}
 		return nil, req.timedOut(p.cfg.writeTimeout)
 	case <-ctx.Done():
-		p.attemptMu.Lock()
-		req.gone = true
-		p.attemptMu.Unlock()
+		p.markGone(req)
 		return nil, ctx.Err()
 	}
 }

@@ -94,6 +94,14 @@ func (p *producer) givenUp(b *recordBatch) bool {
 	return !b.inDoubt && b.abandoned()
 }
 
+// markGone marks r as no longer waiting for its batches, at once: its
+// client went away and will not be answered.
+func (p *producer) markGone(r *request) {
+	p.attemptMu.Lock()
+	r.gone = true
+	p.attemptMu.Unlock()
+}
+
 // stopWaiting marks r as no longer waiting for its batches, once none of
 // them is in doubt, and reports whether they were all written after all.
 func (p *producer) stopWaiting(r *request) bool {
