@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,19 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftlock/driftlock/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-// freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // devServer is a running `driftlock dev` with its listen addresses.
 type devServer struct {
@@ -52,7 +41,7 @@ func startDev(t *testing.T) devServer {
 	}
 	am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
 	t.Cleanup(am.Close)
-	d := devServer{broker: freeAddr(t), otlpHTTP: freeAddr(t), ingestAdmin: freeAddr(t), detectorAdmin: freeAddr(t), console: freeAddr(t)}
+	d := devServer{broker: testkit.FreeAddr(t), otlpHTTP: testkit.FreeAddr(t), ingestAdmin: testkit.FreeAddr(t), detectorAdmin: testkit.FreeAddr(t), console: testkit.FreeAddr(t)}
 	logPath := filepath.Join(t.TempDir(), "dev.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -61,7 +50,7 @@ func startDev(t *testing.T) devServer {
 	defer logf.Close()
 	cmd := exec.Command(bin, "dev",
 		"--kafka.brokers", d.broker,
-		"--ingest.grpc_endpoint", freeAddr(t), "--ingest.http_endpoint", d.otlpHTTP,
+		"--ingest.grpc_endpoint", testkit.FreeAddr(t), "--ingest.http_endpoint", d.otlpHTTP,
 		"--ingest.admin_endpoint", d.ingestAdmin, "--ingest.max_record_bytes", "4096",
 		"--detector.admin_endpoint", d.detectorAdmin, "--detector.window_size", "64",
 		"--detector.hop_size", "16", "--detector.event_warmup", "32", "--detector.permutations", "19",

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftlock/driftlock/internal/testkit"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -159,7 +160,7 @@ service:
 // with token, and waits until its pipelines run.
 func startCollector(t *testing.T, bin, name, ingestGRPC, caFile, token string) *collector {
 	t.Helper()
-	c := &collector{GRPC: freeAddr(t), Metrics: freeAddr(t)}
+	c := &collector{GRPC: testkit.FreeAddr(t), Metrics: testkit.FreeAddr(t)}
 	cfg := filepath.Join(t.TempDir(), "otelcol.yaml")
 	body := fmt.Sprintf(collectorConfig, c.GRPC, token, ingestGRPC, caFile, port(c.Metrics))
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {

@@ -5,13 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,36 +26,6 @@ type service struct {
 	waitErr error
 	killed  bool
 }
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		// The kernel may hand the same free port to two calls made before
-		// either service binds it; never give out one twice in a run.
-		handedMu.Lock()
-		dup := handed[addr]
-		handed[addr] = true
-		handedMu.Unlock()
-		if !dup {
-			return addr
-		}
-	}
-	t.Fatal("no free loopback port not already handed out")
-	return ""
-}
-
-// handed holds the addresses freeAddr gave out in this run.
-var (
-	handedMu sync.Mutex
-	handed   = map[string]bool{}
-)
 
 // serviceEnv is the test's environment without DRIFTLOCK_* settings, so that
 // the flags alone configure each subprocess.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // readyTimeout bounds a service's start-up on a busy machine.
@@ -27,8 +29,8 @@ func kafkaFlags(n names) []string {
 // startIngest starts ingest on free ports and waits until it is ready.
 func startIngest(t *testing.T, n names, extra ...string) *ingest {
 	t.Helper()
-	in := &ingest{GRPC: freeAddr(t), HTTP: freeAddr(t)}
-	admin := freeAddr(t)
+	in := &ingest{GRPC: testkit.FreeAddr(t), HTTP: testkit.FreeAddr(t)}
+	admin := testkit.FreeAddr(t)
 	args := append([]string{"ingest"}, kafkaFlags(n)...)
 	args = append(args, "--ingest.grpc_endpoint", in.GRPC, "--ingest.http_endpoint", in.HTTP,
 		"--ingest.admin_endpoint", admin)
@@ -44,7 +46,7 @@ var detectorFlags = []string{"--detector.window_size", "64", "--detector.hop_siz
 // n.Anomalies, and waits until it is ready.
 func startDetector(t *testing.T, name string, n names, extra ...string) *service {
 	t.Helper()
-	admin := freeAddr(t)
+	admin := testkit.FreeAddr(t)
 	args := append([]string{"detect"}, kafkaFlags(n)...)
 	args = append(args, "--detector.group_id", n.Group, "--detector.admin_endpoint", admin)
 	args = append(args, detectorFlags...)
@@ -56,7 +58,7 @@ func startDetector(t *testing.T, name string, n names, extra ...string) *service
 // startConsole starts the console reading n.Anomalies and waits until it is ready.
 func startConsole(t *testing.T, n names) *service {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	args := append([]string{"console"}, kafkaFlags(n)...)
 	args = append(args, "--console.http_endpoint", addr, "--console.group_id", n.Group+"-console")
 	c := startService(t, "console", addr, args...)

@@ -1,8 +1,8 @@
 // Package testkit holds what the tests of several packages share: an
 // in-memory Kafka cluster, deleting a topic's early records as retention
 // would, polling until a condition holds, a logger that stays quiet unless
-// asked, a check that a server closes a connection, and a clock stepped by
-// hand.
+// asked, a check that a server closes a connection, a clock stepped by
+// hand, and loopback addresses for the processes a test starts.
 // Only tests import it.
 package testkit
 
