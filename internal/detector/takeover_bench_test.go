@@ -139,6 +139,34 @@ func waitCommitted(b *testing.B, brokers []string, cfg config.Config) {
 // at from; it returns the next position.
 func produceStreams(b *testing.B, kc config.Kafka, from, n int) int {
 	b.Helper()
+	rng := rand.New(rand.NewPCG(uint64(from), 5))
+	writeEvents(b, kc, n, func(i int) kafka.Message {
+		i += from
+		return streamEvent(rng, i%takeoverStreams, i/takeoverStreams)
+	})
+	return from + n
+}
+
+// streamEvent is the record of event number round of stream s of the
+// benchmarks' streams: two per service, the even one a log stream, the
+// odd one a latency gauge.
+func streamEvent(rng *rand.Rand, s, round int) kafka.Message {
+	service := fmt.Sprintf("svc-%03d", s/2)
+	key, ev := service+"|log", logEvent(rng, service, round, false)
+	if s%2 == 1 {
+		key, ev = service+"|metric|latency", gaugeEvent(service, "latency", round, 100+10*float64(s%7)+rng.NormFloat64()*3)
+	}
+	value, _ := json.Marshal(ev)
+	return kafka.Message{Key: []byte(key), Value: value, Headers: []kafka.Header{
+		{Key: event.HeaderEventType, Value: []byte(ev.Type)},
+		{Key: event.HeaderContentType, Value: []byte(event.ContentTypeJSON)},
+	}}
+}
+
+// writeEvents writes the records next yields for 0 to n-1 to the events
+// topic (created when missing), in batches.
+func writeEvents(b *testing.B, kc config.Kafka, n int, next func(i int) kafka.Message) {
+	b.Helper()
 	kc.BatchSize = 1000
 	bus, err := kafkabus.New(kc)
 	if err != nil {
@@ -155,28 +183,16 @@ func produceStreams(b *testing.B, kc config.Kafka, from, n int) int {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	rng := rand.New(rand.NewPCG(uint64(from), 5))
 	batch := make([]kafka.Message, 0, 5000)
-	for i := from; i < from+n; i++ {
-		s, round := i%takeoverStreams, i/takeoverStreams
-		service := fmt.Sprintf("svc-%03d", s/2)
-		key, ev := service+"|log", logEvent(rng, service, round, false)
-		if s%2 == 1 {
-			key, ev = service+"|metric|latency", gaugeEvent(service, "latency", round, 100+10*float64(s%7)+rng.NormFloat64()*3)
-		}
-		value, _ := json.Marshal(ev)
-		batch = append(batch, kafka.Message{Key: []byte(key), Value: value, Headers: []kafka.Header{
-			{Key: event.HeaderEventType, Value: []byte(ev.Type)},
-			{Key: event.HeaderContentType, Value: []byte(event.ContentTypeJSON)},
-		}})
-		if len(batch) == cap(batch) || i == from+n-1 {
+	for i := range n {
+		batch = append(batch, next(i))
+		if len(batch) == cap(batch) || i == n-1 {
 			if err := w.WriteMessages(ctx, batch...); err != nil {
 				b.Fatal(err)
 			}
 			batch = batch[:0]
 		}
 	}
-	return from + n
 }
 
 func waitMetric(b *testing.B, cond func() bool) {
