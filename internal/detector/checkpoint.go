@@ -222,7 +222,10 @@ func (ck *checkpointer) write(ctx context.Context, s *Service, job checkpointJob
 // generation ended, its offsets were committed and the writer goroutine
 // returned, and gives up after timeout, so that a slow state topic delays
 // the rebalance by at most that. A failed write leaves the latest complete
-// checkpoint standing, as a crash would.
+// checkpoint standing, as a crash would. It follows a commit the group
+// accepted, so the replica still belonged to the generation; the bounds
+// (see runPartition) end the write before the coordinator, waiting for the
+// replica to rejoin, could give the partition to another.
 func (ck *checkpointer) handOver(ctx context.Context, s *Service, st *partitionState, committed int64, timeout time.Duration) {
 	if committed <= 0 || st.next != committed || ck.offsets[0] == committed || ck.offsets[1] == committed {
 		return

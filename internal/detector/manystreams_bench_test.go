@@ -30,7 +30,9 @@ import (
 // (runtime.MemStats.HeapInuse after GC, before the replica starts and once
 // it scored every event, still holding the streams; the replica's own
 // buffers, a few MB, are included), events per second from its start, and
-// the CPU per event (user+system of the process, broker included).
+// the CPU per event (user+system of the process, broker included). It
+// fails rather than go on once the heap passes 3/4 of the machine's
+// memory.
 func BenchmarkManyStreams(b *testing.B) {
 	streams := 100_000
 	if v, err := strconv.Atoi(os.Getenv("DETECTOR_BENCH_STREAMS")); err == nil && v > 0 {

@@ -45,9 +45,11 @@ func BenchmarkTakeover(b *testing.B) {
 	}
 }
 
-// quickCrash keeps a crashed replica's wind-down short: its publisher and
-// its hand-over checkpoint, which a crash never acknowledges, give up
-// after half a second.
+// quickCrash keeps the wind-down of a replica that will crash short: its
+// publisher and its hand-over checkpoint, which a crash never
+// acknowledges, give up after half a second. A replica that stops
+// gracefully keeps the default bound, which a checkpoint of 1,000 full
+// streams needs.
 func quickCrash(s *Service) { s.timing.drain = 500 * time.Millisecond }
 
 func benchTakeover(b *testing.B, n int) {
@@ -109,7 +111,11 @@ type takeover struct {
 // once that is committed, stops it gracefully or crashes it, which leaves
 // the latest checkpoint where it was.
 func takeOver(b *testing.B, cfg config.Config, graceful bool) takeover {
-	r := startReplica(b, cfg, quickCrash)
+	tune := quickCrash
+	if graceful {
+		tune = nil
+	}
+	r := startReplica(b, cfg, tune)
 	m := r.svc.metrics
 	waitMetric(b, func() bool { return testutil.ToFloat64(m.rebalances) >= 1 })
 	assigned := time.Now()
