@@ -48,8 +48,8 @@ func BenchmarkTakeover(b *testing.B) {
 // quickCrash keeps the wind-down of a replica that will crash short: its
 // publisher and its hand-over checkpoint, which a crash never
 // acknowledges, give up after half a second. A replica that stops
-// gracefully keeps the default bound, which a checkpoint of 1,000 full
-// streams needs.
+// gracefully keeps the tests' bound (testTiming.drain), which a
+// checkpoint of 1,000 full streams needs.
 func quickCrash(s *Service) { s.timing.drain = 500 * time.Millisecond }
 
 func benchTakeover(b *testing.B, n int) {
