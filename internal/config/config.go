@@ -171,7 +171,9 @@ type Detector struct {
 	StateTopic string `mapstructure:"state_topic"`
 	// CheckpointRecords is how many records of a partition are processed
 	// between two checkpoints of its state; 0 turns checkpoints off (a new
-	// owner then replays the whole retained partition). Default 100000.
+	// owner then replays the whole retained partition). A replica giving a
+	// partition up in a rebalance or on shutdown also writes one at the
+	// offset it committed. Default 100000.
 	CheckpointRecords int `mapstructure:"checkpoint_records"`
 	// AdminEndpoint serves /metrics, /healthz and /readyz. Default "0.0.0.0:8889".
 	AdminEndpoint string `mapstructure:"admin_endpoint"`

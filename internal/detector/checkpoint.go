@@ -190,21 +190,54 @@ func (ck *checkpointer) after(st *partitionState) {
 func (ck *checkpointer) run(ctx context.Context, s *Service) {
 	defer close(ck.done)
 	for job := range ck.jobs {
-		job.gen, job.slot = ck.gen, ck.slot()
-		ck.gen++
-		n, zbuf, err := s.writeCheckpointInto(ctx, job, ck.chunks[job.slot], ck.zbuf)
-		ck.zbuf = zbuf
-		ck.offsets[job.slot] = math.MaxInt64 // until it is known complete
-		if err != nil {
-			s.metrics.checkpoints.WithLabelValues("failed").Inc()
-			s.log.Warn("checkpoint failed", "partition", job.partition, "offset", job.offset, "error", err)
-		} else {
-			ck.chunks[job.slot], ck.offsets[job.slot] = n, job.offset
-			s.metrics.checkpoints.WithLabelValues("written").Inc()
-			s.metrics.checkpointWrite.Observe(time.Since(job.began).Seconds())
-		}
-		ck.buf = job.state
+		ck.write(ctx, s, job)
 		ck.busy.Store(false)
+	}
+}
+
+// write writes job into the slot it chooses, counts the outcome and keeps
+// job's state storage for the next checkpoint. It reports whether the
+// checkpoint is complete.
+func (ck *checkpointer) write(ctx context.Context, s *Service, job checkpointJob) bool {
+	job.gen, job.slot = ck.gen, ck.slot()
+	ck.gen++
+	n, zbuf, err := s.writeCheckpointInto(ctx, job, ck.chunks[job.slot], ck.zbuf)
+	ck.zbuf, ck.buf = zbuf, job.state
+	ck.offsets[job.slot] = math.MaxInt64 // until it is known complete
+	if err != nil {
+		s.metrics.checkpoints.WithLabelValues("failed").Inc()
+		s.log.Warn("checkpoint failed", "partition", job.partition, "offset", job.offset, "error", err)
+		return false
+	}
+	ck.chunks[job.slot], ck.offsets[job.slot] = n, job.offset
+	s.metrics.checkpoints.WithLabelValues("written").Inc()
+	s.metrics.checkpointWrite.Observe(time.Since(job.began).Seconds())
+	return true
+}
+
+// handOver writes a checkpoint at committed, the offset the partition's
+// next owner starts from, when the state stands exactly there and no
+// checkpoint of the partition does yet: the next owner then restores it
+// and replays nothing. It runs on the partition's goroutine once the
+// generation ended, its offsets were committed and the writer goroutine
+// returned, and gives up after timeout, so that a slow state topic delays
+// the rebalance by at most that. A failed write leaves the latest complete
+// checkpoint standing, as a crash would. It follows a commit the group
+// accepted, so the replica still belonged to the generation; the bounds
+// (see runPartition) end the write before the coordinator, waiting for the
+// replica to rejoin, could give the partition to another.
+func (ck *checkpointer) handOver(ctx context.Context, s *Service, st *partitionState, committed int64, timeout time.Duration) {
+	if committed <= 0 || st.next != committed || ck.offsets[0] == committed || ck.offsets[1] == committed {
+		return
+	}
+	began := time.Now()
+	job := checkpointJob{partition: st.partition, offset: committed, state: st.proc.appendState(ck.buf[:0], committed), began: began}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if ck.write(ctx, s, job) {
+		ck.since = 0
+		s.log.Debug("hand-over checkpoint written", "partition", st.partition, "offset", committed,
+			"duration", time.Since(began))
 	}
 }
 

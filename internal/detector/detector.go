@@ -21,8 +21,11 @@
 //     scoring settings), or from the partition's first retained offset when
 //     there is none, by replaying the records up to C-1 without publishing;
 //     from C on, records are processed and their anomalies published. A
-//     replica that keeps a partition across a rebalance and whose state is
-//     exactly at C skips both.
+//     replica that gives up a partition in an orderly way (revoked in a
+//     rebalance, or shutting down) writes a checkpoint at the offset it
+//     committed last, so that the next owner replays nothing. A replica
+//     that keeps a partition across a rebalance and whose state is exactly
+//     at C skips both restore and replay.
 //  2. Commit after acknowledgement. Offset O is committed only when every
 //     record before O was processed and every anomaly or dead letter derived
 //     from it was acknowledged by Kafka (acks=all); see tracker. Anomalies
@@ -50,9 +53,12 @@
 //
 // Limits: assignment costs reading the partition's latest checkpoints
 // (about two states' worth, read from the end of the state topic) and
-// replaying the records after the checkpoint: about checkpoint_records of
-// them, twice that when the latest checkpoint lies beyond C, whatever the
-// retention. Encoding a checkpoint holds up the partition for a moment
+// replaying the records after the checkpoint: none after an orderly hand
+// over; after a crash (or a hand-over checkpoint that failed or took
+// longer than its bound) about checkpoint_records of them, twice that when
+// the latest checkpoint lies beyond C, whatever the retention. Every
+// rebalance costs each replica a checkpoint of every partition it held
+// whose state moved since its latest one. Encoding a checkpoint holds up the partition for a moment
 // (compression and writing run beside it; a checkpoint falls due again
 // only once the previous one is written). Exactness holds while retention
 // keeps the records after the checkpoint that is restored; without a
@@ -196,7 +202,9 @@ func (s *Service) AdminAddr() string { return s.admin.Addr() }
 
 // Run joins the consumer group and processes assigned partitions until ctx
 // ends. Then it stops fetching, finishes the record in hand, publishes what
-// is queued (for at most 10 s), commits, leaves the group and returns nil.
+// is queued (for at most 10 s), commits, writes a checkpoint of each
+// partition at its committed offset (for at most 10 s more), leaves the
+// group and returns nil.
 // Run may be called once.
 func (s *Service) Run(ctx context.Context) error {
 	if s.runCalled.Swap(true) {

@@ -27,7 +27,13 @@ const eventsTopic = "otlp-events"
 //   - one replica through a broker outage midway;
 //   - a replica stopped midway, whose successor dies while writing a
 //     checkpoint, then a third after retention deleted the records before
-//     the latest checkpoint: it must restore from that checkpoint.
+//     the latest checkpoint: it must restore from that checkpoint;
+//   - a replica stopped midway and a second to the end, which restores the
+//     checkpoints the first wrote at its committed offsets as it stopped
+//     and replays nothing;
+//   - a replica joined by a second, which leaves again midway: each takes
+//     over partitions from the other's hand-over checkpoints, and neither
+//     replays.
 //
 // Every run writes checkpoints of partition state (every 50 records).
 func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
@@ -59,6 +65,14 @@ func TestExactAcrossReplicasRebalancesCrashesAndOutages(t *testing.T) {
 		_, brokers := testkit.NewCluster(t)
 		produce(t, brokers, eventsTopic, input)
 		sameRecords(t, ref, runCheckpoint(t, brokers))
+	})
+	t.Run("handover", func(t *testing.T) {
+		t.Parallel()
+		sameRecords(t, ref, runHandOver(t, brokers))
+	})
+	t.Run("handover-rebalance", func(t *testing.T) {
+		t.Parallel()
+		sameRecords(t, ref, runHandOverRebalance(t, brokers))
 	})
 }
 

@@ -75,8 +75,11 @@ func (s *Service) deadWriter() messageWriter {
 }
 
 // runPartition processes one partition until the generation ends, then
-// publishes what is queued, commits and keeps the state for the next
-// generation.
+// publishes what is queued (for at most timing.drain), commits, writes a
+// checkpoint at the committed offset (for at most timing.drain again) and
+// keeps the state for the next generation. The two bounds together stay
+// below the group's rebalance timeout, so that a replica winding down a
+// generation rejoins before the coordinator gives up on it.
 func (g *generation) runPartition(ctx context.Context, r *runner) {
 	s := g.s
 	skip, ok := g.skipSet(ctx, r.st.partition)
@@ -116,7 +119,11 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 		<-ck.done
 	}
 	drain.Stop()
-	s.keepOrDrop(r, g.commit(r), true)
+	committed := g.commit(r)
+	if ck != nil {
+		ck.handOver(ctx, s, r.st, committed, s.timing.drain)
+	}
+	s.keepOrDrop(r, committed, true)
 }
 
 // skipSet returns the ids of anomalies already published for partition p

@@ -33,6 +33,8 @@ type runner struct {
 	pub      *publisher
 	label    string
 	logged   map[string]bool // invalid reasons already logged
+	// loggedEviction is set once an eviction was logged.
+	loggedEviction bool
 	// committed is the last offset committed; guarded by generation.mu.
 	committed int64
 }
@@ -95,7 +97,7 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 	if out.Evicted {
 		m.streams.Dec()
 		if live {
-			m.evictions.Inc()
+			r.evicted(id)
 		}
 	}
 	if err != nil {
@@ -133,6 +135,18 @@ func (r *runner) publish(ctx context.Context, offset int64, id streamID, a anoma
 	r.s.metrics.anomalies.WithLabelValues(string(id.signal), a.Kind).Inc()
 	msg := kafka.Message{Key: []byte(id.key), Value: value, Headers: anomalyHeaders(id)}
 	return r.pub.enqueue(ctx, offset, outgoing{msg: msg})
+}
+
+// evicted counts the stream dropped to make room for stream id, and logs
+// the first of the partition's generation.
+func (r *runner) evicted(id streamID) {
+	r.s.metrics.evictions.Inc()
+	if r.loggedEviction {
+		return
+	}
+	r.loggedEviction = true
+	r.s.log.Warn("partition holds detector.max_streams streams; dropped the least recently seen for a new one (logged once per partition)",
+		"partition", r.st.partition, "max_streams", r.s.cfg.Detector.MaxStreams, "stream", id.key)
 }
 
 // invalid counts, logs (once per reason and partition) and dead-letters a
