@@ -137,9 +137,9 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		// history, say nothing about its later ones.
 		o.recent.push(x)
 	}
-	it := s.window.at(s.window.n - 1)
-	span := min(s.window.n, s.cfg.HopSize)
-	first := s.window.at(s.window.n - span)
+	it := s.window.at(s.window.len() - 1)
+	span := min(s.window.len(), s.cfg.HopSize)
+	first := s.window.at(s.window.len() - span)
 	fires := o.events > int64(s.cfg.EventWarmup) && x >= s.cfg.EventThreshold && (!ok || 1-x <= onsetRatio*(1-prev))
 	// A stronger onset of a log line or span ends the current incident and
 	// opens its own, unless its shape is already one of the incident's (the
@@ -244,9 +244,9 @@ func (s *Stream) joinIncident(first, last int64) int64 {
 
 // series returns the latest n values of the window, the newest marked.
 func (s *Stream) series(n int) []Point {
-	n = min(n, s.window.n)
+	n = min(n, s.window.len())
 	out := make([]Point, 0, n)
-	for i := s.window.n - n; i < s.window.n; i++ {
+	for i := s.window.len() - n; i < s.window.len(); i++ {
 		it := s.window.at(i)
 		out = append(out, Point{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Value: it.vals[0]})
 	}

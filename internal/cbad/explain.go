@@ -40,7 +40,7 @@ func (s *Stream) lineSentences() []string {
 	var out []string
 	novel, example := 0, ""
 	var winSev, baseSev [numSev]int
-	for i := 0; i < s.window.n; i++ {
+	for i := 0; i < s.window.len(); i++ {
 		it := s.window.at(i)
 		winSev[it.sev]++
 		if s.lines[it.line].base == 0 {
@@ -50,15 +50,15 @@ func (s *Stream) lineSentences() []string {
 			}
 		}
 	}
-	for i := 0; i < s.base.n; i++ {
+	for i := 0; i < s.base.len(); i++ {
 		baseSev[s.base.at(i).sev]++
 	}
 	if novel > 0 {
 		out = append(out, fmt.Sprintf("%d of %d %s in this window have a message shape not seen in the baseline, e.g. '%s'.",
-			novel, s.window.n, s.noun(), truncate(example, 120)))
+			novel, s.window.len(), s.noun(), truncate(example, 120)))
 	}
 	for c := sevWarn; c < numSev; c++ {
-		bw, ww := pct(baseSev[c], s.base.n), pct(winSev[c], s.window.n)
+		bw, ww := pct(baseSev[c], s.base.len()), pct(winSev[c], s.window.len())
 		if ww > 2*bw && ww-bw >= 0.5 {
 			out = append(out, fmt.Sprintf("%s lines rose from %.1f%% to %.1f%%.", sevNames[c], bw, ww))
 		}
@@ -84,7 +84,7 @@ func pct(k, n int) float64 {
 // size of their canonical line given the baseline, per byte of the line.
 func (s *Stream) lineEvidence(j *Judgement) {
 	sc := s.sc
-	nbBlocks := (s.base.n + s.cfg.BlockSize - 1) / s.cfg.BlockSize
+	nbBlocks := (s.base.len() + s.cfg.BlockSize - 1) / s.cfg.BlockSize
 	sc.ids = sc.ids[:0]
 	for i := range nbBlocks {
 		sc.ids = append(sc.ids, i)
@@ -99,7 +99,7 @@ func (s *Stream) lineEvidence(j *Judgement) {
 	}
 	var cands []cand
 	seen := make(map[string]bool)
-	for i := 0; i < s.window.n; i++ {
+	for i := 0; i < s.window.len(); i++ {
 		l := s.window.at(i).line
 		if !seen[l] {
 			seen[l] = true
@@ -132,8 +132,8 @@ func (s *Stream) pickEvidence(j *Judgement, score func(*item) float64) {
 		idx   int
 		score float64
 	}
-	all := make([]scored, 0, s.window.n)
-	for i := 0; i < s.window.n; i++ {
+	all := make([]scored, 0, s.window.len())
+	for i := 0; i < s.window.len(); i++ {
 		all = append(all, scored{i, score(s.window.at(i))})
 	}
 	slices.SortStableFunc(all, func(a, b scored) int {

@@ -24,7 +24,7 @@ func (s *Stream) metricSummary(it *item) string {
 // values of the window beyond the baseline's range.
 func (s *Stream) metricSentences() []string {
 	recent := make([]float64, 0, s.cfg.HopSize)
-	for i := s.window.n - min(s.cfg.HopSize, s.window.n); i < s.window.n; i++ {
+	for i := s.window.len() - min(s.cfg.HopSize, s.window.len()); i < s.window.len(); i++ {
 		recent = append(recent, s.window.at(i).vals[0])
 	}
 	slices.Sort(recent)
@@ -46,7 +46,7 @@ func (s *Stream) metricSentences() []string {
 	}
 	lo, hi := base[0], base[len(base)-1]
 	outside, wlo, whi := 0, lo, hi
-	for i := 0; i < s.window.n; i++ {
+	for i := 0; i < s.window.len(); i++ {
 		v := s.window.at(i).vals[0]
 		if v < lo || v > hi {
 			outside++
@@ -55,7 +55,7 @@ func (s *Stream) metricSentences() []string {
 	}
 	if outside > 0 {
 		out = append(out, fmt.Sprintf("%d of %d values in the window fell outside the baseline's range %s to %s (window range %s to %s).",
-			outside, s.window.n, formatValue(lo), formatValue(hi), formatValue(wlo), formatValue(whi)))
+			outside, s.window.len(), formatValue(lo), formatValue(hi), formatValue(wlo), formatValue(whi)))
 	}
 	return out
 }

@@ -41,10 +41,10 @@ type scratch struct {
 
 // poolItem returns the i-th item of baseline then window.
 func (s *Stream) poolItem(i int) *item {
-	if i < s.base.n {
+	if i < s.base.len() {
 		return s.base.at(i)
 	}
-	return s.window.at(i - s.base.n)
+	return s.window.at(i - s.base.len())
 }
 
 // prepare readies the pool (baseline then window) for writing sides: each
@@ -58,7 +58,7 @@ func (s *Stream) prepare() {
 		return
 	}
 	sc := s.sc
-	n := s.base.n + s.window.n
+	n := s.base.len() + s.window.len()
 	if sc.index == nil {
 		sc.index = make(map[string]int32)
 	}
@@ -86,7 +86,7 @@ func (s *Stream) prepare() {
 // distribution, so that every split of the pool is symbolised alike.
 func (s *Stream) prepareMetrics() {
 	sc := s.sc
-	n := s.base.n + s.window.n
+	n := s.base.len() + s.window.len()
 	nv := int(s.poolItem(n - 1).nv)
 	for f := 0; f < nv; f++ {
 		sc.vals = sc.vals[:0]
@@ -207,7 +207,7 @@ func (s *Stream) writeSides(nbBlocks int) (cut int) {
 	for id, c := range sc.counts {
 		sc.base[id] = sc.total[id] - c
 	}
-	sc.mix = s.appendTable(sc.mix[:0], sc.base, s.base.n+s.window.n-items)
+	sc.mix = s.appendTable(sc.mix[:0], sc.base, s.base.len()+s.window.len()-items)
 	cut = len(sc.mix)
 	sc.mix = s.appendTable(sc.mix, sc.counts, items)
 	return cut
@@ -216,12 +216,12 @@ func (s *Stream) writeSides(nbBlocks int) (cut int) {
 // blockItems returns the pool items [lo, hi) of block b.
 func (s *Stream) blockItems(b int) (lo, hi int) {
 	sc := s.sc
-	lo, hi = sc.blocks[b], s.base.n+s.window.n
+	lo, hi = sc.blocks[b], s.base.len()+s.window.len()
 	if b+1 < len(sc.blocks) {
 		hi = sc.blocks[b+1]
 	}
-	if lo < s.base.n {
-		hi = min(hi, s.base.n)
+	if lo < s.base.len() {
+		hi = min(hi, s.base.len())
 	}
 	return lo, hi
 }
@@ -262,7 +262,7 @@ func (s *Stream) judge() *Judgement {
 	obs, cb, cw := s.ncd(sc.mix, cut)
 	j := &Judgement{
 		Seq:    s.seq,
-		Events: s.window.n,
+		Events: s.window.len(),
 		Scores: Scores{
 			NCD:             obs,
 			BaselineRatio:   ratio(cut, cb),
@@ -271,7 +271,7 @@ func (s *Stream) judge() *Judgement {
 			WindowEntropy:   byteEntropy(sc.mix[cut:]),
 		},
 	}
-	first, last := s.window.at(0), s.window.at(s.window.n-1)
+	first, last := s.window.at(0), s.window.at(s.window.len()-1)
 	j.Start, j.End = time.Unix(0, first.ts).UTC(), time.Unix(0, last.ts).UTC()
 	j.FirstOffset, j.LastOffset = first.offset, last.offset
 	need := s.effectNeeded()
@@ -336,7 +336,7 @@ func medianMAD(xs []float64, scratch *[]float64) (med, mad float64) {
 // returns the number of baseline blocks.
 func (s *Stream) makeBlocks() int {
 	sc := s.sc
-	nb, n, bs := s.base.n, s.base.n+s.window.n, s.cfg.BlockSize
+	nb, n, bs := s.base.len(), s.base.len()+s.window.len(), s.cfg.BlockSize
 	sc.blocks = sc.blocks[:0]
 	for i := 0; i < nb; i += bs {
 		sc.blocks = append(sc.blocks, i)

@@ -62,12 +62,12 @@ func (r *refStats) sizeBytes() int { return 8 * cap(r.sorted) }
 // refresh rebuilds the statistics from the baseline when it changed.
 func (s *Stream) refresh() {
 	r := &s.ref
-	if !r.stale && len(r.sorted) == s.base.n {
+	if !r.stale && len(r.sorted) == s.base.len() {
 		return
 	}
 	r.stale = false
 	r.sorted = r.sorted[:0]
-	for i := 0; i < s.base.n; i++ {
+	for i := 0; i < s.base.len(); i++ {
 		r.sorted = append(r.sorted, s.base.at(i).vals[0])
 	}
 	slices.Sort(r.sorted)

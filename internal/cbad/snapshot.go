@@ -213,8 +213,8 @@ func (w *snapWriter) item(it *item, index map[string]uint64) {
 
 // ring writes a ring's items oldest first.
 func (w *snapWriter) ring(r *ring, index map[string]uint64) {
-	w.uvarint(uint64(r.n))
-	for i := 0; i < r.n; i++ {
+	w.uvarint(uint64(r.len()))
+	for i := 0; i < r.len(); i++ {
 		w.item(r.at(i), index)
 	}
 }

@@ -173,14 +173,14 @@ func (r *snapReader) item(it *item, lines []*lineStat) {
 
 func (r *snapReader) ring(rg *ring, lines []*lineStat) {
 	n := r.count(6)
-	if n > len(rg.buf) {
-		r.fail("%d items for a ring of %d", n, len(rg.buf))
+	if n > rg.size {
+		r.fail("%d items for a ring of %d", n, rg.size)
 		return
 	}
+	rg.buf, rg.head = make([]item, n), 0
 	for i := range n {
 		r.item(&rg.buf[i], lines)
 	}
-	rg.head, rg.n = 0, n
 }
 
 func (r *snapReader) canon(c *canonicalizer) {
@@ -358,10 +358,10 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 func (s *Stream) checkLines() error {
 	base := make(map[string]int32, len(s.lines))
 	live := make(map[string]int32, len(s.lines))
-	for i := 0; i < s.base.n; i++ {
+	for i := 0; i < s.base.len(); i++ {
 		base[s.base.at(i).line]++
 	}
-	for i := 0; i < s.window.n; i++ {
+	for i := 0; i < s.window.len(); i++ {
 		live[s.window.at(i).line]++
 	}
 	for i := range s.pending {

@@ -198,7 +198,7 @@ var snapshotCovers = map[string][]string{
 		"ref", "hist", "onset", "ctx", "season", "sc"},
 	"canonicalizer": {"maxValues", "attrs", "keys", "buf"},
 	"attrValues":    {"values", "high"},
-	"ring":          {"buf", "head", "n"},
+	"ring":          {"buf", "head", "size"},
 	"item":          {"offset", "ts", "line", "summary", "vals", "nv", "sev", "flagged"},
 	"lineStat":      {"line", "base", "live", "seen"},
 	"refStats":      {"stale", "sorted", "lo", "hi", "spread"},

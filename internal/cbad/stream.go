@@ -116,7 +116,7 @@ func (s *Stream) Push(ev event.Decoded, offset int64) (Result, error) {
 	s.seq++
 	if j.Anomalous {
 		s.anomRun++
-		for i := 0; i < s.window.n; i++ {
+		for i := 0; i < s.window.len(); i++ {
 			s.window.at(i).flagged = true
 		}
 		j.Incident = s.joinIncident(j.FirstOffset, j.LastOffset)
