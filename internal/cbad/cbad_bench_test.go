@@ -94,7 +94,7 @@ func BenchmarkZstdFloor(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		raw = append(append(raw, it.line...), '\n')
+		raw = append(append(raw, s.lineText(it.ref)...), '\n')
 	}
 	c := newCompressor("zstd")
 	b.ReportAllocs()

@@ -145,7 +145,7 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 	// opens its own, unless its shape is already one of the incident's (the
 	// second line of a new shape is rarer than its first, yet the same
 	// burst); a metric incident holds its HopSize events.
-	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric && !o.hasShape(it.line))) {
+	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric && !o.hasShape(s.lineName(it)))) {
 		closing = s.closeIncident()
 	}
 	if o.open {
@@ -153,7 +153,7 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		// the incident, extends it; a metric incident lasts the HopSize
 		// events after its onset (a shifted level stays beyond the range
 		// of the latest values for a while, and is the same change).
-		if s.kind != event.TypeMetric && (x >= s.cfg.EventThreshold || o.likeTrigger(it)) {
+		if s.kind != event.TypeMetric && (x >= s.cfg.EventThreshold || o.likeTrigger(s.lineName(it), it.sev)) {
 			s.extendIncident(it, x)
 		}
 		return closing, nil
@@ -172,20 +172,21 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		ea.Series = s.series(maxSeries)
 	}
 	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea,
-		firstEvents: o.events, triggerLine: it.line, triggerSev: it.sev}
+		firstEvents: o.events, triggerLine: s.lineName(it), triggerSev: it.sev}
 	s.extendIncident(it, x)
 	return closing, ea
 }
 
-// likeTrigger reports whether it is like the log line or span that opened
-// the incident: the same message shape, or the same severity at WARN or
-// above. Such lines stop scoring high once the burst has shown a few of
-// them, yet they are the burst going on.
-func (o *onsetState) likeTrigger(it *item) bool {
+// likeTrigger reports whether a log line or span of canonical line line and
+// severity class sev is like the one that opened the incident: the same
+// message shape, or the same severity at WARN or above. Such lines stop
+// scoring high once the burst has shown a few of them, yet they are the
+// burst going on.
+func (o *onsetState) likeTrigger(line string, sev uint8) bool {
 	if o.trigger == nil {
 		return false
 	}
-	return it.line == o.triggerLine || (it.sev >= sevWarn && it.sev == o.triggerSev)
+	return line == o.triggerLine || (sev >= sevWarn && sev == o.triggerSev)
 }
 
 // hasShape reports whether line is the shape of one of the current
@@ -200,8 +201,8 @@ func (s *Stream) extendIncident(it *item, x float64) {
 	o := &s.onset
 	o.until, o.lastEvents, o.lastTS = max(o.until, it.offset), o.events, time.Unix(0, it.ts).UTC()
 	o.elevated++
-	if it.line != "" && len(o.shapes) < maxIncidentEvidence && !o.hasShape(it.line) {
-		o.shapes = append(o.shapes, it.line)
+	if line := s.lineName(it); line != "" && len(o.shapes) < maxIncidentEvidence && !o.hasShape(line) {
+		o.shapes = append(o.shapes, line)
 	}
 	if o.trigger != nil && len(o.burst) < maxIncidentEvidence {
 		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it), Score: x})
@@ -248,7 +249,7 @@ func (s *Stream) series(n int) []Point {
 	out := make([]Point, 0, n)
 	for i := s.window.len() - n; i < s.window.len(); i++ {
 		it := s.window.at(i)
-		out = append(out, Point{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Value: it.vals[0]})
+		out = append(out, Point{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Value: it.v})
 	}
 	out[len(out)-1].Anomalous = true
 	return out
@@ -289,7 +290,7 @@ func (s *Stream) nounOne() string {
 
 // explainValue describes a metric value against the stream's recent values.
 func (s *Stream) explainValue(it *item) string {
-	v := it.vals[0]
+	v := it.v
 	name := s.metricName()
 	lo, hi, _ := s.hist.rangeOf()
 	switch s.onset.reason {

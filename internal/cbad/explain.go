@@ -43,10 +43,10 @@ func (s *Stream) lineSentences() []string {
 	for i := 0; i < s.window.len(); i++ {
 		it := s.window.at(i)
 		winSev[it.sev]++
-		if s.lines[it.line].base == 0 {
+		if ls := s.lineTab[it.ref]; ls.base == 0 {
 			novel++
 			if example == "" {
-				example = it.line
+				example = ls.line
 			}
 		}
 	}
@@ -93,36 +93,37 @@ func (s *Stream) lineEvidence(j *Judgement) {
 	cut := len(mix)
 	cBase := s.comp.size(mix)
 	type cand struct {
-		line  string
+		line  uint32
 		count int32
 		first int
 	}
 	var cands []cand
-	seen := make(map[string]bool)
+	seen := make(map[uint32]bool)
 	for i := 0; i < s.window.len(); i++ {
-		l := s.window.at(i).line
+		l := s.window.at(i).ref
 		if !seen[l] {
 			seen[l] = true
-			cands = append(cands, cand{l, s.lines[l].base, i})
+			cands = append(cands, cand{l, s.lineTab[l].base, i})
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return int(a.count - b.count) })
 	cands = cands[:min(len(cands), maxCandidates)]
-	score := make(map[string]float64, len(cands))
+	score := make(map[uint32]float64, len(cands))
 	for _, c := range cands {
-		mix = append(mix[:cut], c.line...)
+		line := s.lineText(c.line)
+		mix = append(mix[:cut], line...)
 		mix = append(mix, '\n')
 		cond := s.comp.size(mix) - cBase
-		score[c.line] = clamp01(float64(cond) / float64(len(c.line)+1))
+		score[c.line] = clamp01(float64(cond) / float64(len(line)+1))
 	}
 	sc.mix = mix
-	s.pickEvidence(j, func(it *item) float64 { return score[it.line] })
+	s.pickEvidence(j, func(it *item) float64 { return score[it.ref] })
 }
 
 // metricEvidence scores the window's events by their novelty against the
 // baseline's distribution.
 func (s *Stream) metricEvidence(j *Judgement) {
-	s.pickEvidence(j, func(it *item) float64 { return s.valueNovelty(it.vals[0]) })
+	s.pickEvidence(j, func(it *item) float64 { return s.valueNovelty(it.v) })
 }
 
 // pickEvidence keeps the highest-scoring window events, at least half the
@@ -171,7 +172,7 @@ func (s *Stream) summary(it *item) string {
 	if s.kind == event.TypeMetric {
 		return s.metricSummary(it)
 	}
-	return truncate(it.line, maxSummary)
+	return truncate(s.lineName(it), maxSummary)
 }
 
 func truncate(s string, n int) string {

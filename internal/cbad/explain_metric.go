@@ -16,7 +16,7 @@ func (s *Stream) metricName() string {
 
 // metricSummary describes one metric event.
 func (s *Stream) metricSummary(it *item) string {
-	return fmt.Sprintf("%s = %s", s.metricName(), formatValue(it.vals[0]))
+	return fmt.Sprintf("%s = %s", s.metricName(), formatValue(it.v))
 }
 
 // metricSentences describes how the newest values (the last hop of the
@@ -25,7 +25,7 @@ func (s *Stream) metricSummary(it *item) string {
 func (s *Stream) metricSentences() []string {
 	recent := make([]float64, 0, s.cfg.HopSize)
 	for i := s.window.len() - min(s.cfg.HopSize, s.window.len()); i < s.window.len(); i++ {
-		recent = append(recent, s.window.at(i).vals[0])
+		recent = append(recent, s.window.at(i).v)
 	}
 	slices.Sort(recent)
 	base := s.ref.sorted
@@ -47,7 +47,7 @@ func (s *Stream) metricSentences() []string {
 	lo, hi := base[0], base[len(base)-1]
 	outside, wlo, whi := 0, lo, hi
 	for i := 0; i < s.window.len(); i++ {
-		v := s.window.at(i).vals[0]
+		v := s.window.at(i).v
 		if v < lo || v > hi {
 			outside++
 		}

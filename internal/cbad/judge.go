@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,10 @@ type scratch struct {
 	itemID   []int32
 	distinct []string
 	counts   []int32
-	index    map[string]int32
+	// lineIDs are the pool's distinct line ids, tokenOf the token of each
+	// line id (-1 for a line not in the pool).
+	lineIDs []uint32
+	tokenOf []int32
 	// total holds the token counts of the whole pool; base those of the
 	// baseline side being written.
 	total, base []int32
@@ -59,25 +63,26 @@ func (s *Stream) prepare() {
 	}
 	sc := s.sc
 	n := s.base.len() + s.window.len()
-	if sc.index == nil {
-		sc.index = make(map[string]int32)
+	sc.tokenOf = slices.Grow(sc.tokenOf[:0], len(s.lineTab))[:len(s.lineTab)]
+	for i := range sc.tokenOf {
+		sc.tokenOf[i] = -1
 	}
-	clear(sc.index)
-	sc.distinct = sc.distinct[:0]
+	sc.lineIDs = sc.lineIDs[:0]
 	for i := 0; i < n; i++ {
-		l := s.poolItem(i).line
-		if _, ok := sc.index[l]; !ok {
-			sc.index[l] = 0
-			sc.distinct = append(sc.distinct, l)
+		if l := s.poolItem(i).ref; sc.tokenOf[l] < 0 {
+			sc.tokenOf[l] = 0
+			sc.lineIDs = append(sc.lineIDs, l)
 		}
 	}
-	slices.Sort(sc.distinct)
-	for id, l := range sc.distinct {
-		sc.index[l] = int32(id)
+	slices.SortFunc(sc.lineIDs, func(a, b uint32) int { return strings.Compare(s.lineTab[a].line, s.lineTab[b].line) })
+	sc.distinct = sc.distinct[:0]
+	for tok, l := range sc.lineIDs {
+		sc.tokenOf[l] = int32(tok)
+		sc.distinct = append(sc.distinct, s.lineTab[l].line)
 	}
 	sc.tokens, sc.itemID = 1, sc.itemID[:0]
 	for i := 0; i < n; i++ {
-		sc.itemID = append(sc.itemID, sc.index[s.poolItem(i).line])
+		sc.itemID = append(sc.itemID, sc.tokenOf[s.poolItem(i).ref])
 	}
 	sc.counts = slices.Grow(sc.counts[:0], len(sc.distinct))[:len(sc.distinct)]
 }
@@ -91,21 +96,21 @@ func (s *Stream) prepareMetrics() {
 	for f := 0; f < nv; f++ {
 		sc.vals = sc.vals[:0]
 		for i := 0; i < n; i++ {
-			sc.vals = append(sc.vals, s.poolItem(i).vals[f])
+			sc.vals = append(sc.vals, s.feature(s.poolItem(i), f))
 		}
 		sc.q[f].fit(sc.vals, s.cfg.Levels)
 	}
 	levels := s.cfg.Levels + 2*tailSymbols + 1
 	sc.distinct = metricTokenNames(sc.distinct[:0], levels, nv)
 	sc.tokens, sc.itemID = nv, sc.itemID[:0]
-	prev := s.poolItem(0).vals[0]
+	prev := s.poolItem(0).v
 	for i := 0; i < n; i++ {
 		it := s.poolItem(i)
-		v := it.vals[0]
+		v := it.v
 		sc.itemID = append(sc.itemID, int32(sc.q[0].level(v))*numDeltas+int32(sc.q[0].delta(v-prev)))
 		prev = v
 		for f := 1; f < nv; f++ {
-			sc.itemID = append(sc.itemID, int32(levels*numDeltas+(f-1)*levels)+int32(sc.q[f].level(it.vals[f])))
+			sc.itemID = append(sc.itemID, int32(levels*numDeltas+(f-1)*levels)+int32(sc.q[f].level(s.feature(it, f))))
 		}
 	}
 	sc.counts = slices.Grow(sc.counts[:0], len(sc.distinct))[:len(sc.distinct)]

@@ -2,23 +2,39 @@ package cbad
 
 import "unsafe"
 
-// item is one event as the scoring core keeps it.
+// item is one event as the scoring core keeps it. It holds no pointers:
+// a log record's or span's canonical line is an id into the stream's line
+// table, a metric event's further features (after its primary value) a
+// slot in the stream's extras.
 type item struct {
 	offset int64
 	// ts is the event time in Unix nanoseconds.
 	ts int64
-	// line is the canonical line of a log record or span; empty for metrics.
-	line string
-	// summary is a short human description, kept while the event is in the
-	// window and dropped when it moves to the baseline.
-	summary string
-	// vals are a metric event's features (primary value first).
-	vals [maxFeatures]float64
-	nv   uint8
+	// v is a metric event's primary value.
+	v float64
+	// ref is, for a log record or span (nv 0), the id of its canonical line
+	// in the stream's line table; for a metric event with further features
+	// (nv above 1), 1 + the index of their values in the stream's extras;
+	// else 0.
+	ref uint32
+	// nv is the number of a metric event's features; 0 for a log record or
+	// span.
+	nv uint8
 	// sev is the severity class of a log record (see sevClass).
 	sev uint8
 	// flagged is set when the event was part of a window judged anomalous.
 	flagged bool
+	// summary is a short human description, kept while the event is in the
+	// window and dropped when it moves to the baseline.
+	summary string
+}
+
+// line returns the id of the item's canonical line; 0 for a metric event.
+func (it *item) line() uint32 {
+	if it.nv == 0 {
+		return it.ref
+	}
+	return 0
 }
 
 // ring is a FIFO of at most size items. Its buffer grows as items arrive,

@@ -23,26 +23,27 @@ const snapshotVersion = 1
 // The encoding is deterministic: the same state gives the same bytes, maps
 // being written in key order.
 func (s *Stream) AppendSnapshot(dst []byte) []byte {
-	w := snapWriter{b: dst}
+	w := snapWriter{b: dst, s: s}
 	w.uvarint(snapshotVersion)
 	w.str(s.key)
 	w.str(string(s.kind))
 	lines := s.sortedLines()
 	w.uvarint(uint64(len(lines)))
-	index := make(map[string]uint64, len(lines))
-	for i, ls := range lines {
-		index[ls.line] = uint64(i) + 1
+	w.index = make([]uint64, len(s.lineTab))
+	for i, id := range lines {
+		w.index[id] = uint64(i) + 1
+		ls := s.lineTab[id]
 		w.str(ls.line)
 		w.varint(int64(ls.base))
 		w.varint(int64(ls.live))
 		w.f64(ls.seen)
 	}
 	w.canon(s.canon)
-	w.ring(&s.window, index)
-	w.ring(&s.base, index)
+	w.ring(&s.window)
+	w.ring(&s.base)
 	w.uvarint(uint64(len(s.pending)))
 	for i := range s.pending {
-		w.item(&s.pending[i], index)
+		w.item(&s.pending[i])
 	}
 	w.varint(int64(s.sinceJudge))
 	w.varint(s.seq)
@@ -64,13 +65,15 @@ func (s *Stream) AppendSnapshot(dst []byte) []byte {
 	return w.b
 }
 
-// sortedLines returns the interned lines in line order.
-func (s *Stream) sortedLines() []*lineStat {
-	out := make([]*lineStat, 0, len(s.lines))
-	for _, ls := range s.lines {
-		out = append(out, ls)
+// sortedLines returns the ids of the interned lines in line order.
+func (s *Stream) sortedLines() []uint32 {
+	out := make([]uint32, 0, len(s.lineIDs))
+	for id, ls := range s.lineTab {
+		if ls != nil {
+			out = append(out, uint32(id))
+		}
 	}
-	slices.SortFunc(out, func(a, b *lineStat) int { return strings.Compare(a.line, b.line) })
+	slices.SortFunc(out, func(a, b uint32) int { return strings.Compare(s.lineTab[a].line, s.lineTab[b].line) })
 	return out
 }
 
@@ -107,24 +110,26 @@ func (r *snapReader) stream(s *Stream) error {
 	default:
 		r.fail("unknown stream kind %q", kind)
 	}
-	lines := make([]*lineStat, r.count(4))
-	for i := range lines {
+	if n := r.count(4); n > 0 {
+		s.lineTab = make([]*lineStat, 1, n+1) // id 0 means no line
+	}
+	for id := 1; id < cap(s.lineTab); id++ {
 		ls := &lineStat{line: r.str(), base: int32(r.varint()), live: int32(r.varint()), seen: r.f64()}
 		if r.err != nil {
 			return r.err
 		}
-		if _, dup := s.lines[ls.line]; dup || (i > 0 && ls.line <= lines[i-1].line) {
-			return fmt.Errorf("lines out of order or repeated at %d", i)
+		if id > 1 && ls.line <= s.lineTab[id-1].line {
+			return fmt.Errorf("lines out of order or repeated at %d", id-1)
 		}
-		lines[i] = ls
-		s.lines[ls.line] = ls
+		s.lineTab = append(s.lineTab, ls)
+		s.lineIDs[ls.line] = uint32(id)
 	}
 	r.canon(s.canon)
-	r.ring(&s.window, lines)
-	r.ring(&s.base, lines)
+	r.ring(&s.window, s)
+	r.ring(&s.base, s)
 	s.pending = make([]item, r.count(8))
 	for i := range s.pending {
-		r.item(&s.pending[i], lines)
+		r.item(&s.pending[i], s)
 	}
 	s.sinceJudge, s.seq, s.anomRun = int(r.varint()), r.varint(), int(r.varint())
 	s.sumPrev, s.sumHave = r.f64(), r.bool()
@@ -145,10 +150,13 @@ func (r *snapReader) stream(s *Stream) error {
 	return s.checkLines()
 }
 
-// snapWriter appends the parts of a snapshot. Items are written as the
-// differences of their offset and time from the previous item's.
+// snapWriter appends the parts of a snapshot of s. Items are written as the
+// differences of their offset and time from the previous item's, their line
+// as its index (1-based, 0 for none) among the sorted lines, index[id].
 type snapWriter struct {
 	b              []byte
+	s              *Stream
+	index          []uint64
 	prevOff, prevT int64
 }
 
@@ -195,27 +203,30 @@ func (w *snapWriter) count(v float64) {
 
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 
-// item writes an item (offset and time as differences from the previous
-// item's); its line as its index (1-based, 0 for none) among
-// the sorted interned lines.
-func (w *snapWriter) item(it *item, index map[string]uint64) {
+// item writes an item: its offset and time, its line, its summary, its
+// features, severity class and flag.
+func (w *snapWriter) item(it *item) {
 	w.varint(it.offset - w.prevOff)
 	w.varint(it.ts - w.prevT)
 	w.prevOff, w.prevT = it.offset, it.ts
-	w.uvarint(index[it.line])
+	if l := it.line(); l != 0 {
+		w.uvarint(w.index[l])
+	} else {
+		w.uvarint(0)
+	}
 	w.str(it.summary)
 	w.b = append(w.b, it.nv, it.sev)
 	w.bool(it.flagged)
-	for _, v := range it.vals[:min(int(it.nv), maxFeatures)] {
-		w.f64(v)
+	for f := range int(it.nv) {
+		w.f64(w.s.feature(it, f))
 	}
 }
 
 // ring writes a ring's items oldest first.
-func (w *snapWriter) ring(r *ring, index map[string]uint64) {
+func (w *snapWriter) ring(r *ring) {
 	w.uvarint(uint64(r.len()))
 	for i := 0; i < r.len(); i++ {
-		w.item(r.at(i), index)
+		w.item(r.at(i))
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/event"
 )
 
 // snapReader decodes a snapshot. The first error sticks: later reads return
@@ -151,27 +153,45 @@ func (r *snapReader) time() time.Time {
 	return time.Unix(0, r.varint()).UTC()
 }
 
-func (r *snapReader) item(it *item, lines []*lineStat) {
+// item reads an item of s: a log record or span with a line, or a metric
+// event with features, as the stream's kind says.
+func (r *snapReader) item(it *item, s *Stream) {
 	it.offset, it.ts = r.prevOff+r.varint(), r.prevT+r.varint()
 	r.prevOff, r.prevT = it.offset, it.ts
-	if i := r.uvarint(); i > uint64(len(lines)) {
-		r.fail("line index %d of %d lines", i, len(lines))
-	} else if i > 0 {
-		it.line = lines[i-1].line
-	}
+	line := r.uvarint()
 	it.summary = r.str()
 	it.nv, it.sev = r.byte(), r.byte()
 	it.flagged = r.bool()
-	if it.nv > maxFeatures || it.sev >= numSev {
-		r.fail("item with %d features, severity class %d", it.nv, it.sev)
+	if r.err != nil {
 		return
 	}
-	for i := range int(it.nv) {
-		it.vals[i] = r.f64()
+	metric := s.kind == event.TypeMetric
+	switch {
+	case s.kind == "":
+		r.fail("an event in a stream of no kind")
+	case it.nv > maxFeatures || it.sev >= numSev || metric != (it.nv > 0):
+		r.fail("%s item with %d features, severity class %d", s.kind, it.nv, it.sev)
+	case line >= uint64(max(len(s.lineTab), 1)) || metric != (line == 0):
+		r.fail("%s item of line index %d of %d lines", s.kind, line, max(len(s.lineTab)-1, 0))
+	}
+	if r.err != nil {
+		return
+	}
+	it.ref = uint32(line)
+	if !metric {
+		return
+	}
+	var x [maxFeatures]float64
+	for f := range int(it.nv) {
+		x[f] = r.f64()
+	}
+	it.v = x[0]
+	if it.nv > 1 {
+		it.ref = s.newExtra([maxFeatures - 1]float64(x[1:]))
 	}
 }
 
-func (r *snapReader) ring(rg *ring, lines []*lineStat) {
+func (r *snapReader) ring(rg *ring, s *Stream) {
 	n := r.count(6)
 	if n > rg.size {
 		r.fail("%d items for a ring of %d", n, rg.size)
@@ -179,7 +199,7 @@ func (r *snapReader) ring(rg *ring, lines []*lineStat) {
 	}
 	rg.buf, rg.head = make([]item, n), 0
 	for i := range n {
-		r.item(&rg.buf[i], lines)
+		r.item(&rg.buf[i], s)
 	}
 }
 
@@ -356,20 +376,20 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 // that hold them, so that a restored stream never looks up a line it
 // released.
 func (s *Stream) checkLines() error {
-	base := make(map[string]int32, len(s.lines))
-	live := make(map[string]int32, len(s.lines))
+	base := make([]int32, max(len(s.lineTab), 1)) // [0]: metric events
+	live := make([]int32, max(len(s.lineTab), 1))
 	for i := 0; i < s.base.len(); i++ {
-		base[s.base.at(i).line]++
+		base[s.base.at(i).line()]++
 	}
 	for i := 0; i < s.window.len(); i++ {
-		live[s.window.at(i).line]++
+		live[s.window.at(i).line()]++
 	}
 	for i := range s.pending {
-		live[s.pending[i].line]++
+		live[s.pending[i].line()]++
 	}
-	for line, ls := range s.lines {
-		if ls.base != base[line] || ls.live != live[line] {
-			return fmt.Errorf("line %q counted %d/%d, held by %d/%d items", line, ls.base, ls.live, base[line], live[line])
+	for id, ls := range s.lineTab {
+		if ls != nil && (ls.base != base[id] || ls.live != live[id]) {
+			return fmt.Errorf("line %q counted %d/%d, held by %d/%d items", ls.line, ls.base, ls.live, base[id], live[id])
 		}
 	}
 	return nil

@@ -28,9 +28,16 @@ type Stream struct {
 	window  ring
 	base    ring
 	pending []item
-	// lines interns canonical lines and counts them in the baseline (base)
-	// and in the window and pending events (live).
-	lines map[string]*lineStat
+	// lineIDs and lineTab intern canonical lines (see internLine): an id
+	// per distinct line held, its stats at lineTab[id] (nil for a free id;
+	// id 0 is never used). freeIDs are the free ids, the latest freed last.
+	lineIDs map[string]uint32
+	lineTab []*lineStat
+	freeIDs []uint32
+	// extra holds the further features of the metric events that have them
+	// (see item.ref); freeExtra is its free slots, the latest freed last.
+	extra     [][maxFeatures - 1]float64
+	freeExtra []uint32
 
 	sinceJudge int
 	seq        int64
@@ -59,6 +66,8 @@ type Stream struct {
 	sc *scratch
 }
 
+// lineStat is an interned canonical line and its counts in the baseline
+// (base) and in the window and pending events (live).
 type lineStat struct {
 	line       string
 	base, live int32
@@ -72,14 +81,14 @@ func NewStream(key string, cfg Config) (*Stream, error) {
 		return nil, fmt.Errorf("new stream %q: %w", key, err)
 	}
 	return &Stream{
-		key:    key,
-		cfg:    cfg,
-		comp:   newCompressor(cfg.Compressor),
-		canon:  newCanonicalizer(cfg.MaxAttrValues),
-		window: newRing(cfg.WindowSize),
-		base:   newRing(cfg.baselineSize()),
-		lines:  make(map[string]*lineStat),
-		hist:   newValueHistory(cfg.WindowSize + cfg.baselineSize()),
+		key:     key,
+		cfg:     cfg,
+		comp:    newCompressor(cfg.Compressor),
+		canon:   newCanonicalizer(cfg.MaxAttrValues),
+		window:  newRing(cfg.WindowSize),
+		base:    newRing(cfg.baselineSize()),
+		lineIDs: make(map[string]uint32),
+		hist:    newValueHistory(cfg.WindowSize + cfg.baselineSize()),
 	}, nil
 }
 
@@ -137,55 +146,33 @@ func (s *Stream) commitPending(all bool) {
 	for i := range s.pending {
 		it := s.pending[i]
 		s.pending[i] = item{}
-		if it.line != "" {
-			s.lines[it.line].live--
+		if it.nv == 0 {
+			s.lineTab[it.ref].live--
 		}
 		if it.flagged && !all {
-			s.release(it.line)
+			s.drop(&it)
 			continue
 		}
 		it.summary, it.flagged = "", false
-		if it.line != "" {
-			s.lines[it.line].base++
+		if it.nv == 0 {
+			s.lineTab[it.ref].base++
 		}
-		if old, evicted := s.base.push(it); evicted && old.line != "" {
-			s.lines[old.line].base--
-			s.release(old.line)
+		if old, evicted := s.base.push(it); evicted {
+			if old.nv == 0 {
+				s.lineTab[old.ref].base--
+			}
+			s.drop(&old)
 		}
 	}
 	s.pending = s.pending[:0]
 	s.ref.stale = true
 }
 
-// release forgets an interned line no event holds and the long memory has
-// forgotten.
-func (s *Stream) release(line string) {
-	if line == "" {
-		return
-	}
-	if ls := s.lines[line]; ls.base <= 0 && ls.live <= 0 && ls.seen < 0.5 {
-		delete(s.lines, line)
-	}
-}
-
-// internLine returns the shared copy of a canonical line and counts it live.
-func (s *Stream) internLine(b []byte) string {
-	if ls, ok := s.lines[string(b)]; ok {
-		ls.live++
-		return ls.line
-	}
-	line := string(b)
-	s.lines[line] = &lineStat{line: line, live: 1}
-	return line
-}
-
 // SizeBytes approximates the memory the stream retains.
 func (s *Stream) SizeBytes() int {
 	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict)
 	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(item{}))
-	for line := range s.lines {
-		n += len(line) + 48
-	}
+	n += s.linesSize() + 8*(maxFeatures-1)*cap(s.extra) + 4*cap(s.freeExtra)
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
 	n += s.hist.sizeBytes()
 	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
@@ -217,12 +204,12 @@ func (s *Stream) logItem(d *event.LogData, it *item) {
 	sev := severityName(d.Severity, d.SeverityNumber)
 	body := bodyText(d.Body)
 	it.sev = sevClass(sev, d.SeverityNumber)
-	it.line = s.internLine(s.canon.log(sev, body, d.Attributes))
+	it.ref = s.internLine(s.canon.log(sev, body, d.Attributes))
 	it.summary = truncate(sev+" "+body, maxSummary)
 }
 
 func (s *Stream) spanItem(d *event.SpanData, it *item) {
-	it.line = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
+	it.ref = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
 	if d.StatusCode == "STATUS_CODE_ERROR" || d.StatusCode == "Error" || d.StatusCode == "ERROR" {
 		it.sev = sevError
 	}
@@ -240,7 +227,10 @@ func (s *Stream) metricItem(d *event.MetricData, it *item) error {
 			return fmt.Errorf("metric %q: value %v is not finite", d.Name, v)
 		}
 	}
-	it.vals, it.nv = vals, uint8(n)
+	it.v, it.nv = vals[0], uint8(n)
+	if n > 1 {
+		it.ref = s.newExtra([maxFeatures - 1]float64(vals[1:]))
+	}
 	return nil
 }
 
