@@ -121,7 +121,9 @@ const (
 // incident, if any, and opens its own. Other elevated log lines and spans
 // within the current incident's span extend it; an incident closes once
 // HopSize events pass without one.
-func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
+//
+// sum is the summary of the event (see summary).
+func (s *Stream) decideEvent(x float64, sum string) (closing, opening *EventAnomaly) {
 	o := &s.onset
 	if o.recent == nil {
 		o.recent = newSlidingMax(s.cfg.HopSize)
@@ -154,7 +156,7 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		// events after its onset (a shifted level stays beyond the range
 		// of the latest values for a while, and is the same change).
 		if s.kind != event.TypeMetric && (x >= s.cfg.EventThreshold || o.likeTrigger(s.lineName(it), it.sev)) {
-			s.extendIncident(it, x)
+			s.extendIncident(it, x, sum)
 		}
 		return closing, nil
 	}
@@ -166,14 +168,14 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		Start: time.Unix(0, first.ts).UTC(), End: time.Unix(0, it.ts).UTC(), FirstOffset: first.offset, Events: span,
 		Score: x, Confidence: x, Incident: it.offset,
 	}
-	ea.Evidence = []Evidence{{Offset: it.offset, Timestamp: ea.Timestamp, Summary: s.summary(it), Score: x}}
-	ea.Explanation = s.explainEvent(it, x, prev)
+	ea.Evidence = []Evidence{{Offset: it.offset, Timestamp: ea.Timestamp, Summary: s.summary(it, sum), Score: x}}
+	ea.Explanation = s.explainEvent(it, x, prev, sum)
 	if s.kind == event.TypeMetric {
 		ea.Series = s.series(maxSeries)
 	}
 	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea,
 		firstEvents: o.events, triggerLine: s.lineName(it), triggerSev: it.sev}
-	s.extendIncident(it, x)
+	s.extendIncident(it, x, sum)
 	return closing, ea
 }
 
@@ -195,9 +197,9 @@ func (o *onsetState) hasShape(line string) bool {
 	return line != "" && slices.Contains(o.shapes, line)
 }
 
-// extendIncident counts the elevated event it, of score x, into the
-// current incident.
-func (s *Stream) extendIncident(it *item, x float64) {
+// extendIncident counts the elevated event it, of score x and summary sum,
+// into the current incident.
+func (s *Stream) extendIncident(it *item, x float64, sum string) {
 	o := &s.onset
 	o.until, o.lastEvents, o.lastTS = max(o.until, it.offset), o.events, time.Unix(0, it.ts).UTC()
 	o.elevated++
@@ -205,7 +207,7 @@ func (s *Stream) extendIncident(it *item, x float64) {
 		o.shapes = append(o.shapes, line)
 	}
 	if o.trigger != nil && len(o.burst) < maxIncidentEvidence {
-		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it), Score: x})
+		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it, sum), Score: x})
 	}
 }
 
@@ -255,19 +257,19 @@ func (s *Stream) series(n int) []Point {
 	return out
 }
 
-// explainEvent says why the event at it, of score x, was raised when the
-// previous events scored at most prev.
-func (s *Stream) explainEvent(it *item, x, prev float64) string {
+// explainEvent says why the event at it, of score x and summary sum, was
+// raised when the previous events scored at most prev.
+func (s *Stream) explainEvent(it *item, x, prev float64, sum string) string {
 	var what string
 	switch {
 	case s.kind == event.TypeMetric:
 		what = s.explainValue(it)
 	case s.onset.sevRise:
-		what = fmt.Sprintf("A %s at a severity this stream rarely logs: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+		what = fmt.Sprintf("A %s at a severity this stream rarely logs: '%s'.", s.nounOne(), truncate(sum, 120))
 	case s.onset.lineNew:
-		what = fmt.Sprintf("A %s of a shape this stream has not shown before: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+		what = fmt.Sprintf("A %s of a shape this stream has not shown before: '%s'.", s.nounOne(), truncate(sum, 120))
 	default:
-		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(sum, 120))
 	}
 	if s.kind != event.TypeMetric && !s.onset.sevRise {
 		what += fmt.Sprintf(" Its surprisal is %.1f bits; 99%% of the stream's latest %d %ss had at most %.1f.",

@@ -80,8 +80,9 @@ func pct(k, n int) float64 {
 	return 100 * float64(k) / float64(n)
 }
 
-// lineEvidence scores the window's events by the conditional compressed
-// size of their canonical line given the baseline, per byte of the line.
+// lineEvidence scores the window's distinct canonical lines by their
+// conditional compressed size given the baseline, per byte of the line;
+// each line stands for its first event in the window.
 func (s *Stream) lineEvidence(j *Judgement) {
 	sc := s.sc
 	nbBlocks := (s.base.len() + s.cfg.BlockSize - 1) / s.cfg.BlockSize
@@ -117,26 +118,34 @@ func (s *Stream) lineEvidence(j *Judgement) {
 		score[c.line] = clamp01(float64(cond) / float64(len(line)+1))
 	}
 	sc.mix = mix
-	s.pickEvidence(j, func(it *item) float64 { return score[it.ref] })
+	lines := make([]scored, len(cands))
+	for k, c := range cands {
+		lines[k] = scored{c.first, score[c.line]}
+	}
+	slices.SortStableFunc(lines, func(a, b scored) int { return a.idx - b.idx })
+	s.pickEvidence(j, lines, s.windowSummary)
 }
 
 // metricEvidence scores the window's events by their novelty against the
 // baseline's distribution.
 func (s *Stream) metricEvidence(j *Judgement) {
-	s.pickEvidence(j, func(it *item) float64 { return s.valueNovelty(it.v) })
-}
-
-// pickEvidence keeps the highest-scoring window events, at least half the
-// top score, earliest first among equals.
-func (s *Stream) pickEvidence(j *Judgement, score func(*item) float64) {
-	type scored struct {
-		idx   int
-		score float64
-	}
 	all := make([]scored, 0, s.window.len())
 	for i := 0; i < s.window.len(); i++ {
-		all = append(all, scored{i, score(s.window.at(i))})
+		all = append(all, scored{i, s.valueNovelty(s.window.at(i).v)})
 	}
+	s.pickEvidence(j, all, func(i int) string { return s.metricSummary(s.window.at(i)) })
+}
+
+// scored is a window event (its index) and its evidence score.
+type scored struct {
+	idx   int
+	score float64
+}
+
+// pickEvidence keeps the highest-scoring of the window events all (in
+// window order), at least half the top score, earliest first among equals;
+// summary describes the i-th event of the window.
+func (s *Stream) pickEvidence(j *Judgement, all []scored, summary func(i int) string) {
 	slices.SortStableFunc(all, func(a, b scored) int {
 		switch {
 		case a.score > b.score:
@@ -158,21 +167,20 @@ func (s *Stream) pickEvidence(j *Judgement, score func(*item) float64) {
 		j.Evidence = append(j.Evidence, Evidence{
 			Offset:    it.offset,
 			Timestamp: time.Unix(0, it.ts).UTC(),
-			Summary:   s.summary(it),
+			Summary:   summary(e.idx),
 			Score:     e.score,
 		})
 	}
 }
 
-// summary describes an event for people.
-func (s *Stream) summary(it *item) string {
-	if it.summary != "" {
-		return it.summary
-	}
+// summary describes the newest event it for people: a metric event by its
+// value, a log record or span by sum, the summary made of it when it
+// arrived.
+func (s *Stream) summary(it *item, sum string) string {
 	if s.kind == event.TypeMetric {
 		return s.metricSummary(it)
 	}
-	return truncate(s.lineName(it), maxSummary)
+	return sum
 }
 
 func truncate(s string, n int) string {

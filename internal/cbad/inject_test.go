@@ -86,6 +86,49 @@ func TestNewTemplateIsRaised(t *testing.T) {
 	}
 }
 
+// TestWindowEvidenceListsDistinctLines checks that a window's evidence
+// names each canonical line once, by its first event in the window, with
+// that event's own summary.
+func TestWindowEvidenceListsDistinctLines(t *testing.T) {
+	shapes := []struct{ sev, format string }{
+		{"ERROR", "disk %d failed: I/O error on sector %d"},
+		{"WARN", "replica %d lagging by %d seconds"},
+		{"ERROR", "circuit breaker opened for upstream %d after %d failures"},
+	}
+	evs, marked := injectedLogs(5000, 4000, func(i int, r *rand.Rand) (string, string, bool) {
+		sh := shapes[i%len(shapes)]
+		return sh.sev, fmt.Sprintf(sh.format, r.IntN(10), r.IntN(100000)), i < 4120
+	})
+	s, _ := NewStream("svc|log", DefaultConfig())
+	j := checkRaised(t, pushAll(t, s, evs), marked, 4000)
+	// The canonical line of an injected event is its shape and its host.
+	line := func(off int64) string {
+		d := dec(evs[off])
+		return fmt.Sprint(off%int64(len(shapes)), d.Log.Attributes["host"])
+	}
+	if len(j.Evidence) < 2 {
+		t.Fatalf("evidence of %d events, want several distinct lines: %+v", len(j.Evidence), j.Evidence)
+	}
+	seen := map[string]bool{}
+	for _, e := range j.Evidence {
+		l := line(e.Offset)
+		if seen[l] {
+			t.Errorf("evidence lists line %s twice: %+v", l, j.Evidence)
+		}
+		seen[l] = true
+		for off := max(j.FirstOffset, 4000); off < e.Offset; off++ {
+			if line(off) == l {
+				t.Errorf("evidence at %d, but its line first came at %d in the window", e.Offset, off)
+				break
+			}
+		}
+		d := dec(evs[e.Offset])
+		if want := d.Log.Severity + " " + bodyText(d.Log.Body); e.Summary != want {
+			t.Errorf("evidence at %d summarised %q, want %q", e.Offset, e.Summary, want)
+		}
+	}
+}
+
 func metricStream(n, at int, change func(r *rand.Rand) float64) ([]event.Event, map[int64]bool) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var evs []event.Event

@@ -98,3 +98,56 @@ func (s *Stream) lineName(it *item) string {
 	}
 	return s.lineTab[it.ref].line
 }
+
+// windowLine is where a canonical line stands in the window: how many of
+// the window's events carry it (n) and the number and summary of the
+// line's first event since it entered the window, while that event is in
+// the window (first is -1 once it left). So a summary is kept per distinct
+// line of the window, not per event, and it is the summary of the line's
+// first event in the window unless the line entered the window earlier.
+type windowLine struct {
+	n       int32
+	first   int64
+	summary string
+}
+
+// enterWindow counts the newest event of the window, of line id and
+// summary sum, into the line's place in the window.
+func (s *Stream) enterWindow(id uint32, sum string) {
+	if s.firsts == nil {
+		s.firsts = make(map[uint32]windowLine)
+	}
+	wl := s.firsts[id]
+	if wl.n == 0 {
+		wl.first, wl.summary = s.pushed-1, sum
+	}
+	wl.n++
+	s.firsts[id] = wl
+}
+
+// leaveWindow counts out the event it that leaves the full window.
+func (s *Stream) leaveWindow(it *item) {
+	if it.nv != 0 {
+		return
+	}
+	wl := s.firsts[it.ref]
+	if wl.n--; wl.n <= 0 {
+		delete(s.firsts, it.ref)
+		return
+	}
+	if wl.first == s.pushed-int64(s.window.size) {
+		wl.first, wl.summary = -1, ""
+	}
+	s.firsts[it.ref] = wl
+}
+
+// windowSummary describes the window's i-th event, a log record or span: by
+// its own summary when it is the kept first of its line, else by its
+// canonical line.
+func (s *Stream) windowSummary(i int) string {
+	it := s.window.at(i)
+	if wl := s.firsts[it.ref]; wl.first >= 0 && wl.first == s.pushed-int64(s.window.len()-i) {
+		return wl.summary
+	}
+	return truncate(s.lineText(it.ref), maxSummary)
+}

@@ -24,9 +24,6 @@ type item struct {
 	sev uint8
 	// flagged is set when the event was part of a window judged anomalous.
 	flagged bool
-	// summary is a short human description, kept while the event is in the
-	// window and dropped when it moves to the baseline.
-	summary string
 }
 
 // line returns the id of the item's canonical line; 0 for a metric event.
@@ -76,12 +73,5 @@ func (r *ring) at(i int) *item { return &r.buf[(r.head+i)%len(r.buf)] }
 
 func (r *ring) full() bool { return len(r.buf) == r.size }
 
-// sizeBytes approximates the memory the ring retains, strings included
-// except the interned canonical lines.
-func (r *ring) sizeBytes() int {
-	n := cap(r.buf) * int(unsafe.Sizeof(item{}))
-	for i := 0; i < r.len(); i++ {
-		n += len(r.at(i).summary)
-	}
-	return n
-}
+// sizeBytes returns the memory the ring retains.
+func (r *ring) sizeBytes() int { return cap(r.buf) * int(unsafe.Sizeof(item{})) }

@@ -12,7 +12,7 @@ import (
 )
 
 // snapshotVersion is the version of the encoding written by AppendSnapshot.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // AppendSnapshot appends a compact binary encoding of the stream's state to
 // dst and returns it. RestoreStream turns it back into a Stream that yields,
@@ -45,6 +45,8 @@ func (s *Stream) AppendSnapshot(dst []byte) []byte {
 	for i := range s.pending {
 		w.item(&s.pending[i])
 	}
+	w.varint(s.pushed)
+	w.firsts(s.firsts)
 	w.varint(int64(s.sinceJudge))
 	w.varint(s.seq)
 	w.varint(int64(s.anomRun))
@@ -131,6 +133,8 @@ func (r *snapReader) stream(s *Stream) error {
 	for i := range s.pending {
 		r.item(&s.pending[i], s)
 	}
+	s.pushed = r.varint()
+	r.firsts(s)
 	s.sinceJudge, s.seq, s.anomRun = int(r.varint()), r.varint(), int(r.varint())
 	s.sumPrev, s.sumHave = r.f64(), r.bool()
 	s.dict = r.bytes()
@@ -203,8 +207,8 @@ func (w *snapWriter) count(v float64) {
 
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 
-// item writes an item: its offset and time, its line, its summary, its
-// features, severity class and flag.
+// item writes an item: its offset and time, its line, its features,
+// severity class and flag.
 func (w *snapWriter) item(it *item) {
 	w.varint(it.offset - w.prevOff)
 	w.varint(it.ts - w.prevT)
@@ -214,7 +218,6 @@ func (w *snapWriter) item(it *item) {
 	} else {
 		w.uvarint(0)
 	}
-	w.str(it.summary)
 	w.b = append(w.b, it.nv, it.sev)
 	w.bool(it.flagged)
 	for f := range int(it.nv) {
@@ -227,6 +230,29 @@ func (w *snapWriter) ring(r *ring) {
 	w.uvarint(uint64(r.len()))
 	for i := 0; i < r.len(); i++ {
 		w.item(r.at(i))
+	}
+}
+
+// firsts writes the window's lines in line order: each line's index, its
+// events in the window and its kept first event, as a difference from the
+// number of events pushed (0 for none), with its summary.
+func (w *snapWriter) firsts(m map[uint32]windowLine) {
+	ids := make([]uint32, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b uint32) int { return int(w.index[a]) - int(w.index[b]) })
+	w.uvarint(uint64(len(ids)))
+	for _, id := range ids {
+		wl := m[id]
+		w.uvarint(w.index[id])
+		w.varint(int64(wl.n))
+		if wl.first < 0 {
+			w.uvarint(0)
+			continue
+		}
+		w.uvarint(uint64(w.s.pushed - wl.first))
+		w.str(wl.summary)
 	}
 }
 

@@ -194,13 +194,14 @@ func runWithRestore(t *testing.T, key string, evs []event.Event, cut int) restor
 // (and read in snapshot_read.go) or known to be a cache, and listed here.
 var snapshotCovers = map[string][]string{
 	"Stream": {"key", "cfg", "comp", "kind", "canon", "window", "base", "pending", "lineIDs", "lineTab", "freeIDs",
-		"extra", "freeExtra", "sinceJudge", "seq",
+		"extra", "freeExtra", "pushed", "firsts", "sinceJudge", "seq",
 		"anomRun", "sumPrev", "sumHave", "dict", "seenTotal", "once", "sevSeen", "sevTotal", "effects",
 		"ref", "hist", "onset", "ctx", "season", "sc"},
 	"canonicalizer": {"maxValues", "attrs", "keys", "buf"},
 	"attrValues":    {"values", "high"},
 	"ring":          {"buf", "head", "size"},
-	"item":          {"offset", "ts", "v", "ref", "nv", "sev", "flagged", "summary"},
+	"item":          {"offset", "ts", "v", "ref", "nv", "sev", "flagged"},
+	"windowLine":    {"n", "first", "summary"},
 	"lineStat":      {"line", "base", "live", "seen"},
 	"refStats":      {"stale", "sorted", "lo", "hi", "spread"},
 	"valueHistory":  {"ring", "next", "full", "sorted"},

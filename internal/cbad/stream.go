@@ -38,6 +38,12 @@ type Stream struct {
 	// (see item.ref); freeExtra is its free slots, the latest freed last.
 	extra     [][maxFeatures - 1]float64
 	freeExtra []uint32
+	// pushed is the number of events pushed; the window's i-th event is
+	// event pushed - window.len() + i.
+	pushed int64
+	// firsts holds, for each canonical line of the window's events, where
+	// the line stands in the window (see windowLine).
+	firsts map[uint32]windowLine
 
 	sinceJudge int
 	seq        int64
@@ -101,15 +107,20 @@ func (s *Stream) Key() string { return s.key }
 // carries a judgement of the window. Bad events are rejected with an error
 // and leave the stream unchanged.
 func (s *Stream) Push(ev event.Decoded, offset int64) (Result, error) {
-	it, err := s.itemOf(ev, offset)
+	it, sum, err := s.itemOf(ev, offset)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream %q offset %d: %w", s.key, offset, err)
 	}
 	res := Result{Score: s.eventScore(&it)}
 	if old, evicted := s.window.push(it); evicted {
+		s.leaveWindow(&old)
 		s.pending = append(s.pending, old)
 	}
-	if closing, opening := s.decideEvent(res.Score); closing != nil || opening != nil {
+	s.pushed++
+	if it.nv == 0 {
+		s.enterWindow(it.ref, sum)
+	}
+	if closing, opening := s.decideEvent(res.Score, sum); closing != nil || opening != nil {
 		res.Events = appendNonNil(res.Events, closing, opening)
 	}
 	s.sinceJudge++
@@ -145,7 +156,6 @@ func (s *Stream) commitPending(all bool) {
 	}
 	for i := range s.pending {
 		it := s.pending[i]
-		s.pending[i] = item{}
 		if it.nv == 0 {
 			s.lineTab[it.ref].live--
 		}
@@ -153,7 +163,7 @@ func (s *Stream) commitPending(all bool) {
 			s.drop(&it)
 			continue
 		}
-		it.summary, it.flagged = "", false
+		it.flagged = false
 		if it.nv == 0 {
 			s.lineTab[it.ref].base++
 		}
@@ -179,41 +189,42 @@ func (s *Stream) SizeBytes() int {
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
 }
 
-// itemOf turns a decoded event into an item.
-func (s *Stream) itemOf(ev event.Decoded, offset int64) (item, error) {
+// itemOf turns a decoded event into an item and, for a log record or span,
+// a short human description of it (see summary).
+func (s *Stream) itemOf(ev event.Decoded, offset int64) (it item, sum string, err error) {
 	if s.kind == "" {
 		s.kind = ev.Type
 	} else if ev.Type != s.kind {
-		return item{}, fmt.Errorf("stream holds %s events, got a %s event", s.kind, ev.Type)
+		return item{}, "", fmt.Errorf("stream holds %s events, got a %s event", s.kind, ev.Type)
 	}
-	it := item{offset: offset, ts: ev.Time.UnixNano()}
+	it = item{offset: offset, ts: ev.Time.UnixNano()}
 	switch {
 	case ev.Type == event.TypeLog && ev.Log != nil:
-		s.logItem(ev.Log, &it)
+		sum = s.logItem(ev.Log, &it)
 	case ev.Type == event.TypeSpan && ev.Span != nil:
-		s.spanItem(ev.Span, &it)
+		sum = s.spanItem(ev.Span, &it)
 	case ev.Type == event.TypeMetric && ev.Metric != nil:
-		return it, s.metricItem(ev.Metric, &it)
+		err = s.metricItem(ev.Metric, &it)
 	default:
-		return it, fmt.Errorf("%s event without its data", ev.Type)
+		err = fmt.Errorf("%s event without its data", ev.Type)
 	}
-	return it, nil
+	return it, sum, err
 }
 
-func (s *Stream) logItem(d *event.LogData, it *item) {
+func (s *Stream) logItem(d *event.LogData, it *item) string {
 	sev := severityName(d.Severity, d.SeverityNumber)
 	body := bodyText(d.Body)
 	it.sev = sevClass(sev, d.SeverityNumber)
 	it.ref = s.internLine(s.canon.log(sev, body, d.Attributes))
-	it.summary = truncate(sev+" "+body, maxSummary)
+	return truncate(sev+" "+body, maxSummary)
 }
 
-func (s *Stream) spanItem(d *event.SpanData, it *item) {
+func (s *Stream) spanItem(d *event.SpanData, it *item) string {
 	it.ref = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
 	if d.StatusCode == "STATUS_CODE_ERROR" || d.StatusCode == "Error" || d.StatusCode == "ERROR" {
 		it.sev = sevError
 	}
-	it.summary = truncate(fmt.Sprintf("span %s %s %s %s", d.Name, d.Kind, d.StatusCode,
+	return truncate(fmt.Sprintf("span %s %s %s %s", d.Name, d.Kind, d.StatusCode,
 		time.Duration(d.DurationNanos)), maxSummary)
 }
 
