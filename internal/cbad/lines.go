@@ -151,3 +151,14 @@ func (s *Stream) windowSummary(i int) string {
 	}
 	return truncate(s.lineText(it.ref), maxSummary)
 }
+
+// firstsSize approximates the memory of the window's lines and their kept
+// summaries.
+func (s *Stream) firstsSize() int {
+	n := 0
+	for _, wl := range s.firsts {
+		// the entry (key, value and the map's share of control bytes)
+		n += len(wl.summary) + int(unsafe.Sizeof(wl)) + 16
+	}
+	return n
+}

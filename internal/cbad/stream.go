@@ -178,15 +178,38 @@ func (s *Stream) commitPending(all bool) {
 	s.ref.stale = true
 }
 
-// SizeBytes approximates the memory the stream retains.
+// SizeBytes approximates the memory the stream retains: its events, line
+// table, kept summaries and models (not the judgement buffers, which
+// streams share).
 func (s *Stream) SizeBytes() int {
-	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict)
+	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict) + 8*cap(s.effects)
 	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(item{}))
-	n += s.linesSize() + 8*(maxFeatures-1)*cap(s.extra) + 4*cap(s.freeExtra)
+	n += s.linesSize() + s.firstsSize() + 8*(maxFeatures-1)*cap(s.extra) + 4*cap(s.freeExtra)
+	n += s.onset.sizeBytes()
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
 	n += s.hist.sizeBytes()
 	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
+}
+
+// sizeBytes approximates the memory the onset state retains beyond itself.
+func (o *onsetState) sizeBytes() int {
+	n := 16*cap(o.shapes) + evidenceSize(o.burst)
+	if m := o.recent; m != nil {
+		n += int(unsafe.Sizeof(*m)) + 8*(cap(m.vals)+cap(m.idx))
+	}
+	if t := o.trigger; t != nil {
+		n += int(unsafe.Sizeof(*t)) + len(t.Explanation) + evidenceSize(t.Evidence) + cap(t.Series)*int(unsafe.Sizeof(Point{}))
+	}
+	return n
+}
+
+func evidenceSize(ev []Evidence) int {
+	n := cap(ev) * int(unsafe.Sizeof(Evidence{}))
+	for _, e := range ev {
+		n += len(e.Summary)
+	}
+	return n
 }
 
 // itemOf turns a decoded event into an item and, for a log record or span,
