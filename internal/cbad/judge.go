@@ -43,12 +43,12 @@ type scratch struct {
 	cached int
 }
 
-// poolItem returns the i-th item of baseline then window.
-func (s *Stream) poolItem(i int) *item {
+// poolItem returns the i-th event of baseline then window.
+func (s *Stream) poolItem(i int) *feats {
 	if i < s.base.len() {
 		return s.base.at(i)
 	}
-	return s.window.at(i - s.base.len())
+	return &s.window.at(i - s.base.len()).feats
 }
 
 // prepare readies the pool (baseline then window) for writing sides: each

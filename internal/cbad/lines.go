@@ -45,7 +45,7 @@ func (s *Stream) forget(id uint32) {
 
 // drop lets go of what an item leaving the stream's events holds: its line
 // (see release) or its further features.
-func (s *Stream) drop(it *item) {
+func (s *Stream) drop(it *feats) {
 	switch {
 	case it.nv == 0:
 		s.release(it.ref)
@@ -69,7 +69,7 @@ func (s *Stream) newExtra(x [maxFeatures - 1]float64) uint32 {
 
 // feature returns the item's f-th feature (0 the primary value); 0 beyond
 // its features.
-func (s *Stream) feature(it *item, f int) float64 {
+func (s *Stream) feature(it *feats, f int) float64 {
 	switch {
 	case f == 0:
 		return it.v

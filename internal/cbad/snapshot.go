@@ -39,11 +39,17 @@ func (s *Stream) AppendSnapshot(dst []byte) []byte {
 		w.f64(ls.seen)
 	}
 	w.canon(s.canon)
-	w.ring(&s.window)
-	w.ring(&s.base)
+	w.uvarint(uint64(s.window.len()))
+	for i := range s.window.len() {
+		w.item(s.window.at(i))
+	}
+	w.uvarint(uint64(s.base.len()))
+	for i := range s.base.len() {
+		w.feats(s.base.at(i))
+	}
 	w.uvarint(uint64(len(s.pending)))
 	for i := range s.pending {
-		w.item(&s.pending[i])
+		w.feats(&s.pending[i])
 	}
 	w.varint(s.pushed)
 	w.firsts(s.firsts)
@@ -127,11 +133,11 @@ func (r *snapReader) stream(s *Stream) error {
 		s.lineIDs[ls.line] = uint32(id)
 	}
 	r.canon(s.canon)
-	r.ring(&s.window, s)
-	r.ring(&s.base, s)
-	s.pending = make([]item, r.count(8))
+	readRing(r, &s.window, 6, func(it *item) { r.item(it, s) })
+	readRing(r, &s.base, 4, func(f *feats) { r.feats(f, s) })
+	s.pending = make([]feats, r.count(4))
 	for i := range s.pending {
-		r.item(&s.pending[i], s)
+		r.feats(&s.pending[i], s)
 	}
 	s.pushed = r.varint()
 	r.firsts(s)
@@ -207,12 +213,16 @@ func (w *snapWriter) count(v float64) {
 
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 
-// item writes an item: its offset and time, its line, its features,
-// severity class and flag.
+// item writes an event of the window: its offset and time, and its feats.
 func (w *snapWriter) item(it *item) {
 	w.varint(it.offset - w.prevOff)
 	w.varint(it.ts - w.prevT)
 	w.prevOff, w.prevT = it.offset, it.ts
+	w.feats(&it.feats)
+}
+
+// feats writes an event's line, its features, severity class and flag.
+func (w *snapWriter) feats(it *feats) {
 	if l := it.line(); l != 0 {
 		w.uvarint(w.index[l])
 	} else {
@@ -222,14 +232,6 @@ func (w *snapWriter) item(it *item) {
 	w.bool(it.flagged)
 	for f := range int(it.nv) {
 		w.f64(w.s.feature(it, f))
-	}
-}
-
-// ring writes a ring's items oldest first.
-func (w *snapWriter) ring(r *ring) {
-	w.uvarint(uint64(r.len()))
-	for i := 0; i < r.len(); i++ {
-		w.item(r.at(i))
 	}
 }
 

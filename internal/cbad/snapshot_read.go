@@ -153,11 +153,16 @@ func (r *snapReader) time() time.Time {
 	return time.Unix(0, r.varint()).UTC()
 }
 
-// item reads an item of s: a log record or span with a line, or a metric
-// event with features, as the stream's kind says.
+// item reads an event of the window of s.
 func (r *snapReader) item(it *item, s *Stream) {
 	it.offset, it.ts = r.prevOff+r.varint(), r.prevT+r.varint()
 	r.prevOff, r.prevT = it.offset, it.ts
+	r.feats(&it.feats, s)
+}
+
+// feats reads an event's feats: a log record or span with a line, or a
+// metric event with features, as the kind of s says.
+func (r *snapReader) feats(it *feats, s *Stream) {
 	line := r.uvarint()
 	it.nv, it.sev = r.byte(), r.byte()
 	it.flagged = r.bool()
@@ -169,9 +174,9 @@ func (r *snapReader) item(it *item, s *Stream) {
 	case s.kind == "":
 		r.fail("an event in a stream of no kind")
 	case it.nv > maxFeatures || it.sev >= numSev || metric != (it.nv > 0):
-		r.fail("%s item with %d features, severity class %d", s.kind, it.nv, it.sev)
+		r.fail("%s event with %d features, severity class %d", s.kind, it.nv, it.sev)
 	case line >= uint64(max(len(s.lineTab), 1)) || metric != (line == 0):
-		r.fail("%s item of line index %d of %d lines", s.kind, line, max(len(s.lineTab)-1, 0))
+		r.fail("%s event of line index %d of %d lines", s.kind, line, max(len(s.lineTab)-1, 0))
 	}
 	if r.err != nil {
 		return
@@ -190,15 +195,16 @@ func (r *snapReader) item(it *item, s *Stream) {
 	}
 }
 
-func (r *snapReader) ring(rg *ring, s *Stream) {
-	n := r.count(6)
+// readRing reads a ring's events, each of at least size bytes, with read.
+func readRing[T any](r *snapReader, rg *ring[T], size int, read func(*T)) {
+	n := r.count(size)
 	if n > rg.size {
-		r.fail("%d items for a ring of %d", n, rg.size)
+		r.fail("%d events for a ring of %d", n, rg.size)
 		return
 	}
-	rg.buf, rg.head = make([]item, n), 0
+	rg.buf, rg.head = make([]T, n), 0
 	for i := range n {
-		r.item(&rg.buf[i], s)
+		read(&rg.buf[i])
 	}
 }
 

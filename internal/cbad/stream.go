@@ -25,9 +25,9 @@ type Stream struct {
 	kind event.Type
 
 	canon   *canonicalizer
-	window  ring
-	base    ring
-	pending []item
+	window  ring[item]
+	base    ring[feats]
+	pending []feats
 	// lineIDs and lineTab intern canonical lines (see internLine): an id
 	// per distinct line held, its stats at lineTab[id] (nil for a free id;
 	// id 0 is never used). freeIDs are the free ids, the latest freed last.
@@ -91,8 +91,8 @@ func NewStream(key string, cfg Config) (*Stream, error) {
 		cfg:     cfg,
 		comp:    newCompressor(cfg.Compressor),
 		canon:   newCanonicalizer(cfg.MaxAttrValues),
-		window:  newRing(cfg.WindowSize),
-		base:    newRing(cfg.baselineSize()),
+		window:  newRing[item](cfg.WindowSize),
+		base:    newRing[feats](cfg.baselineSize()),
 		lineIDs: make(map[string]uint32),
 		hist:    newValueHistory(cfg.WindowSize + cfg.baselineSize()),
 	}, nil
@@ -114,7 +114,7 @@ func (s *Stream) Push(ev event.Decoded, offset int64) (Result, error) {
 	res := Result{Score: s.eventScore(&it)}
 	if old, evicted := s.window.push(it); evicted {
 		s.leaveWindow(&old)
-		s.pending = append(s.pending, old)
+		s.pending = append(s.pending, old.feats)
 	}
 	s.pushed++
 	if it.nv == 0 {
@@ -183,7 +183,7 @@ func (s *Stream) commitPending(all bool) {
 // streams share).
 func (s *Stream) SizeBytes() int {
 	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict) + 8*cap(s.effects)
-	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(item{}))
+	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(feats{}))
 	n += s.linesSize() + s.firstsSize() + 8*(maxFeatures-1)*cap(s.extra) + 4*cap(s.freeExtra)
 	n += s.onset.sizeBytes()
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
