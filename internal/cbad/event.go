@@ -173,7 +173,11 @@ func (s *Stream) decideEvent(x float64, sum string) (closing, opening *EventAnom
 	if s.kind == event.TypeMetric {
 		ea.Series = s.series(maxSeries)
 	}
-	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea,
+	// The incident keeps the opening record without its chart, which the
+	// closing record does not carry.
+	trigger := *ea
+	trigger.Series = nil
+	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: &trigger,
 		firstEvents: o.events, triggerLine: s.lineName(it), triggerSev: it.sev}
 	s.extendIncident(it, x, sum)
 	return closing, ea
