@@ -7,22 +7,28 @@ import (
 	"github.com/driftlock/driftlock/internal/event"
 )
 
-// BenchmarkStreamHeap measures what full streams hold: 100 streams of one
-// kind each fed window, baseline and a hop of events (different events per
-// stream), at default settings; it reports SizeBytes and the heap in use
-// per stream (after GC, less the heap before the streams were made, so
-// that buffers the streams share are spread over them).
+// BenchmarkStreamHeap measures what streams hold at default settings: 100
+// streams of one kind each fed the same number of events (different events
+// per stream), either window, baseline and a hop ("full") or 16 ("young").
+// It reports SizeBytes and the heap in use per stream (after GC, less the
+// heap before the streams were made, so that buffers the streams share are
+// spread over them).
 func BenchmarkStreamHeap(b *testing.B) {
 	cfg := DefaultConfig()
-	n := cfg.WindowSize + cfg.baselineSize() + cfg.HopSize
+	full := cfg.WindowSize + cfg.baselineSize() + cfg.HopSize
+	logs, metrics := benchLogs(full+100), benchMetrics(full+100)
 	kinds := []struct {
 		name, key string
 		evs       []event.Event
+		n         int
 	}{
-		{"logs", "svc|log", benchLogs(n + 100)},
-		{"metrics", "svc|metric|latency", benchMetrics(n + 100)},
+		{"logs/full", "svc|log", logs, full},
+		{"metrics/full", "svc|metric|latency", metrics, full},
+		{"logs/young", "svc|log", logs, 16},
+		{"metrics/young", "svc|metric|latency", metrics, 16},
 	}
 	for _, k := range kinds {
+		n := k.n
 		evs := make([]event.Decoded, len(k.evs))
 		for i, ev := range k.evs {
 			evs[i] = dec(ev)
