@@ -129,6 +129,39 @@ func TestWindowEvidenceListsDistinctLines(t *testing.T) {
 	}
 }
 
+// TestWindowKeepsFirstSummaries checks which summaries a window keeps: a
+// line's first event since it entered the window keeps its own; once that
+// event has left, the line's first event in the window is described by its
+// canonical line.
+func TestWindowKeepsFirstSummaries(t *testing.T) {
+	c := smallConfig()
+	c.WindowSize, c.HopSize, c.BlockSize = 8, 8, 1
+	s, err := NewStream("svc|log", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"disk 1 failed", "disk 2 failed"}
+	for i := range 7 {
+		bodies = append(bodies, fmt.Sprintf("cache miss for key %d", i))
+	}
+	for i, b := range bodies {
+		if _, err := s.Push(dec(logEvent(i, "WARN", b, nil)), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The window holds "disk 2 failed" and the seven cache misses; the
+	// first "disk" event, whose summary was kept, has left.
+	if got := s.windowSummary(0); got != s.lineText(s.window.at(0).ref) || strings.Contains(got, "disk 2") {
+		t.Errorf("the window's first disk event is described as %q, want its canonical line", got)
+	}
+	if got := s.windowSummary(1); got != "WARN cache miss for key 0" {
+		t.Errorf("the window's first cache miss is described as %q, want its own summary", got)
+	}
+	if got := s.windowSummary(2); got != s.lineText(s.window.at(2).ref) {
+		t.Errorf("the window's second cache miss is described as %q, want its canonical line", got)
+	}
+}
+
 func metricStream(n, at int, change func(r *rand.Rand) float64) ([]event.Event, map[int64]bool) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var evs []event.Event

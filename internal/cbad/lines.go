@@ -43,8 +43,8 @@ func (s *Stream) forget(id uint32) {
 	s.freeIDs = append(s.freeIDs, id)
 }
 
-// drop lets go of what an item leaving the stream's events holds: its line
-// (see release) or its further features.
+// drop lets go of what an event leaving the stream holds: its line (see
+// release) or its further features.
 func (s *Stream) drop(it *feats) {
 	switch {
 	case it.nv == 0:
@@ -67,7 +67,7 @@ func (s *Stream) newExtra(x [maxFeatures - 1]float64) uint32 {
 	return uint32(len(s.extra))
 }
 
-// feature returns the item's f-th feature (0 the primary value); 0 beyond
+// feature returns the event's f-th feature (0 the primary value); 0 beyond
 // its features.
 func (s *Stream) feature(it *feats, f int) float64 {
 	switch {
@@ -91,7 +91,7 @@ func (s *Stream) linesSize() int {
 	return n
 }
 
-// lineName returns the item's canonical line; empty for a metric event.
+// lineName returns the event's canonical line; empty for a metric event.
 func (s *Stream) lineName(it *item) string {
 	if it.nv != 0 {
 		return ""

@@ -49,7 +49,7 @@ type ring[T any] struct {
 	size int
 }
 
-// minRingAlloc is the fewest items a ring's buffer is allocated for.
+// minRingAlloc is the fewest events a ring's buffer is allocated for.
 const minRingAlloc = 16
 
 func newRing[T any](size int) ring[T] { return ring[T]{size: size} }

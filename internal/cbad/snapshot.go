@@ -235,29 +235,6 @@ func (w *snapWriter) feats(it *feats) {
 	}
 }
 
-// firsts writes the window's lines in line order: each line's index, its
-// events in the window and its kept first event, as a difference from the
-// number of events pushed (0 for none), with its summary.
-func (w *snapWriter) firsts(m map[uint32]windowLine) {
-	ids := make([]uint32, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b uint32) int { return int(w.index[a]) - int(w.index[b]) })
-	w.uvarint(uint64(len(ids)))
-	for _, id := range ids {
-		wl := m[id]
-		w.uvarint(w.index[id])
-		w.varint(int64(wl.n))
-		if wl.first < 0 {
-			w.uvarint(0)
-			continue
-		}
-		w.uvarint(uint64(w.s.pushed - wl.first))
-		w.str(wl.summary)
-	}
-}
-
 func (w *snapWriter) canon(c *canonicalizer) {
 	keys := make([]string, 0, len(c.attrs))
 	for k := range c.attrs {

@@ -105,6 +105,35 @@ func snapCounter(n int) []event.Event {
 	return evs
 }
 
+// snapHistogram is a histogram (three features: mean, count and 90th
+// percentile) whose latency shifts for a while, with a traffic spike.
+func snapHistogram(n int) []event.Event {
+	r := rand.New(rand.NewPCG(15, 16))
+	bounds := []float64{10, 25, 50, 100, 250, 500}
+	evs := make([]event.Event, n)
+	for i := range evs {
+		ts := t0.Add(time.Duration(i) * 15 * time.Second)
+		count, mean := uint64(100+r.IntN(20)), 40+4*r.NormFloat64()
+		if i > 1300 && i < 1500 {
+			mean *= 3
+		}
+		if i == 900 {
+			count *= 20
+		}
+		buckets := make([]uint64, len(bounds)+1)
+		for range count {
+			v := mean * (0.5 + r.Float64())
+			k, _ := slices.BinarySearch(bounds, v)
+			buckets[k]++
+		}
+		sum := mean * float64(count)
+		d, _ := json.Marshal(event.MetricData{Name: "latency", Type: "histogram", Histogram: []event.HistogramPoint{{
+			Timestamp: event.FormatNanos(ts), Count: count, Sum: &sum, BucketCounts: buckets, ExplicitBounds: bounds}}})
+		evs[i] = event.Event{Type: event.TypeMetric, Data: d, Timestamp: event.FormatTimestamp(ts), Source: "test"}
+	}
+	return evs
+}
+
 // TestSnapshotRestoreContinuesExactly snapshots each stream at several
 // events (before warm-up, mid-incident, after adaptation), restores the
 // snapshot into a new Stream and continues: every later result must equal
@@ -120,6 +149,7 @@ func TestSnapshotRestoreContinuesExactly(t *testing.T) {
 		{"svc|span", snapSpans(3000)},
 		{"svc|metric|requests", snapDaily(3400)},
 		{"svc|metric|requests_total", snapCounter(2000)},
+		{"svc|metric|latency", snapHistogram(2000)},
 	}
 	for _, c := range cases {
 		t.Run(c.key, func(t *testing.T) {

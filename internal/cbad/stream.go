@@ -35,7 +35,7 @@ type Stream struct {
 	lineTab []*lineStat
 	freeIDs []uint32
 	// extra holds the further features of the metric events that have them
-	// (see item.ref); freeExtra is its free slots, the latest freed last.
+	// (see feats.ref); freeExtra is its free slots, the latest freed last.
 	extra     [][maxFeatures - 1]float64
 	freeExtra []uint32
 	// pushed is the number of events pushed; the window's i-th event is
