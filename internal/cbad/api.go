@@ -88,7 +88,9 @@ type Judgement struct {
 	// Explanation is sentences a person can act on (set when Anomalous).
 	Explanation string
 	// Evidence is the events that most raised the window's compressed size
-	// given the baseline, highest score first (set when Anomalous).
+	// given the baseline, highest score first (set when Anomalous). A log
+	// or span stream's evidence names each canonical line once, by its
+	// first event in the window.
 	Evidence []Evidence
 	// Incident is the offset of the first event of the incident an
 	// anomalous window belongs to (see EventAnomaly.Incident).

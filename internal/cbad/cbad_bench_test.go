@@ -90,11 +90,11 @@ func BenchmarkZstdFloor(b *testing.B) {
 	s, _ := NewStream("svc|log", DefaultConfig())
 	var raw []byte
 	for i, ev := range benchLogs(2048) {
-		it, err := s.itemOf(dec(ev), int64(i))
+		it, _, err := s.itemOf(dec(ev), int64(i))
 		if err != nil {
 			b.Fatal(err)
 		}
-		raw = append(append(raw, it.line...), '\n')
+		raw = append(append(raw, s.lineText(it.ref)...), '\n')
 	}
 	c := newCompressor("zstd")
 	b.ReportAllocs()

@@ -121,7 +121,9 @@ const (
 // incident, if any, and opens its own. Other elevated log lines and spans
 // within the current incident's span extend it; an incident closes once
 // HopSize events pass without one.
-func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
+//
+// sum is the summary of the event (see summary).
+func (s *Stream) decideEvent(x float64, sum string) (closing, opening *EventAnomaly) {
 	o := &s.onset
 	if o.recent == nil {
 		o.recent = newSlidingMax(s.cfg.HopSize)
@@ -137,15 +139,15 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		// history, say nothing about its later ones.
 		o.recent.push(x)
 	}
-	it := s.window.at(s.window.n - 1)
-	span := min(s.window.n, s.cfg.HopSize)
-	first := s.window.at(s.window.n - span)
+	it := s.window.at(s.window.len() - 1)
+	span := min(s.window.len(), s.cfg.HopSize)
+	first := s.window.at(s.window.len() - span)
 	fires := o.events > int64(s.cfg.EventWarmup) && x >= s.cfg.EventThreshold && (!ok || 1-x <= onsetRatio*(1-prev))
 	// A stronger onset of a log line or span ends the current incident and
 	// opens its own, unless its shape is already one of the incident's (the
 	// second line of a new shape is rarer than its first, yet the same
 	// burst); a metric incident holds its HopSize events.
-	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric && !o.hasShape(it.line))) {
+	if o.open && (first.offset > o.until || (fires && s.kind != event.TypeMetric && !o.hasShape(s.lineName(it)))) {
 		closing = s.closeIncident()
 	}
 	if o.open {
@@ -153,8 +155,8 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		// the incident, extends it; a metric incident lasts the HopSize
 		// events after its onset (a shifted level stays beyond the range
 		// of the latest values for a while, and is the same change).
-		if s.kind != event.TypeMetric && (x >= s.cfg.EventThreshold || o.likeTrigger(it)) {
-			s.extendIncident(it, x)
+		if s.kind != event.TypeMetric && (x >= s.cfg.EventThreshold || o.likeTrigger(s.lineName(it), it.sev)) {
+			s.extendIncident(it, x, sum)
 		}
 		return closing, nil
 	}
@@ -166,26 +168,31 @@ func (s *Stream) decideEvent(x float64) (closing, opening *EventAnomaly) {
 		Start: time.Unix(0, first.ts).UTC(), End: time.Unix(0, it.ts).UTC(), FirstOffset: first.offset, Events: span,
 		Score: x, Confidence: x, Incident: it.offset,
 	}
-	ea.Evidence = []Evidence{{Offset: it.offset, Timestamp: ea.Timestamp, Summary: s.summary(it), Score: x}}
-	ea.Explanation = s.explainEvent(it, x, prev)
+	ea.Evidence = []Evidence{{Offset: it.offset, Timestamp: ea.Timestamp, Summary: s.summary(it, sum), Score: x}}
+	ea.Explanation = s.explainEvent(it, x, prev, sum)
 	if s.kind == event.TypeMetric {
 		ea.Series = s.series(maxSeries)
 	}
-	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: ea,
-		firstEvents: o.events, triggerLine: it.line, triggerSev: it.sev}
-	s.extendIncident(it, x)
+	// The incident keeps the opening record without its chart, which the
+	// closing record does not carry.
+	trigger := *ea
+	trigger.Series = nil
+	*o = onsetState{events: o.events, recent: o.recent, incident: it.offset, known: true, open: true, trigger: &trigger,
+		firstEvents: o.events, triggerLine: s.lineName(it), triggerSev: it.sev}
+	s.extendIncident(it, x, sum)
 	return closing, ea
 }
 
-// likeTrigger reports whether it is like the log line or span that opened
-// the incident: the same message shape, or the same severity at WARN or
-// above. Such lines stop scoring high once the burst has shown a few of
-// them, yet they are the burst going on.
-func (o *onsetState) likeTrigger(it *item) bool {
+// likeTrigger reports whether a log line or span of canonical line line and
+// severity class sev is like the one that opened the incident: the same
+// message shape, or the same severity at WARN or above. Such lines stop
+// scoring high once the burst has shown a few of them, yet they are the
+// burst going on.
+func (o *onsetState) likeTrigger(line string, sev uint8) bool {
 	if o.trigger == nil {
 		return false
 	}
-	return it.line == o.triggerLine || (it.sev >= sevWarn && it.sev == o.triggerSev)
+	return line == o.triggerLine || (sev >= sevWarn && sev == o.triggerSev)
 }
 
 // hasShape reports whether line is the shape of one of the current
@@ -194,17 +201,17 @@ func (o *onsetState) hasShape(line string) bool {
 	return line != "" && slices.Contains(o.shapes, line)
 }
 
-// extendIncident counts the elevated event it, of score x, into the
-// current incident.
-func (s *Stream) extendIncident(it *item, x float64) {
+// extendIncident counts the elevated event it, of score x and summary sum,
+// into the current incident.
+func (s *Stream) extendIncident(it *item, x float64, sum string) {
 	o := &s.onset
 	o.until, o.lastEvents, o.lastTS = max(o.until, it.offset), o.events, time.Unix(0, it.ts).UTC()
 	o.elevated++
-	if it.line != "" && len(o.shapes) < maxIncidentEvidence && !o.hasShape(it.line) {
-		o.shapes = append(o.shapes, it.line)
+	if line := s.lineName(it); line != "" && len(o.shapes) < maxIncidentEvidence && !o.hasShape(line) {
+		o.shapes = append(o.shapes, line)
 	}
 	if o.trigger != nil && len(o.burst) < maxIncidentEvidence {
-		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it), Score: x})
+		o.burst = append(o.burst, Evidence{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Summary: s.summary(it, sum), Score: x})
 	}
 }
 
@@ -244,29 +251,29 @@ func (s *Stream) joinIncident(first, last int64) int64 {
 
 // series returns the latest n values of the window, the newest marked.
 func (s *Stream) series(n int) []Point {
-	n = min(n, s.window.n)
+	n = min(n, s.window.len())
 	out := make([]Point, 0, n)
-	for i := s.window.n - n; i < s.window.n; i++ {
+	for i := s.window.len() - n; i < s.window.len(); i++ {
 		it := s.window.at(i)
-		out = append(out, Point{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Value: it.vals[0]})
+		out = append(out, Point{Offset: it.offset, Timestamp: time.Unix(0, it.ts).UTC(), Value: it.v})
 	}
 	out[len(out)-1].Anomalous = true
 	return out
 }
 
-// explainEvent says why the event at it, of score x, was raised when the
-// previous events scored at most prev.
-func (s *Stream) explainEvent(it *item, x, prev float64) string {
+// explainEvent says why the event at it, of score x and summary sum, was
+// raised when the previous events scored at most prev.
+func (s *Stream) explainEvent(it *item, x, prev float64, sum string) string {
 	var what string
 	switch {
 	case s.kind == event.TypeMetric:
 		what = s.explainValue(it)
 	case s.onset.sevRise:
-		what = fmt.Sprintf("A %s at a severity this stream rarely logs: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+		what = fmt.Sprintf("A %s at a severity this stream rarely logs: '%s'.", s.nounOne(), truncate(sum, 120))
 	case s.onset.lineNew:
-		what = fmt.Sprintf("A %s of a shape this stream has not shown before: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+		what = fmt.Sprintf("A %s of a shape this stream has not shown before: '%s'.", s.nounOne(), truncate(sum, 120))
 	default:
-		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(s.summary(it), 120))
+		what = fmt.Sprintf("A %s of a shape this stream rarely shows: '%s'.", s.nounOne(), truncate(sum, 120))
 	}
 	if s.kind != event.TypeMetric && !s.onset.sevRise {
 		what += fmt.Sprintf(" Its surprisal is %.1f bits; 99%% of the stream's latest %d %ss had at most %.1f.",
@@ -289,7 +296,7 @@ func (s *Stream) nounOne() string {
 
 // explainValue describes a metric value against the stream's recent values.
 func (s *Stream) explainValue(it *item) string {
-	v := it.vals[0]
+	v := it.v
 	name := s.metricName()
 	lo, hi, _ := s.hist.rangeOf()
 	switch s.onset.reason {

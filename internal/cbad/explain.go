@@ -40,25 +40,25 @@ func (s *Stream) lineSentences() []string {
 	var out []string
 	novel, example := 0, ""
 	var winSev, baseSev [numSev]int
-	for i := 0; i < s.window.n; i++ {
+	for i := 0; i < s.window.len(); i++ {
 		it := s.window.at(i)
 		winSev[it.sev]++
-		if s.lines[it.line].base == 0 {
+		if ls := s.lineTab[it.ref]; ls.base == 0 {
 			novel++
 			if example == "" {
-				example = it.line
+				example = ls.line
 			}
 		}
 	}
-	for i := 0; i < s.base.n; i++ {
+	for i := 0; i < s.base.len(); i++ {
 		baseSev[s.base.at(i).sev]++
 	}
 	if novel > 0 {
 		out = append(out, fmt.Sprintf("%d of %d %s in this window have a message shape not seen in the baseline, e.g. '%s'.",
-			novel, s.window.n, s.noun(), truncate(example, 120)))
+			novel, s.window.len(), s.noun(), truncate(example, 120)))
 	}
 	for c := sevWarn; c < numSev; c++ {
-		bw, ww := pct(baseSev[c], s.base.n), pct(winSev[c], s.window.n)
+		bw, ww := pct(baseSev[c], s.base.len()), pct(winSev[c], s.window.len())
 		if ww > 2*bw && ww-bw >= 0.5 {
 			out = append(out, fmt.Sprintf("%s lines rose from %.1f%% to %.1f%%.", sevNames[c], bw, ww))
 		}
@@ -80,11 +80,12 @@ func pct(k, n int) float64 {
 	return 100 * float64(k) / float64(n)
 }
 
-// lineEvidence scores the window's events by the conditional compressed
-// size of their canonical line given the baseline, per byte of the line.
+// lineEvidence scores the window's distinct canonical lines by their
+// conditional compressed size given the baseline, per byte of the line;
+// each line stands for its first event in the window.
 func (s *Stream) lineEvidence(j *Judgement) {
 	sc := s.sc
-	nbBlocks := (s.base.n + s.cfg.BlockSize - 1) / s.cfg.BlockSize
+	nbBlocks := (s.base.len() + s.cfg.BlockSize - 1) / s.cfg.BlockSize
 	sc.ids = sc.ids[:0]
 	for i := range nbBlocks {
 		sc.ids = append(sc.ids, i)
@@ -93,49 +94,58 @@ func (s *Stream) lineEvidence(j *Judgement) {
 	cut := len(mix)
 	cBase := s.comp.size(mix)
 	type cand struct {
-		line  string
+		line  uint32
 		count int32
 		first int
 	}
 	var cands []cand
-	seen := make(map[string]bool)
-	for i := 0; i < s.window.n; i++ {
-		l := s.window.at(i).line
+	seen := make(map[uint32]bool)
+	for i := 0; i < s.window.len(); i++ {
+		l := s.window.at(i).ref
 		if !seen[l] {
 			seen[l] = true
-			cands = append(cands, cand{l, s.lines[l].base, i})
+			cands = append(cands, cand{l, s.lineTab[l].base, i})
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b cand) int { return int(a.count - b.count) })
 	cands = cands[:min(len(cands), maxCandidates)]
-	score := make(map[string]float64, len(cands))
+	score := make(map[uint32]float64, len(cands))
 	for _, c := range cands {
-		mix = append(mix[:cut], c.line...)
+		line := s.lineText(c.line)
+		mix = append(mix[:cut], line...)
 		mix = append(mix, '\n')
 		cond := s.comp.size(mix) - cBase
-		score[c.line] = clamp01(float64(cond) / float64(len(c.line)+1))
+		score[c.line] = clamp01(float64(cond) / float64(len(line)+1))
 	}
 	sc.mix = mix
-	s.pickEvidence(j, func(it *item) float64 { return score[it.line] })
+	lines := make([]scored, len(cands))
+	for k, c := range cands {
+		lines[k] = scored{c.first, score[c.line]}
+	}
+	slices.SortStableFunc(lines, func(a, b scored) int { return a.idx - b.idx })
+	s.pickEvidence(j, lines, s.windowSummary)
 }
 
 // metricEvidence scores the window's events by their novelty against the
 // baseline's distribution.
 func (s *Stream) metricEvidence(j *Judgement) {
-	s.pickEvidence(j, func(it *item) float64 { return s.valueNovelty(it.vals[0]) })
+	all := make([]scored, 0, s.window.len())
+	for i := 0; i < s.window.len(); i++ {
+		all = append(all, scored{i, s.valueNovelty(s.window.at(i).v)})
+	}
+	s.pickEvidence(j, all, func(i int) string { return s.metricSummary(s.window.at(i)) })
 }
 
-// pickEvidence keeps the highest-scoring window events, at least half the
-// top score, earliest first among equals.
-func (s *Stream) pickEvidence(j *Judgement, score func(*item) float64) {
-	type scored struct {
-		idx   int
-		score float64
-	}
-	all := make([]scored, 0, s.window.n)
-	for i := 0; i < s.window.n; i++ {
-		all = append(all, scored{i, score(s.window.at(i))})
-	}
+// scored is a window event (its index) and its evidence score.
+type scored struct {
+	idx   int
+	score float64
+}
+
+// pickEvidence keeps the highest-scoring of the window events all (in
+// window order), at least half the top score, earliest first among equals;
+// summary describes the i-th event of the window.
+func (s *Stream) pickEvidence(j *Judgement, all []scored, summary func(i int) string) {
 	slices.SortStableFunc(all, func(a, b scored) int {
 		switch {
 		case a.score > b.score:
@@ -157,21 +167,20 @@ func (s *Stream) pickEvidence(j *Judgement, score func(*item) float64) {
 		j.Evidence = append(j.Evidence, Evidence{
 			Offset:    it.offset,
 			Timestamp: time.Unix(0, it.ts).UTC(),
-			Summary:   s.summary(it),
+			Summary:   summary(e.idx),
 			Score:     e.score,
 		})
 	}
 }
 
-// summary describes an event for people.
-func (s *Stream) summary(it *item) string {
-	if it.summary != "" {
-		return it.summary
-	}
+// summary describes the newest event it for people: a metric event by its
+// value, a log record or span by sum, the summary made of it when it
+// arrived.
+func (s *Stream) summary(it *item, sum string) string {
 	if s.kind == event.TypeMetric {
 		return s.metricSummary(it)
 	}
-	return truncate(it.line, maxSummary)
+	return sum
 }
 
 func truncate(s string, n int) string {

@@ -16,7 +16,7 @@ func (s *Stream) metricName() string {
 
 // metricSummary describes one metric event.
 func (s *Stream) metricSummary(it *item) string {
-	return fmt.Sprintf("%s = %s", s.metricName(), formatValue(it.vals[0]))
+	return fmt.Sprintf("%s = %s", s.metricName(), formatValue(it.v))
 }
 
 // metricSentences describes how the newest values (the last hop of the
@@ -24,8 +24,8 @@ func (s *Stream) metricSummary(it *item) string {
 // values of the window beyond the baseline's range.
 func (s *Stream) metricSentences() []string {
 	recent := make([]float64, 0, s.cfg.HopSize)
-	for i := s.window.n - min(s.cfg.HopSize, s.window.n); i < s.window.n; i++ {
-		recent = append(recent, s.window.at(i).vals[0])
+	for i := s.window.len() - min(s.cfg.HopSize, s.window.len()); i < s.window.len(); i++ {
+		recent = append(recent, s.window.at(i).v)
 	}
 	slices.Sort(recent)
 	base := s.ref.sorted
@@ -46,8 +46,8 @@ func (s *Stream) metricSentences() []string {
 	}
 	lo, hi := base[0], base[len(base)-1]
 	outside, wlo, whi := 0, lo, hi
-	for i := 0; i < s.window.n; i++ {
-		v := s.window.at(i).vals[0]
+	for i := 0; i < s.window.len(); i++ {
+		v := s.window.at(i).v
 		if v < lo || v > hi {
 			outside++
 		}
@@ -55,7 +55,7 @@ func (s *Stream) metricSentences() []string {
 	}
 	if outside > 0 {
 		out = append(out, fmt.Sprintf("%d of %d values in the window fell outside the baseline's range %s to %s (window range %s to %s).",
-			outside, s.window.n, formatValue(lo), formatValue(hi), formatValue(wlo), formatValue(whi)))
+			outside, s.window.len(), formatValue(lo), formatValue(hi), formatValue(wlo), formatValue(whi)))
 	}
 	return out
 }

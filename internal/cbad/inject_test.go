@@ -86,6 +86,82 @@ func TestNewTemplateIsRaised(t *testing.T) {
 	}
 }
 
+// TestWindowEvidenceListsDistinctLines checks that a window's evidence
+// names each canonical line once, by its first event in the window, with
+// that event's own summary.
+func TestWindowEvidenceListsDistinctLines(t *testing.T) {
+	shapes := []struct{ sev, format string }{
+		{"ERROR", "disk %d failed: I/O error on sector %d"},
+		{"WARN", "replica %d lagging by %d seconds"},
+		{"ERROR", "circuit breaker opened for upstream %d after %d failures"},
+	}
+	evs, marked := injectedLogs(5000, 4000, func(i int, r *rand.Rand) (string, string, bool) {
+		sh := shapes[i%len(shapes)]
+		return sh.sev, fmt.Sprintf(sh.format, r.IntN(10), r.IntN(100000)), i < 4120
+	})
+	s, _ := NewStream("svc|log", DefaultConfig())
+	j := checkRaised(t, pushAll(t, s, evs), marked, 4000)
+	// The canonical line of an injected event is its shape and its host.
+	line := func(off int64) string {
+		d := dec(evs[off])
+		return fmt.Sprint(off%int64(len(shapes)), d.Log.Attributes["host"])
+	}
+	if len(j.Evidence) < 2 {
+		t.Fatalf("evidence of %d events, want several distinct lines: %+v", len(j.Evidence), j.Evidence)
+	}
+	seen := map[string]bool{}
+	for _, e := range j.Evidence {
+		l := line(e.Offset)
+		if seen[l] {
+			t.Errorf("evidence lists line %s twice: %+v", l, j.Evidence)
+		}
+		seen[l] = true
+		for off := max(j.FirstOffset, 4000); off < e.Offset; off++ {
+			if line(off) == l {
+				t.Errorf("evidence at %d, but its line first came at %d in the window", e.Offset, off)
+				break
+			}
+		}
+		d := dec(evs[e.Offset])
+		if want := d.Log.Severity + " " + bodyText(d.Log.Body); e.Summary != want {
+			t.Errorf("evidence at %d summarised %q, want %q", e.Offset, e.Summary, want)
+		}
+	}
+}
+
+// TestWindowKeepsFirstSummaries checks which summaries a window keeps: a
+// line's first event since it entered the window keeps its own; once that
+// event has left, the line's first event in the window is described by its
+// canonical line.
+func TestWindowKeepsFirstSummaries(t *testing.T) {
+	c := smallConfig()
+	c.WindowSize, c.HopSize, c.BlockSize = 8, 8, 1
+	s, err := NewStream("svc|log", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := []string{"disk 1 failed", "disk 2 failed"}
+	for i := range 7 {
+		bodies = append(bodies, fmt.Sprintf("cache miss for key %d", i))
+	}
+	for i, b := range bodies {
+		if _, err := s.Push(dec(logEvent(i, "WARN", b, nil)), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The window holds "disk 2 failed" and the seven cache misses; the
+	// first "disk" event, whose summary was kept, has left.
+	if got := s.windowSummary(0); got != s.lineText(s.window.at(0).ref) || strings.Contains(got, "disk 2") {
+		t.Errorf("the window's first disk event is described as %q, want its canonical line", got)
+	}
+	if got := s.windowSummary(1); got != "WARN cache miss for key 0" {
+		t.Errorf("the window's first cache miss is described as %q, want its own summary", got)
+	}
+	if got := s.windowSummary(2); got != s.lineText(s.window.at(2).ref) {
+		t.Errorf("the window's second cache miss is described as %q, want its canonical line", got)
+	}
+}
+
 func metricStream(n, at int, change func(r *rand.Rand) float64) ([]event.Event, map[int64]bool) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var evs []event.Event

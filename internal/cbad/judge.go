@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,7 +30,10 @@ type scratch struct {
 	itemID   []int32
 	distinct []string
 	counts   []int32
-	index    map[string]int32
+	// lineIDs are the pool's distinct line ids, tokenOf the token of each
+	// line id (-1 for a line not in the pool).
+	lineIDs []uint32
+	tokenOf []int32
 	// total holds the token counts of the whole pool; base those of the
 	// baseline side being written.
 	total, base []int32
@@ -39,12 +43,12 @@ type scratch struct {
 	cached int
 }
 
-// poolItem returns the i-th item of baseline then window.
-func (s *Stream) poolItem(i int) *item {
-	if i < s.base.n {
+// poolItem returns the i-th event of baseline then window.
+func (s *Stream) poolItem(i int) *feats {
+	if i < s.base.len() {
 		return s.base.at(i)
 	}
-	return s.window.at(i - s.base.n)
+	return &s.window.at(i - s.base.len()).feats
 }
 
 // prepare readies the pool (baseline then window) for writing sides: each
@@ -58,26 +62,27 @@ func (s *Stream) prepare() {
 		return
 	}
 	sc := s.sc
-	n := s.base.n + s.window.n
-	if sc.index == nil {
-		sc.index = make(map[string]int32)
+	n := s.base.len() + s.window.len()
+	sc.tokenOf = slices.Grow(sc.tokenOf[:0], len(s.lineTab))[:len(s.lineTab)]
+	for i := range sc.tokenOf {
+		sc.tokenOf[i] = -1
 	}
-	clear(sc.index)
-	sc.distinct = sc.distinct[:0]
+	sc.lineIDs = sc.lineIDs[:0]
 	for i := 0; i < n; i++ {
-		l := s.poolItem(i).line
-		if _, ok := sc.index[l]; !ok {
-			sc.index[l] = 0
-			sc.distinct = append(sc.distinct, l)
+		if l := s.poolItem(i).ref; sc.tokenOf[l] < 0 {
+			sc.tokenOf[l] = 0
+			sc.lineIDs = append(sc.lineIDs, l)
 		}
 	}
-	slices.Sort(sc.distinct)
-	for id, l := range sc.distinct {
-		sc.index[l] = int32(id)
+	slices.SortFunc(sc.lineIDs, func(a, b uint32) int { return strings.Compare(s.lineTab[a].line, s.lineTab[b].line) })
+	sc.distinct = sc.distinct[:0]
+	for tok, l := range sc.lineIDs {
+		sc.tokenOf[l] = int32(tok)
+		sc.distinct = append(sc.distinct, s.lineTab[l].line)
 	}
 	sc.tokens, sc.itemID = 1, sc.itemID[:0]
 	for i := 0; i < n; i++ {
-		sc.itemID = append(sc.itemID, sc.index[s.poolItem(i).line])
+		sc.itemID = append(sc.itemID, sc.tokenOf[s.poolItem(i).ref])
 	}
 	sc.counts = slices.Grow(sc.counts[:0], len(sc.distinct))[:len(sc.distinct)]
 }
@@ -86,26 +91,26 @@ func (s *Stream) prepare() {
 // distribution, so that every split of the pool is symbolised alike.
 func (s *Stream) prepareMetrics() {
 	sc := s.sc
-	n := s.base.n + s.window.n
+	n := s.base.len() + s.window.len()
 	nv := int(s.poolItem(n - 1).nv)
 	for f := 0; f < nv; f++ {
 		sc.vals = sc.vals[:0]
 		for i := 0; i < n; i++ {
-			sc.vals = append(sc.vals, s.poolItem(i).vals[f])
+			sc.vals = append(sc.vals, s.feature(s.poolItem(i), f))
 		}
 		sc.q[f].fit(sc.vals, s.cfg.Levels)
 	}
 	levels := s.cfg.Levels + 2*tailSymbols + 1
 	sc.distinct = metricTokenNames(sc.distinct[:0], levels, nv)
 	sc.tokens, sc.itemID = nv, sc.itemID[:0]
-	prev := s.poolItem(0).vals[0]
+	prev := s.poolItem(0).v
 	for i := 0; i < n; i++ {
 		it := s.poolItem(i)
-		v := it.vals[0]
+		v := it.v
 		sc.itemID = append(sc.itemID, int32(sc.q[0].level(v))*numDeltas+int32(sc.q[0].delta(v-prev)))
 		prev = v
 		for f := 1; f < nv; f++ {
-			sc.itemID = append(sc.itemID, int32(levels*numDeltas+(f-1)*levels)+int32(sc.q[f].level(it.vals[f])))
+			sc.itemID = append(sc.itemID, int32(levels*numDeltas+(f-1)*levels)+int32(sc.q[f].level(s.feature(it, f))))
 		}
 	}
 	sc.counts = slices.Grow(sc.counts[:0], len(sc.distinct))[:len(sc.distinct)]
@@ -207,7 +212,7 @@ func (s *Stream) writeSides(nbBlocks int) (cut int) {
 	for id, c := range sc.counts {
 		sc.base[id] = sc.total[id] - c
 	}
-	sc.mix = s.appendTable(sc.mix[:0], sc.base, s.base.n+s.window.n-items)
+	sc.mix = s.appendTable(sc.mix[:0], sc.base, s.base.len()+s.window.len()-items)
 	cut = len(sc.mix)
 	sc.mix = s.appendTable(sc.mix, sc.counts, items)
 	return cut
@@ -216,12 +221,12 @@ func (s *Stream) writeSides(nbBlocks int) (cut int) {
 // blockItems returns the pool items [lo, hi) of block b.
 func (s *Stream) blockItems(b int) (lo, hi int) {
 	sc := s.sc
-	lo, hi = sc.blocks[b], s.base.n+s.window.n
+	lo, hi = sc.blocks[b], s.base.len()+s.window.len()
 	if b+1 < len(sc.blocks) {
 		hi = sc.blocks[b+1]
 	}
-	if lo < s.base.n {
-		hi = min(hi, s.base.n)
+	if lo < s.base.len() {
+		hi = min(hi, s.base.len())
 	}
 	return lo, hi
 }
@@ -262,7 +267,7 @@ func (s *Stream) judge() *Judgement {
 	obs, cb, cw := s.ncd(sc.mix, cut)
 	j := &Judgement{
 		Seq:    s.seq,
-		Events: s.window.n,
+		Events: s.window.len(),
 		Scores: Scores{
 			NCD:             obs,
 			BaselineRatio:   ratio(cut, cb),
@@ -271,7 +276,7 @@ func (s *Stream) judge() *Judgement {
 			WindowEntropy:   byteEntropy(sc.mix[cut:]),
 		},
 	}
-	first, last := s.window.at(0), s.window.at(s.window.n-1)
+	first, last := s.window.at(0), s.window.at(s.window.len()-1)
 	j.Start, j.End = time.Unix(0, first.ts).UTC(), time.Unix(0, last.ts).UTC()
 	j.FirstOffset, j.LastOffset = first.offset, last.offset
 	need := s.effectNeeded()
@@ -336,7 +341,7 @@ func medianMAD(xs []float64, scratch *[]float64) (med, mad float64) {
 // returns the number of baseline blocks.
 func (s *Stream) makeBlocks() int {
 	sc := s.sc
-	nb, n, bs := s.base.n, s.base.n+s.window.n, s.cfg.BlockSize
+	nb, n, bs := s.base.len(), s.base.len()+s.window.len(), s.cfg.BlockSize
 	sc.blocks = sc.blocks[:0]
 	for i := 0; i < nb; i += bs {
 		sc.blocks = append(sc.blocks, i)

@@ -62,13 +62,13 @@ func (r *refStats) sizeBytes() int { return 8 * cap(r.sorted) }
 // refresh rebuilds the statistics from the baseline when it changed.
 func (s *Stream) refresh() {
 	r := &s.ref
-	if !r.stale && len(r.sorted) == s.base.n {
+	if !r.stale && len(r.sorted) == s.base.len() {
 		return
 	}
 	r.stale = false
 	r.sorted = r.sorted[:0]
-	for i := 0; i < s.base.n; i++ {
-		r.sorted = append(r.sorted, s.base.at(i).vals[0])
+	for i := 0; i < s.base.len(); i++ {
+		r.sorted = append(r.sorted, s.base.at(i).v)
 	}
 	slices.Sort(r.sorted)
 	r.lo, r.hi = quantileSorted(r.sorted, 0.01), quantileSorted(r.sorted, 0.99)
@@ -88,9 +88,9 @@ func (s *Stream) refresh() {
 // (Config.ContextOrder). It notes which score was the largest.
 func (s *Stream) eventScore(it *item) float64 {
 	if s.kind != event.TypeMetric {
-		s.onset.lineNew = s.lines[it.line].seen == 0
+		s.onset.lineNew = s.lineTab[it.ref].seen == 0
 		sev := s.severityScore(it.sev)
-		bits := s.lineSurprisal(it.line)
+		bits := s.lineSurprisal(it.ref)
 		line := 0.0
 		if s.hist.n() > 0 {
 			_, hi, spread := s.hist.rangeOf()
@@ -101,7 +101,7 @@ func (s *Stream) eventScore(it *item) float64 {
 		s.onset.sevRise = sev > line
 		return max(line, sev)
 	}
-	v := it.vals[0]
+	v := it.v
 	score, reason := 0.0, reasonValue
 	if s.cfg.SeasonCycles > 0 {
 		score, reason = s.seasonNovelty(v, it.ts), reasonSeason
@@ -161,8 +161,8 @@ const maxMemoryLines = 8192
 // the recent distinct lines, per byte (between half and all of it), so that
 // a known message about another node counts less than a message of a kind
 // never seen.
-func (s *Stream) lineSurprisal(line string) float64 {
-	ls := s.lines[line]
+func (s *Stream) lineSurprisal(id uint32) float64 {
+	ls := s.lineTab[id]
 	bits := 0.0
 	if s.seenTotal > 0 {
 		count := ls.seen + 0.5
@@ -171,11 +171,11 @@ func (s *Stream) lineSurprisal(line string) float64 {
 		}
 		bits = math.Log2((s.seenTotal + 1) / count)
 		if ls.seen == 0 {
-			bits *= 0.5 + 0.5*s.unlikeness(line)
+			bits *= 0.5 + 0.5*s.unlikeness(ls.line)
 		}
 	}
 	if ls.seen == 0 {
-		s.remember(line)
+		s.remember(ls.line)
 	}
 	switch ls.seen {
 	case 0:
@@ -185,7 +185,7 @@ func (s *Stream) lineSurprisal(line string) float64 {
 	}
 	ls.seen++
 	s.seenTotal++
-	if s.seenTotal >= float64(s.cfg.Memory) || len(s.lines) > maxMemoryLines {
+	if s.seenTotal >= float64(s.cfg.Memory) || len(s.lineIDs) > maxMemoryLines {
 		s.halveMemory()
 	}
 	return bits
@@ -222,7 +222,7 @@ func (s *Stream) remember(line string) {
 }
 
 // halveMemory halves every long-memory count and forgets lines no longer
-// held. Each line is treated alike, so map order does not matter.
+// held, in the order of their ids.
 func (s *Stream) halveMemory() {
 	s.sevTotal = 0
 	for c := range s.sevSeen {
@@ -230,15 +230,16 @@ func (s *Stream) halveMemory() {
 		s.sevTotal += s.sevSeen[c]
 	}
 	s.seenTotal, s.once = 0, 0
-	for line, ls := range s.lines {
+	for id, ls := range s.lineTab {
+		if ls == nil {
+			continue
+		}
 		ls.seen = math.Floor(ls.seen / 2)
 		s.seenTotal += ls.seen
 		if ls.seen == 1 {
 			s.once++
 		}
-		if ls.base <= 0 && ls.live <= 0 && ls.seen < 0.5 {
-			delete(s.lines, line)
-		}
+		s.release(uint32(id))
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // snapshotVersion is the version of the encoding written by AppendSnapshot.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // AppendSnapshot appends a compact binary encoding of the stream's state to
 // dst and returns it. RestoreStream turns it back into a Stream that yields,
@@ -23,27 +23,36 @@ const snapshotVersion = 1
 // The encoding is deterministic: the same state gives the same bytes, maps
 // being written in key order.
 func (s *Stream) AppendSnapshot(dst []byte) []byte {
-	w := snapWriter{b: dst}
+	w := snapWriter{b: dst, s: s}
 	w.uvarint(snapshotVersion)
 	w.str(s.key)
 	w.str(string(s.kind))
 	lines := s.sortedLines()
 	w.uvarint(uint64(len(lines)))
-	index := make(map[string]uint64, len(lines))
-	for i, ls := range lines {
-		index[ls.line] = uint64(i) + 1
+	w.index = make([]uint64, len(s.lineTab))
+	for i, id := range lines {
+		w.index[id] = uint64(i) + 1
+		ls := s.lineTab[id]
 		w.str(ls.line)
 		w.varint(int64(ls.base))
 		w.varint(int64(ls.live))
 		w.f64(ls.seen)
 	}
 	w.canon(s.canon)
-	w.ring(&s.window, index)
-	w.ring(&s.base, index)
+	w.uvarint(uint64(s.window.len()))
+	for i := range s.window.len() {
+		w.item(s.window.at(i))
+	}
+	w.uvarint(uint64(s.base.len()))
+	for i := range s.base.len() {
+		w.feats(s.base.at(i))
+	}
 	w.uvarint(uint64(len(s.pending)))
 	for i := range s.pending {
-		w.item(&s.pending[i], index)
+		w.feats(&s.pending[i])
 	}
+	w.varint(s.pushed)
+	w.firsts(s.firsts)
 	w.varint(int64(s.sinceJudge))
 	w.varint(s.seq)
 	w.varint(int64(s.anomRun))
@@ -64,13 +73,15 @@ func (s *Stream) AppendSnapshot(dst []byte) []byte {
 	return w.b
 }
 
-// sortedLines returns the interned lines in line order.
-func (s *Stream) sortedLines() []*lineStat {
-	out := make([]*lineStat, 0, len(s.lines))
-	for _, ls := range s.lines {
-		out = append(out, ls)
+// sortedLines returns the ids of the interned lines in line order.
+func (s *Stream) sortedLines() []uint32 {
+	out := make([]uint32, 0, len(s.lineIDs))
+	for id, ls := range s.lineTab {
+		if ls != nil {
+			out = append(out, uint32(id))
+		}
 	}
-	slices.SortFunc(out, func(a, b *lineStat) int { return strings.Compare(a.line, b.line) })
+	slices.SortFunc(out, func(a, b uint32) int { return strings.Compare(s.lineTab[a].line, s.lineTab[b].line) })
 	return out
 }
 
@@ -107,25 +118,29 @@ func (r *snapReader) stream(s *Stream) error {
 	default:
 		r.fail("unknown stream kind %q", kind)
 	}
-	lines := make([]*lineStat, r.count(4))
-	for i := range lines {
+	if n := r.count(4); n > 0 {
+		s.lineTab = make([]*lineStat, 1, n+1) // id 0 means no line
+	}
+	for id := 1; id < cap(s.lineTab); id++ {
 		ls := &lineStat{line: r.str(), base: int32(r.varint()), live: int32(r.varint()), seen: r.f64()}
 		if r.err != nil {
 			return r.err
 		}
-		if _, dup := s.lines[ls.line]; dup || (i > 0 && ls.line <= lines[i-1].line) {
-			return fmt.Errorf("lines out of order or repeated at %d", i)
+		if id > 1 && ls.line <= s.lineTab[id-1].line {
+			return fmt.Errorf("lines out of order or repeated at %d", id-1)
 		}
-		lines[i] = ls
-		s.lines[ls.line] = ls
+		s.lineTab = append(s.lineTab, ls)
+		s.lineIDs[ls.line] = uint32(id)
 	}
 	r.canon(s.canon)
-	r.ring(&s.window, lines)
-	r.ring(&s.base, lines)
-	s.pending = make([]item, r.count(8))
+	readRing(r, &s.window, 6, func(it *item) { r.item(it, s) })
+	readRing(r, &s.base, 4, func(f *feats) { r.feats(f, s) })
+	s.pending = make([]feats, r.count(4))
 	for i := range s.pending {
-		r.item(&s.pending[i], lines)
+		r.feats(&s.pending[i], s)
 	}
+	s.pushed = r.varint()
+	r.firsts(s)
 	s.sinceJudge, s.seq, s.anomRun = int(r.varint()), r.varint(), int(r.varint())
 	s.sumPrev, s.sumHave = r.f64(), r.bool()
 	s.dict = r.bytes()
@@ -145,10 +160,13 @@ func (r *snapReader) stream(s *Stream) error {
 	return s.checkLines()
 }
 
-// snapWriter appends the parts of a snapshot. Items are written as the
-// differences of their offset and time from the previous item's.
+// snapWriter appends the parts of a snapshot of s. Items are written as the
+// differences of their offset and time from the previous item's, their line
+// as its index (1-based, 0 for none) among the sorted lines, index[id].
 type snapWriter struct {
 	b              []byte
+	s              *Stream
+	index          []uint64
 	prevOff, prevT int64
 }
 
@@ -195,27 +213,25 @@ func (w *snapWriter) count(v float64) {
 
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 
-// item writes an item (offset and time as differences from the previous
-// item's); its line as its index (1-based, 0 for none) among
-// the sorted interned lines.
-func (w *snapWriter) item(it *item, index map[string]uint64) {
+// item writes an event of the window: its offset and time, and its feats.
+func (w *snapWriter) item(it *item) {
 	w.varint(it.offset - w.prevOff)
 	w.varint(it.ts - w.prevT)
 	w.prevOff, w.prevT = it.offset, it.ts
-	w.uvarint(index[it.line])
-	w.str(it.summary)
-	w.b = append(w.b, it.nv, it.sev)
-	w.bool(it.flagged)
-	for _, v := range it.vals[:min(int(it.nv), maxFeatures)] {
-		w.f64(v)
-	}
+	w.feats(&it.feats)
 }
 
-// ring writes a ring's items oldest first.
-func (w *snapWriter) ring(r *ring, index map[string]uint64) {
-	w.uvarint(uint64(r.n))
-	for i := 0; i < r.n; i++ {
-		w.item(r.at(i), index)
+// feats writes an event's line, its features, severity class and flag.
+func (w *snapWriter) feats(it *feats) {
+	if l := it.line(); l != 0 {
+		w.uvarint(w.index[l])
+	} else {
+		w.uvarint(0)
+	}
+	w.b = append(w.b, it.nv, it.sev)
+	w.bool(it.flagged)
+	for f := range int(it.nv) {
+		w.f64(w.s.feature(it, f))
 	}
 }
 

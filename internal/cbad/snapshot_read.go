@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/driftlock/driftlock/internal/event"
 )
 
 // snapReader decodes a snapshot. The first error sticks: later reads return
@@ -151,36 +153,59 @@ func (r *snapReader) time() time.Time {
 	return time.Unix(0, r.varint()).UTC()
 }
 
-func (r *snapReader) item(it *item, lines []*lineStat) {
+// item reads an event of the window of s.
+func (r *snapReader) item(it *item, s *Stream) {
 	it.offset, it.ts = r.prevOff+r.varint(), r.prevT+r.varint()
 	r.prevOff, r.prevT = it.offset, it.ts
-	if i := r.uvarint(); i > uint64(len(lines)) {
-		r.fail("line index %d of %d lines", i, len(lines))
-	} else if i > 0 {
-		it.line = lines[i-1].line
-	}
-	it.summary = r.str()
+	r.feats(&it.feats, s)
+}
+
+// feats reads an event's feats: a log record or span with a line, or a
+// metric event with features, as the kind of s says.
+func (r *snapReader) feats(it *feats, s *Stream) {
+	line := r.uvarint()
 	it.nv, it.sev = r.byte(), r.byte()
 	it.flagged = r.bool()
-	if it.nv > maxFeatures || it.sev >= numSev {
-		r.fail("item with %d features, severity class %d", it.nv, it.sev)
+	if r.err != nil {
 		return
 	}
-	for i := range int(it.nv) {
-		it.vals[i] = r.f64()
+	metric := s.kind == event.TypeMetric
+	switch {
+	case s.kind == "":
+		r.fail("an event in a stream of no kind")
+	case it.nv > maxFeatures || it.sev >= numSev || metric != (it.nv > 0):
+		r.fail("%s event with %d features, severity class %d", s.kind, it.nv, it.sev)
+	case line >= uint64(max(len(s.lineTab), 1)) || metric != (line == 0):
+		r.fail("%s event of line index %d of %d lines", s.kind, line, max(len(s.lineTab)-1, 0))
+	}
+	if r.err != nil {
+		return
+	}
+	it.ref = uint32(line)
+	if !metric {
+		return
+	}
+	var x [maxFeatures]float64
+	for f := range int(it.nv) {
+		x[f] = r.f64()
+	}
+	it.v = x[0]
+	if it.nv > 1 {
+		it.ref = s.newExtra([maxFeatures - 1]float64(x[1:]))
 	}
 }
 
-func (r *snapReader) ring(rg *ring, lines []*lineStat) {
-	n := r.count(6)
-	if n > len(rg.buf) {
-		r.fail("%d items for a ring of %d", n, len(rg.buf))
+// readRing reads a ring's events, each of at least size bytes, with read.
+func readRing[T any](r *snapReader, rg *ring[T], size int, read func(*T)) {
+	n := r.count(size)
+	if n > rg.size {
+		r.fail("%d events for a ring of %d", n, rg.size)
 		return
 	}
+	rg.buf, rg.head = make([]T, n), 0
 	for i := range n {
-		r.item(&rg.buf[i], lines)
+		read(&rg.buf[i])
 	}
-	rg.head, rg.n = 0, n
 }
 
 func (r *snapReader) canon(c *canonicalizer) {
@@ -350,27 +375,4 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 	if !okPeriod || len(m.resid) > seasonResiduals || m.rnext < 0 || m.rnext >= seasonResiduals {
 		r.fail("season model of period %d, %d values, %d residuals", m.period, len(m.history), len(m.resid))
 	}
-}
-
-// checkLines checks that the interned lines' counts are those of the items
-// that hold them, so that a restored stream never looks up a line it
-// released.
-func (s *Stream) checkLines() error {
-	base := make(map[string]int32, len(s.lines))
-	live := make(map[string]int32, len(s.lines))
-	for i := 0; i < s.base.n; i++ {
-		base[s.base.at(i).line]++
-	}
-	for i := 0; i < s.window.n; i++ {
-		live[s.window.at(i).line]++
-	}
-	for i := range s.pending {
-		live[s.pending[i].line]++
-	}
-	for line, ls := range s.lines {
-		if ls.base != base[line] || ls.live != live[line] {
-			return fmt.Errorf("line %q counted %d/%d, held by %d/%d items", line, ls.base, ls.live, base[line], live[line])
-		}
-	}
-	return nil
 }

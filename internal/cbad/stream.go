@@ -25,12 +25,25 @@ type Stream struct {
 	kind event.Type
 
 	canon   *canonicalizer
-	window  ring
-	base    ring
-	pending []item
-	// lines interns canonical lines and counts them in the baseline (base)
-	// and in the window and pending events (live).
-	lines map[string]*lineStat
+	window  ring[item]
+	base    ring[feats]
+	pending []feats
+	// lineIDs and lineTab intern canonical lines (see internLine): an id
+	// per distinct line held, its stats at lineTab[id] (nil for a free id;
+	// id 0 is never used). freeIDs are the free ids, the latest freed last.
+	lineIDs map[string]uint32
+	lineTab []*lineStat
+	freeIDs []uint32
+	// extra holds the further features of the metric events that have them
+	// (see feats.ref); freeExtra is its free slots, the latest freed last.
+	extra     [][maxFeatures - 1]float64
+	freeExtra []uint32
+	// pushed is the number of events pushed; the window's i-th event is
+	// event pushed - window.len() + i.
+	pushed int64
+	// firsts holds, for each canonical line of the window's events, where
+	// the line stands in the window (see windowLine).
+	firsts map[uint32]windowLine
 
 	sinceJudge int
 	seq        int64
@@ -59,6 +72,8 @@ type Stream struct {
 	sc *scratch
 }
 
+// lineStat is an interned canonical line and its counts in the baseline
+// (base) and in the window and pending events (live).
 type lineStat struct {
 	line       string
 	base, live int32
@@ -72,14 +87,14 @@ func NewStream(key string, cfg Config) (*Stream, error) {
 		return nil, fmt.Errorf("new stream %q: %w", key, err)
 	}
 	return &Stream{
-		key:    key,
-		cfg:    cfg,
-		comp:   newCompressor(cfg.Compressor),
-		canon:  newCanonicalizer(cfg.MaxAttrValues),
-		window: newRing(cfg.WindowSize),
-		base:   newRing(cfg.baselineSize()),
-		lines:  make(map[string]*lineStat),
-		hist:   newValueHistory(cfg.WindowSize + cfg.baselineSize()),
+		key:     key,
+		cfg:     cfg,
+		comp:    newCompressor(cfg.Compressor),
+		canon:   newCanonicalizer(cfg.MaxAttrValues),
+		window:  newRing[item](cfg.WindowSize),
+		base:    newRing[feats](cfg.baselineSize()),
+		lineIDs: make(map[string]uint32),
+		hist:    newValueHistory(cfg.WindowSize + cfg.baselineSize()),
 	}, nil
 }
 
@@ -92,15 +107,20 @@ func (s *Stream) Key() string { return s.key }
 // carries a judgement of the window. Bad events are rejected with an error
 // and leave the stream unchanged.
 func (s *Stream) Push(ev event.Decoded, offset int64) (Result, error) {
-	it, err := s.itemOf(ev, offset)
+	it, sum, err := s.itemOf(ev, offset)
 	if err != nil {
 		return Result{}, fmt.Errorf("stream %q offset %d: %w", s.key, offset, err)
 	}
 	res := Result{Score: s.eventScore(&it)}
 	if old, evicted := s.window.push(it); evicted {
-		s.pending = append(s.pending, old)
+		s.leaveWindow(&old)
+		s.pending = append(s.pending, old.feats)
 	}
-	if closing, opening := s.decideEvent(res.Score); closing != nil || opening != nil {
+	s.pushed++
+	if it.nv == 0 {
+		s.enterWindow(it.ref, sum)
+	}
+	if closing, opening := s.decideEvent(res.Score, sum); closing != nil || opening != nil {
 		res.Events = appendNonNil(res.Events, closing, opening)
 	}
 	s.sinceJudge++
@@ -116,7 +136,7 @@ func (s *Stream) Push(ev event.Decoded, offset int64) (Result, error) {
 	s.seq++
 	if j.Anomalous {
 		s.anomRun++
-		for i := 0; i < s.window.n; i++ {
+		for i := 0; i < s.window.len(); i++ {
 			s.window.at(i).flagged = true
 		}
 		j.Incident = s.joinIncident(j.FirstOffset, j.LastOffset)
@@ -136,97 +156,98 @@ func (s *Stream) commitPending(all bool) {
 	}
 	for i := range s.pending {
 		it := s.pending[i]
-		s.pending[i] = item{}
-		if it.line != "" {
-			s.lines[it.line].live--
+		if it.nv == 0 {
+			s.lineTab[it.ref].live--
 		}
 		if it.flagged && !all {
-			s.release(it.line)
+			s.drop(&it)
 			continue
 		}
-		it.summary, it.flagged = "", false
-		if it.line != "" {
-			s.lines[it.line].base++
+		it.flagged = false
+		if it.nv == 0 {
+			s.lineTab[it.ref].base++
 		}
-		if old, evicted := s.base.push(it); evicted && old.line != "" {
-			s.lines[old.line].base--
-			s.release(old.line)
+		if old, evicted := s.base.push(it); evicted {
+			if old.nv == 0 {
+				s.lineTab[old.ref].base--
+			}
+			s.drop(&old)
 		}
 	}
 	s.pending = s.pending[:0]
 	s.ref.stale = true
 }
 
-// release forgets an interned line no event holds and the long memory has
-// forgotten.
-func (s *Stream) release(line string) {
-	if line == "" {
-		return
-	}
-	if ls := s.lines[line]; ls.base <= 0 && ls.live <= 0 && ls.seen < 0.5 {
-		delete(s.lines, line)
-	}
-}
-
-// internLine returns the shared copy of a canonical line and counts it live.
-func (s *Stream) internLine(b []byte) string {
-	if ls, ok := s.lines[string(b)]; ok {
-		ls.live++
-		return ls.line
-	}
-	line := string(b)
-	s.lines[line] = &lineStat{line: line, live: 1}
-	return line
-}
-
-// SizeBytes approximates the memory the stream retains.
+// SizeBytes approximates the memory the stream retains: its events, line
+// table, kept summaries and models (not the judgement buffers, which
+// streams share).
 func (s *Stream) SizeBytes() int {
-	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict)
-	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(item{}))
-	for line := range s.lines {
-		n += len(line) + 48
-	}
+	n := int(unsafe.Sizeof(*s)) + len(s.key) + cap(s.dict) + 8*cap(s.effects)
+	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(feats{}))
+	n += s.linesSize() + s.firstsSize() + 8*(maxFeatures-1)*cap(s.extra) + 4*cap(s.freeExtra)
+	n += s.onset.sizeBytes()
 	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
 	n += s.hist.sizeBytes()
 	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
 }
 
-// itemOf turns a decoded event into an item.
-func (s *Stream) itemOf(ev event.Decoded, offset int64) (item, error) {
+// sizeBytes approximates the memory the onset state retains beyond itself.
+func (o *onsetState) sizeBytes() int {
+	n := 16*cap(o.shapes) + evidenceSize(o.burst)
+	if m := o.recent; m != nil {
+		n += int(unsafe.Sizeof(*m)) + 8*(cap(m.vals)+cap(m.idx))
+	}
+	if t := o.trigger; t != nil {
+		n += int(unsafe.Sizeof(*t)) + len(t.Explanation) + evidenceSize(t.Evidence) + cap(t.Series)*int(unsafe.Sizeof(Point{}))
+	}
+	return n
+}
+
+func evidenceSize(ev []Evidence) int {
+	n := cap(ev) * int(unsafe.Sizeof(Evidence{}))
+	for _, e := range ev {
+		n += len(e.Summary)
+	}
+	return n
+}
+
+// itemOf turns a decoded event into an item and, for a log record or span,
+// a short human description of it (see summary).
+func (s *Stream) itemOf(ev event.Decoded, offset int64) (it item, sum string, err error) {
 	if s.kind == "" {
 		s.kind = ev.Type
 	} else if ev.Type != s.kind {
-		return item{}, fmt.Errorf("stream holds %s events, got a %s event", s.kind, ev.Type)
+		return item{}, "", fmt.Errorf("stream holds %s events, got a %s event", s.kind, ev.Type)
 	}
-	it := item{offset: offset, ts: ev.Time.UnixNano()}
+	it = item{offset: offset, ts: ev.Time.UnixNano()}
 	switch {
 	case ev.Type == event.TypeLog && ev.Log != nil:
-		s.logItem(ev.Log, &it)
+		sum = s.logItem(ev.Log, &it)
 	case ev.Type == event.TypeSpan && ev.Span != nil:
-		s.spanItem(ev.Span, &it)
+		sum = s.spanItem(ev.Span, &it)
 	case ev.Type == event.TypeMetric && ev.Metric != nil:
-		return it, s.metricItem(ev.Metric, &it)
+		err = s.metricItem(ev.Metric, &it)
 	default:
-		return it, fmt.Errorf("%s event without its data", ev.Type)
+		err = fmt.Errorf("%s event without its data", ev.Type)
 	}
-	return it, nil
+	return it, sum, err
 }
 
-func (s *Stream) logItem(d *event.LogData, it *item) {
+func (s *Stream) logItem(d *event.LogData, it *item) string {
 	sev := severityName(d.Severity, d.SeverityNumber)
 	body := bodyText(d.Body)
 	it.sev = sevClass(sev, d.SeverityNumber)
-	it.line = s.internLine(s.canon.log(sev, body, d.Attributes))
-	it.summary = truncate(sev+" "+body, maxSummary)
+	it.ref = s.internLine(s.canon.log(sev, body, d.Attributes))
+	return truncate(sev+" "+body, maxSummary)
 }
 
-func (s *Stream) spanItem(d *event.SpanData, it *item) {
-	it.line = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
+func (s *Stream) spanItem(d *event.SpanData, it *item) string {
+	it.ref = s.internLine(s.canon.span(d.Name, d.Kind, d.StatusCode, d.DurationNanos, d.Attributes))
 	if d.StatusCode == "STATUS_CODE_ERROR" || d.StatusCode == "Error" || d.StatusCode == "ERROR" {
 		it.sev = sevError
 	}
-	it.summary = truncate(fmt.Sprintf("span %s %s %s %s", d.Name, d.Kind, d.StatusCode,
+	return truncate(fmt.Sprintf("span %s %s %s %s", d.Name, d.Kind, d.StatusCode,
 		time.Duration(d.DurationNanos)), maxSummary)
 }
 
@@ -240,7 +261,10 @@ func (s *Stream) metricItem(d *event.MetricData, it *item) error {
 			return fmt.Errorf("metric %q: value %v is not finite", d.Name, v)
 		}
 	}
-	it.vals, it.nv = vals, uint8(n)
+	it.v, it.nv = vals[0], uint8(n)
+	if n > 1 {
+		it.ref = s.newExtra([maxFeatures - 1]float64(vals[1:]))
+	}
 	return nil
 }
 

@@ -160,7 +160,8 @@ type Detector struct {
 	EventWarmup int `mapstructure:"event_warmup"`
 	// MaxStreams bounds the streams tracked per partition (so that results do
 	// not depend on how partitions are spread over replicas); the least
-	// recently seen is evicted. At defaults a full stream holds about 0.4 MB.
+	// recently seen is evicted. At defaults a full stream holds about 0.1 MB
+	// (a log stream) to 0.2 MB (a metric stream).
 	// Default 1000.
 	MaxStreams int `mapstructure:"max_streams"`
 	// StateTopic is the compacted topic holding checkpoints of each
