@@ -1,10 +1,13 @@
 package cbad
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // maxContextGrams bounds the distinct symbol n-grams a stream counts: at
-// most about 160 KB of counts per metric stream (65,536 cost up to 2.6 MB,
-// for 0.1 to 0.2 more NAB points).
+// most 48 KB of keys and counts per metric stream (65,536 cost up to
+// 768 KB, for 0.1 to 0.2 more NAB points).
 const maxContextGrams = 1 << 12
 
 // contextWarmup is how many n-grams must be counted before the context
@@ -16,11 +19,14 @@ const contextWarmup = 512
 // direction of its change), so that a shape made of familiar values, such
 // as a flat segment or a broken daily cycle, still shows as new.
 type contextModel struct {
-	recent []byte
-	counts map[uint64]float64
-	total  float64
-	prev   float64
-	have   bool
+	// recent holds the latest symbols, one a byte, the newest in the lowest
+	// byte; nrecent is how many (at most Config.ContextOrder).
+	recent  uint64
+	nrecent int
+	grams   gramCounts
+	total   float64
+	prev    float64
+	have    bool
 	// last holds the latest novelties, sum their sum.
 	last []float64
 	next int
@@ -37,34 +43,48 @@ type contextModel struct {
 // counts the n-gram.
 func (s *Stream) contextNovelty(v float64) float64 {
 	m := &s.ctx
-	if m.counts == nil {
-		m.counts = make(map[uint64]float64)
-	}
 	sym := s.contextSymbol(v)
 	m.prev, m.have = v, true
-	m.recent = append(m.recent, sym)
 	n := s.cfg.ContextOrder
-	if len(m.recent) > n {
-		m.recent = m.recent[len(m.recent)-n:]
+	m.recent = m.recent<<8 | uint64(sym)
+	if n < 8 {
+		m.recent &= 1<<(8*n) - 1
 	}
-	if len(m.recent) < n {
+	m.nrecent = min(m.nrecent+1, n)
+	if m.nrecent < n {
 		return 0
 	}
-	var key uint64
-	for _, b := range m.recent {
-		key = key<<8 | uint64(b)
+	key := m.recent // the n-gram, its oldest symbol in the highest byte
+	i, found := m.grams.find(key)
+	c := 0.0
+	if found {
+		c = m.grams.at(i)
 	}
-	c := m.counts[key]
 	score := 0.0
 	if m.total >= contextWarmup {
 		score = math.Log((m.total+1)/(c+0.5)) / math.Log((m.total+1)/0.5)
 	}
-	if c > 0 || len(m.counts) < maxContextGrams {
-		m.counts[key] = c + 1
+	switch {
+	case found:
+		m.grams.incr(i)
+		m.total++
+	case m.grams.len() < maxContextGrams:
+		m.grams.insert(i, key)
 		m.total++
 	}
 	return m.beyond(m.smooth(clamp01(score)))
 }
+
+// recentSymbols returns the latest symbols, oldest first.
+func (m *contextModel) recentSymbols() []byte {
+	out := make([]byte, m.nrecent)
+	for i := range out {
+		out[i] = byte(m.recent >> (8 * (m.nrecent - 1 - i)))
+	}
+	return out
+}
+
+func (m *contextModel) sizeBytes() int { return m.grams.sizeBytes() + 8*cap(m.last) }
 
 // beyond scores a smoothed novelty by how far it exceeds every earlier one,
 // in units of that maximum's distance from their running mean.
@@ -129,4 +149,88 @@ func (s *Stream) contextSymbol(v float64) byte {
 		}
 	}
 	return byte(3*l + dir)
+}
+
+// gramCounts counts n-grams exactly in little memory: their keys ascending,
+// found by binary search, with their counts alongside, grown as they come.
+// Counts are whole numbers held as uint32; should one ever pass that, they
+// all move to float64 (wide), where they stay exact up to 2^53.
+type gramCounts struct {
+	keys   []uint64
+	counts []uint32
+	wide   []float64 // the counts once widened; counts is then nil
+}
+
+func (g *gramCounts) len() int { return len(g.keys) }
+
+// find returns where key is among the keys, or would be, and whether it is
+// there.
+func (g *gramCounts) find(key uint64) (int, bool) { return slices.BinarySearch(g.keys, key) }
+
+// at returns the i-th key's count.
+func (g *gramCounts) at(i int) float64 {
+	if g.wide != nil {
+		return g.wide[i]
+	}
+	return float64(g.counts[i])
+}
+
+// incr adds one to the i-th key's count.
+func (g *gramCounts) incr(i int) {
+	if g.wide == nil && g.counts[i] == math.MaxUint32 {
+		g.widen()
+	}
+	if g.wide != nil {
+		g.wide[i]++
+		return
+	}
+	g.counts[i]++
+}
+
+// insert puts key at i with a count of 1.
+func (g *gramCounts) insert(i int, key uint64) {
+	if len(g.keys) == cap(g.keys) {
+		g.grow(len(g.keys) + 1)
+	}
+	g.keys = slices.Insert(g.keys, i, key)
+	if g.wide != nil {
+		g.wide = slices.Insert(g.wide, i, 1)
+	} else {
+		g.counts = slices.Insert(g.counts, i, 1)
+	}
+}
+
+// grow makes room for at least n keys, doubling up to maxContextGrams.
+func (g *gramCounts) grow(n int) {
+	c := max(n, min(2*cap(g.keys), maxContextGrams), 16)
+	g.keys = append(make([]uint64, 0, c), g.keys...)
+	if g.wide != nil {
+		g.wide = append(make([]float64, 0, c), g.wide...)
+	} else {
+		g.counts = append(make([]uint32, 0, c), g.counts...)
+	}
+}
+
+// widen moves the counts to float64.
+func (g *gramCounts) widen() {
+	g.wide = make([]float64, len(g.counts), cap(g.keys))
+	for i, c := range g.counts {
+		g.wide[i] = float64(c)
+	}
+	g.counts = nil
+}
+
+func (g *gramCounts) sizeBytes() int { return 8*cap(g.keys) + 4*cap(g.counts) + 8*cap(g.wide) }
+
+// push appends key, above every key held, with count c (a whole number of
+// at least 1), as a snapshot is read.
+func (g *gramCounts) push(key uint64, c float64) {
+	if g.wide == nil && c > math.MaxUint32 {
+		g.widen()
+	}
+	if g.wide != nil {
+		g.keys, g.wide = append(g.keys, key), append(g.wide, c)
+		return
+	}
+	g.keys, g.counts = append(g.keys, key), append(g.counts, uint32(c))
 }

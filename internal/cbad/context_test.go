@@ -1,7 +1,10 @@
 package cbad
 
 import (
+	"bytes"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -43,5 +46,77 @@ func TestContextNoveltyFlagsInRangeFlatSegment(t *testing.T) {
 	}
 	if onAfter < 0.5 {
 		t.Fatalf("with context scoring the flat segment scored %v, want >= 0.5 (%v without)", onAfter, offAfter)
+	}
+}
+
+// TestGramCountsMatchMap checks the compact counts against a map: every
+// count found equals the map's, keys stay ascending, and the memory held
+// grows with the keys.
+func TestGramCountsMatchMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var g gramCounts
+	want := map[uint64]float64{}
+	for range 20000 {
+		key := r.Uint64N(3000) * 0x9e3779b97f4a7c15 // spread over the whole range
+		i, found := g.find(key)
+		if c, ok := want[key]; ok != found || (found && g.at(i) != c) {
+			t.Fatalf("key %x: found %v count %v, want %v %v", key, found, g.at(i), ok, c)
+		}
+		if found {
+			g.incr(i)
+		} else {
+			g.insert(i, key)
+		}
+		want[key]++
+	}
+	if g.len() != len(want) || !slices.IsSorted(g.keys) {
+		t.Fatalf("%d keys (sorted %v), want %d", g.len(), slices.IsSorted(g.keys), len(want))
+	}
+	if g.sizeBytes() > 12*maxContextGrams {
+		t.Fatalf("%d keys hold %d bytes, more than %d", g.len(), g.sizeBytes(), 12*maxContextGrams)
+	}
+}
+
+// TestGramCountsWiden checks a count that passes uint32 stays exact, in the
+// stream's scores and through a snapshot.
+func TestGramCountsWiden(t *testing.T) {
+	s, err := NewStream("svc|metric|m", DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if _, err := s.Push(dec(metricEvent(i, 50+float64(i%7))), int64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := &s.ctx.grams
+	if g.len() < 2 {
+		t.Fatalf("%d n-grams counted", g.len())
+	}
+	before := g.at(1)
+	g.counts[0] = math.MaxUint32
+	g.incr(0)
+	g.incr(0)
+	if g.wide == nil || g.at(0) != math.MaxUint32+2 || g.at(1) != before {
+		t.Fatalf("counts %v and %v after passing uint32, want %v and %v", g.at(0), g.at(1), float64(math.MaxUint32+2), before)
+	}
+	g.insert(0, 0)
+	if g.at(0) != 1 || g.at(1) != math.MaxUint32+2 {
+		t.Fatalf("counts %v, %v after an insert", g.at(0), g.at(1))
+	}
+	snap := s.AppendSnapshot(nil)
+	r, err := RestoreStream("svc|metric|m", DefaultConfig(), snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ctx.grams.wide == nil || !slices.Equal(r.ctx.grams.wide, g.wide) || !bytes.Equal(r.AppendSnapshot(nil), snap) {
+		t.Fatal("the widened counts did not restore")
+	}
+	for i := 3000; i < 3100; i++ {
+		a, errA := s.Push(dec(metricEvent(i, 50+float64(i%5))), int64(i))
+		b, errB := r.Push(dec(metricEvent(i, 50+float64(i%5))), int64(i))
+		if errA != nil || errB != nil || a.Score != b.Score {
+			t.Fatalf("event %d: scores %v and %v (%v, %v)", i, a.Score, b.Score, errA, errB)
+		}
 	}
 }

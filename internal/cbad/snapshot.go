@@ -328,20 +328,19 @@ func (w *snapWriter) evidence(ev []Evidence) {
 	}
 }
 
+// context writes the context model; its counts are written in key order,
+// keys as differences from the previous key. The flag before them tells a
+// model that has seen no value.
 func (w *snapWriter) context(m *contextModel) {
-	w.bytes(m.recent)
-	w.bool(m.counts == nil)
-	keys := make([]uint64, 0, len(m.counts))
-	for k := range m.counts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.uvarint(uint64(len(keys)))
+	w.bytes(m.recentSymbols())
+	w.bool(!m.have)
+	g := &m.grams
+	w.uvarint(uint64(g.len()))
 	prev := uint64(0)
-	for _, k := range keys {
+	for i, k := range g.keys {
 		w.uvarint(k - prev) // keys ascend: their differences are small
 		prev = k
-		w.count(m.counts[k])
+		w.count(g.at(i))
 	}
 	w.f64(m.total)
 	w.f64(m.prev)

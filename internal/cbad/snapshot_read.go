@@ -296,30 +296,44 @@ func (r *snapReader) evidence() []Evidence {
 }
 
 func (r *snapReader) context(m *contextModel, order int) {
-	m.recent = r.bytes()
-	isNil := r.bool()
+	recent := r.bytes()
+	for _, b := range recent {
+		m.recent = m.recent<<8 | uint64(b)
+	}
+	m.nrecent = len(recent)
+	unseen := r.bool()
 	n := r.count(2)
-	if !isNil {
-		m.counts = make(map[uint64]float64, n)
+	if n > maxContextGrams || unseen && n > 0 {
+		r.fail("context model with %d n-grams", n)
+		return
+	}
+	if n > 0 {
+		m.grams.keys, m.grams.counts = make([]uint64, 0, n), make([]uint32, 0, n)
 	}
 	k := uint64(0)
 	for i := range n {
 		d := r.uvarint()
-		if i > 0 && d == 0 {
+		c := r.countValue()
+		if r.err != nil {
+			return
+		}
+		if (i > 0 && d == 0) || k+d < k {
 			r.fail("context n-grams out of order")
+			return
+		}
+		if c < 1 || c >= 1<<53 || c != math.Trunc(c) {
+			r.fail("context n-gram counted %v times", c)
+			return
 		}
 		k += d
-		m.counts[k] = r.countValue()
-	}
-	if r.err == nil && (isNil && n > 0 || len(m.counts) != n || n > maxContextGrams) {
-		r.fail("context model with %d n-grams", n)
+		m.grams.push(k, c)
 	}
 	m.total, m.prev, m.have = r.f64(), r.f64(), r.bool()
 	m.last = r.f64s()
 	m.next = int(r.varint())
 	m.sum, m.peak, m.mean = r.f64(), r.f64(), r.f64()
-	if r.err == nil && (len(m.recent) > order || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
-		r.fail("context model of %d symbols, %d novelties, next %d", len(m.recent), len(m.last), m.next)
+	if r.err == nil && (m.nrecent > order || m.have == unseen || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
+		r.fail("context model of %d symbols, %d novelties, next %d", m.nrecent, len(m.last), m.next)
 	}
 }
 

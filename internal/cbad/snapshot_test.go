@@ -210,7 +210,8 @@ var snapshotCovers = map[string][]string{
 	"EventAnomaly": {"Offset", "Timestamp", "Start", "End", "FirstOffset", "Events", "Score", "Confidence", "Incident", "Explanation", "Evidence", "Series", "Closing"},
 	"Evidence":     {"Offset", "Timestamp", "Summary", "Score"},
 	"Point":        {"Offset", "Timestamp", "Value", "Anomalous"},
-	"contextModel": {"recent", "counts", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
+	"contextModel": {"recent", "nrecent", "grams", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
+	"gramCounts":   {"keys", "counts", "wide"},
 	"seasonModel": {"period", "started", "prevTS", "intervals", "history", "next", "filled", "resid", "rnext",
 		"since", "sorted", "lo", "hi", "spread", "ready", "same"},
 }

@@ -186,7 +186,7 @@ func (s *Stream) SizeBytes() int {
 	for line := range s.lines {
 		n += len(line) + 48
 	}
-	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
+	n += s.ctx.sizeBytes()
 	n += s.hist.sizeBytes()
 	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
