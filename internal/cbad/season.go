@@ -3,6 +3,7 @@ package cbad
 import (
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -40,12 +41,15 @@ type seasonModel struct {
 	resid  []float64 // the latest residuals, a ring
 	rnext  int
 	since  int
-	sorted []float64
-	lo, hi float64
-	spread float64
+	lo, hi float64 // the 1st and 99th percentiles of resid
+	spread float64 // their interquartile range, or a positive stand-in
 	ready  bool
-	same   []float64 // scratch for the same-phase values
 }
+
+// residualPool holds buffers for sorting residuals: only their range is
+// kept, so streams share the buffers rather than each keeping a sorted
+// copy (16 KB).
+var residualPool = sync.Pool{New: func() any { return new([]float64) }}
 
 // seasonNovelty adds the value v at time ts and returns how far it departs
 // from the stream's daily cycle, in [0, 1]: its residual against the median
@@ -68,17 +72,7 @@ func (s *Stream) seasonNovelty(v float64, ts int64) float64 {
 	}
 	score := 0.0
 	if m.filled {
-		m.same = m.same[:0]
-		for c := 1; c <= k; c++ {
-			m.same = append(m.same, m.history[(m.next-c*m.period+len(m.history))%len(m.history)])
-		}
-		slices.Sort(m.same)
-		h := len(m.same) / 2
-		mid := m.same[h]
-		if len(m.same)%2 == 0 {
-			mid = (m.same[h-1] + mid) / 2
-		}
-		r := v - mid
+		r := v - m.samePhaseMedian(k)
 		score = m.residualNovelty(r)
 		m.addResidual(r)
 	}
@@ -86,6 +80,22 @@ func (s *Stream) seasonNovelty(v float64, ts int64) float64 {
 	m.next = (m.next + 1) % len(m.history)
 	m.filled = m.filled || m.next == 0
 	return score
+}
+
+// samePhaseMedian returns the median of the values at the same phase of
+// the previous cycles.
+func (m *seasonModel) samePhaseMedian(cycles int) float64 {
+	var buf [16]float64 // Config.SeasonCycles is at most 16
+	same := buf[:0]
+	for c := 1; c <= cycles; c++ {
+		same = append(same, m.history[(m.next-c*m.period+len(m.history))%len(m.history)])
+	}
+	slices.Sort(same)
+	h := len(same) / 2
+	if len(same)%2 == 0 {
+		return (same[h-1] + same[h]) / 2
+	}
+	return same[h]
 }
 
 // learnPeriod collects the first events' intervals and, once it has enough,
@@ -116,6 +126,9 @@ func (m *seasonModel) learnPeriod(ts int64, cycles int) bool {
 // of them, recomputes their range.
 func (m *seasonModel) addResidual(r float64) {
 	if len(m.resid) < seasonResiduals {
+		if len(m.resid) == cap(m.resid) {
+			m.resid = append(make([]float64, 0, min(max(2*len(m.resid), 64), seasonResiduals)), m.resid...)
+		}
 		m.resid = append(m.resid, r)
 	} else {
 		m.resid[m.rnext] = r
@@ -126,15 +139,20 @@ func (m *seasonModel) addResidual(r float64) {
 		return
 	}
 	m.since = 0
-	m.sorted = append(m.sorted[:0], m.resid...)
-	slices.Sort(m.sorted)
-	m.lo, m.hi = quantileSorted(m.sorted, 0.01), quantileSorted(m.sorted, 0.99)
-	m.spread = quantileSorted(m.sorted, 0.75) - quantileSorted(m.sorted, 0.25)
+	buf := residualPool.Get().(*[]float64)
+	sorted := append((*buf)[:0], m.resid...)
+	slices.Sort(sorted)
+	m.lo, m.hi = quantileSorted(sorted, 0.01), quantileSorted(sorted, 0.99)
+	m.spread = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25)
 	if m.spread <= 0 {
 		m.spread = max(m.hi-m.lo, 1e-9)
 	}
 	m.ready = true
+	*buf = sorted
+	residualPool.Put(buf)
 }
+
+func (m *seasonModel) sizeBytes() int { return 8 * (cap(m.history) + cap(m.resid) + cap(m.intervals)) }
 
 // residualNovelty scores a residual against the latest residuals' range,
 // 0 until enough of them were seen.

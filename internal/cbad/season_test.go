@@ -99,3 +99,21 @@ func TestSeasonNoveltyNeedsADailyPeriodInRange(t *testing.T) {
 		t.Fatalf("period %d, want -1 (no usable daily cycle)", on.season.period)
 	}
 }
+
+// TestSeasonHoldsOnlyItsModel checks what a daily-cycle model holds once
+// it has learnt its period and filled its residuals: seven days of values
+// and seasonResiduals residuals, no sorted copy and no intervals.
+func TestSeasonHoldsOnlyItsModel(t *testing.T) {
+	s, err := NewStream("svc|metric|requests", DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushAll(t, s, snapDaily(3400))
+	m := &s.season
+	if m.period != 48 || len(m.resid) != seasonResiduals || !m.ready {
+		t.Fatalf("period %d, %d residuals, ready %v; want 48, %d, true", m.period, len(m.resid), m.ready, seasonResiduals)
+	}
+	if want := 8 * (48*7 + seasonResiduals); m.sizeBytes() != want || m.intervals != nil {
+		t.Fatalf("the model holds %d bytes (%d intervals), want %d", m.sizeBytes(), len(m.intervals), want)
+	}
+}

@@ -352,8 +352,8 @@ func (w *snapWriter) context(m *contextModel) {
 	w.f64(m.mean)
 }
 
-// season writes the daily-cycle model; its sorted residuals and same-phase
-// values are scratch, recomputed before use.
+// season writes the daily-cycle model (the residuals' sorted copy and the
+// same-phase values are not held: they are computed when used).
 func (w *snapWriter) season(m *seasonModel) {
 	w.varint(int64(m.period))
 	w.bool(m.started)

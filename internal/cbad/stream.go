@@ -188,7 +188,7 @@ func (s *Stream) SizeBytes() int {
 	}
 	n += s.ctx.sizeBytes()
 	n += s.hist.sizeBytes()
-	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
+	n += s.season.sizeBytes()
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
 }
 
