@@ -131,11 +131,10 @@ func (m *contextModel) smooth(x float64) float64 {
 // contextSymbol returns v's level among Config.Levels equal-frequency
 // levels of the baseline, times three, plus the direction of its change.
 func (s *Stream) contextSymbol(v float64) byte {
-	sorted := s.hist.sorted
 	_, _, spread := s.hist.rangeOf()
 	l := 0
 	for k := 1; k < s.cfg.Levels; k++ {
-		if v > quantileSorted(sorted, float64(k)/float64(s.cfg.Levels)) {
+		if v > s.hist.quantile(float64(k)/float64(s.cfg.Levels)) {
 			l = k
 		}
 	}

@@ -237,22 +237,14 @@ func (w *snapWriter) canon(c *canonicalizer) {
 	}
 }
 
-// history writes the values in arrival order, oldest first. Their sorted
-// copy is rebuilt on restore; it is written too only when a value is
-// negative zero, whose place among zeros depends on the arrival history.
+// history writes the values in arrival order, oldest first; their ranks
+// are rebuilt on restore.
 func (w *snapWriter) history(h *valueHistory) {
-	w.uvarint(uint64(cap(h.ring)))
+	w.uvarint(uint64(h.size))
 	w.uvarint(uint64(len(h.ring)))
 	w.uvarint(uint64(h.next))
-	w.bool(h.full)
-	negZero := false
 	for _, v := range h.ring {
 		w.f64(v)
-		negZero = negZero || (v == 0 && math.Signbit(v))
-	}
-	w.bool(negZero)
-	if negZero {
-		w.f64s(h.sorted)
 	}
 }
 

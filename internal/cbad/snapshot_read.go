@@ -205,29 +205,20 @@ func (r *snapReader) canon(c *canonicalizer) {
 }
 
 func (r *snapReader) history(h *valueHistory) {
-	c, n, next := r.uvarint(), r.count(8), r.uvarint()
-	h.full = r.bool()
-	if r.err == nil && (c != uint64(cap(h.ring)) || next >= uint64(max(n, 1))) {
-		r.fail("value history of %d (next %d, capacity %d), want capacity %d", n, next, c, cap(h.ring))
+	size, n, next := r.uvarint(), r.count(8), r.uvarint()
+	if r.err != nil {
 		return
 	}
-	if uint64(n) > c {
-		r.fail("value history of %d above its capacity %d", n, c)
+	if size != uint64(h.size) || uint64(n) > size || next >= uint64(max(n, 1)) || (next > 0 && n < h.size) {
+		r.fail("value history of %d (next %d, capacity %d), want capacity %d", n, next, size, h.size)
 		return
 	}
-	for range n {
-		h.ring = append(h.ring, r.f64())
+	h.ring = make([]float64, n)
+	for i := range h.ring {
+		h.ring[i] = r.f64()
 	}
 	h.next = int(next)
-	if r.bool() {
-		h.sorted = r.f64s()
-	} else {
-		h.sorted = slices.Clone(h.ring)
-		slices.Sort(h.sorted)
-	}
-	if len(h.sorted) != len(h.ring) {
-		r.fail("value history of %d with %d sorted", len(h.ring), len(h.sorted))
-	}
+	h.rerank()
 }
 
 func (r *snapReader) onset(o *onsetState) {

@@ -202,7 +202,7 @@ var snapshotCovers = map[string][]string{
 	"item":          {"offset", "ts", "line", "summary", "vals", "nv", "sev", "flagged"},
 	"lineStat":      {"line", "base", "live", "seen"},
 	"refStats":      {"stale", "sorted", "lo", "hi", "spread"},
-	"valueHistory":  {"ring", "next", "full", "sorted"},
+	"valueHistory":  {"ring", "size", "next", "rank", "rank32"},
 	"onsetState": {"events", "recent", "incident", "until", "known", "open", "trigger", "burst", "elevated",
 		"triggerLine", "triggerSev", "shapes", "firstEvents", "lastEvents", "lastTS", "reason", "lineNew", "sevRise",
 		"lineBits", "usualBits", "usualN"},
