@@ -6,8 +6,8 @@ import (
 )
 
 // maxContextGrams bounds the distinct symbol n-grams a stream counts: at
-// most 48 KB of keys and counts per metric stream (65,536 cost up to
-// 768 KB, for 0.1 to 0.2 more NAB points).
+// most 32 KB of keys and counts per metric stream at the default levels
+// and order (65,536 cost up to 512 KB, for 0.1 to 0.2 more NAB points).
 const maxContextGrams = 1 << 12
 
 // contextWarmup is how many n-grams must be counted before the context
@@ -19,8 +19,9 @@ const contextWarmup = 512
 // direction of its change), so that a shape made of familiar values, such
 // as a flat segment or a broken daily cycle, still shows as new.
 type contextModel struct {
-	// recent holds the latest symbols, one a byte, the newest in the lowest
-	// byte; nrecent is how many (at most Config.ContextOrder).
+	// recent holds the latest symbols as the digits of a number in base
+	// 3*Config.Levels, the newest lowest; nrecent is how many (at most
+	// Config.ContextOrder).
 	recent  uint64
 	nrecent int
 	grams   gramCounts
@@ -45,16 +46,17 @@ func (s *Stream) contextNovelty(v float64) float64 {
 	m := &s.ctx
 	sym := s.contextSymbol(v)
 	m.prev, m.have = v, true
-	n := s.cfg.ContextOrder
-	m.recent = m.recent<<8 | uint64(sym)
-	if n < 8 {
-		m.recent &= 1<<(8*n) - 1
+	n, base := s.cfg.ContextOrder, uint64(3*s.cfg.Levels)
+	span := uint64(1) // base^n: at most 192^8, below 2^61
+	for range n {
+		span *= base
 	}
+	m.recent = (m.recent*base + uint64(sym)) % span
 	m.nrecent = min(m.nrecent+1, n)
 	if m.nrecent < n {
 		return 0
 	}
-	key := m.recent // the n-gram, its oldest symbol in the highest byte
+	key := m.recent // the n-gram, its oldest symbol the highest digit
 	i, found := m.grams.find(key)
 	c := 0.0
 	if found {
@@ -69,19 +71,10 @@ func (s *Stream) contextNovelty(v float64) float64 {
 		m.grams.incr(i)
 		m.total++
 	case m.grams.len() < maxContextGrams:
-		m.grams.insert(i, key)
+		m.grams.insert(i, key, 1)
 		m.total++
 	}
 	return m.beyond(m.smooth(clamp01(score)))
-}
-
-// recentSymbols returns the latest symbols, oldest first.
-func (m *contextModel) recentSymbols() []byte {
-	out := make([]byte, m.nrecent)
-	for i := range out {
-		out[i] = byte(m.recent >> (8 * (m.nrecent - 1 - i)))
-	}
-	return out
 }
 
 func (m *contextModel) sizeBytes() int { return m.grams.sizeBytes() + 8*cap(m.last) }
@@ -150,21 +143,55 @@ func (s *Stream) contextSymbol(v float64) byte {
 	return byte(3*l + dir)
 }
 
-// gramCounts counts n-grams exactly in little memory: their keys ascending,
-// found by binary search, with their counts alongside, grown as they come.
-// Counts are whole numbers held as uint32; should one ever pass that, they
-// all move to float64 (wide), where they stay exact up to 2^53.
+// gramCounts counts n-grams exactly in little memory. The keys are held
+// ascending in groups by their high 32 bits (his, each group starting at
+// starts in lows), so that each key costs its low 32 bits and its count:
+// keys below 2^37, as those of 8 symbols among 24 are, fall in at most 32
+// groups. Counts are whole numbers held as uint32; should one ever pass
+// that, they all move to float64 (wide), where they stay exact up to 2^53.
+// A key is found by binary search in his and then in its group.
 type gramCounts struct {
-	keys   []uint64
+	his    []uint32
+	starts []uint16 // maxContextGrams fits
+	lows   []uint32
 	counts []uint32
 	wide   []float64 // the counts once widened; counts is then nil
 }
 
-func (g *gramCounts) len() int { return len(g.keys) }
+func (g *gramCounts) len() int { return len(g.lows) }
+
+// group returns where the group of key's high bits is among the groups, or
+// would be, and whether it is there.
+func (g *gramCounts) group(key uint64) (int, bool) {
+	return slices.BinarySearch(g.his, uint32(key>>32))
+}
+
+// bounds returns the range of lows the k-th group takes.
+func (g *gramCounts) bounds(k int) (from, to int) {
+	if k == len(g.his) {
+		return len(g.lows), len(g.lows)
+	}
+	from, to = int(g.starts[k]), len(g.lows)
+	if k+1 < len(g.starts) {
+		to = int(g.starts[k+1])
+	}
+	return from, to
+}
 
 // find returns where key is among the keys, or would be, and whether it is
 // there.
-func (g *gramCounts) find(key uint64) (int, bool) { return slices.BinarySearch(g.keys, key) }
+func (g *gramCounts) find(key uint64) (int, bool) {
+	k, ok := g.group(key)
+	from, to := g.bounds(k)
+	if !ok {
+		return from, false
+	}
+	j, found := slices.BinarySearch(g.lows[from:to], uint32(key))
+	return from + j, found
+}
+
+// key returns the key at i, in the k-th group.
+func (g *gramCounts) key(k, i int) uint64 { return uint64(g.his[k])<<32 | uint64(g.lows[i]) }
 
 // at returns the i-th key's count.
 func (g *gramCounts) at(i int) float64 {
@@ -186,23 +213,34 @@ func (g *gramCounts) incr(i int) {
 	g.counts[i]++
 }
 
-// insert puts key at i with a count of 1.
-func (g *gramCounts) insert(i int, key uint64) {
-	if len(g.keys) == cap(g.keys) {
-		g.grow(len(g.keys) + 1)
+// insert puts key, which find placed at i, there with a count of c.
+func (g *gramCounts) insert(i int, key uint64, c float64) {
+	k, ok := g.group(key)
+	if !ok {
+		g.his = slices.Insert(g.his, k, uint32(key>>32))
+		g.starts = slices.Insert(g.starts, k, uint16(i))
 	}
-	g.keys = slices.Insert(g.keys, i, key)
+	for j := k + 1; j < len(g.starts); j++ {
+		g.starts[j]++
+	}
+	if len(g.lows) == cap(g.lows) {
+		g.grow(len(g.lows) + 1)
+	}
+	g.lows = slices.Insert(g.lows, i, uint32(key))
+	if g.wide == nil && c > math.MaxUint32 {
+		g.widen()
+	}
 	if g.wide != nil {
-		g.wide = slices.Insert(g.wide, i, 1)
+		g.wide = slices.Insert(g.wide, i, c)
 	} else {
-		g.counts = slices.Insert(g.counts, i, 1)
+		g.counts = slices.Insert(g.counts, i, uint32(c))
 	}
 }
 
 // grow makes room for at least n keys, doubling up to maxContextGrams.
 func (g *gramCounts) grow(n int) {
-	c := max(n, min(2*cap(g.keys), maxContextGrams), 16)
-	g.keys = append(make([]uint64, 0, c), g.keys...)
+	c := max(n, min(2*cap(g.lows), maxContextGrams), 16)
+	g.lows = append(make([]uint32, 0, c), g.lows...)
 	if g.wide != nil {
 		g.wide = append(make([]float64, 0, c), g.wide...)
 	} else {
@@ -212,24 +250,13 @@ func (g *gramCounts) grow(n int) {
 
 // widen moves the counts to float64.
 func (g *gramCounts) widen() {
-	g.wide = make([]float64, len(g.counts), cap(g.keys))
+	g.wide = make([]float64, len(g.counts), cap(g.lows))
 	for i, c := range g.counts {
 		g.wide[i] = float64(c)
 	}
 	g.counts = nil
 }
 
-func (g *gramCounts) sizeBytes() int { return 8*cap(g.keys) + 4*cap(g.counts) + 8*cap(g.wide) }
-
-// push appends key, above every key held, with count c (a whole number of
-// at least 1), as a snapshot is read.
-func (g *gramCounts) push(key uint64, c float64) {
-	if g.wide == nil && c > math.MaxUint32 {
-		g.widen()
-	}
-	if g.wide != nil {
-		g.keys, g.wide = append(g.keys, key), append(g.wide, c)
-		return
-	}
-	g.keys, g.counts = append(g.keys, key), append(g.counts, uint32(c))
+func (g *gramCounts) sizeBytes() int {
+	return 4*cap(g.his) + 2*cap(g.starts) + 4*cap(g.lows) + 4*cap(g.counts) + 8*cap(g.wide)
 }

@@ -49,31 +49,57 @@ func TestContextNoveltyFlagsInRangeFlatSegment(t *testing.T) {
 	}
 }
 
-// TestGramCountsMatchMap checks the compact counts against a map: every
-// count found equals the map's, keys stay ascending, and the memory held
-// grows with the keys.
+// TestGramCountsMatchMap checks the compact counts against a map, for
+// keys of 8 symbols among 24 (a handful of groups) and for keys spread over
+// the whole range (a group each): every count found equals the map's, the
+// keys stay ascending, and the memory held grows with the keys.
 func TestGramCountsMatchMap(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	var g gramCounts
-	want := map[uint64]float64{}
-	for range 20000 {
-		key := r.Uint64N(3000) * 0x9e3779b97f4a7c15 // spread over the whole range
-		i, found := g.find(key)
-		if c, ok := want[key]; ok != found || (found && g.at(i) != c) {
-			t.Fatalf("key %x: found %v count %v, want %v %v", key, found, g.at(i), ok, c)
+	for _, c := range []struct {
+		name    string
+		spread  uint64
+		perGram int
+	}{{"dense", 1, 9}, {"spread", 0x9e3779b97f4a7c15, 16}} {
+		r := rand.New(rand.NewPCG(5, 6))
+		pool := make([]uint64, maxContextGrams)
+		for i := range pool {
+			pool[i] = r.Uint64N(110075314176) * c.spread // 24^8
 		}
-		if found {
-			g.incr(i)
-		} else {
-			g.insert(i, key)
+		var g gramCounts
+		want := map[uint64]float64{}
+		for range 30000 {
+			key := pool[r.IntN(len(pool))]
+			i, found := g.find(key)
+			if n, ok := want[key]; ok != found || (found && g.at(i) != n) {
+				t.Fatalf("%s: key %x: found %v, want %v with count %v", c.name, key, found, ok, n)
+			}
+			if found {
+				g.incr(i)
+			} else {
+				g.insert(i, key, 1)
+			}
+			want[key]++
 		}
-		want[key]++
-	}
-	if g.len() != len(want) || !slices.IsSorted(g.keys) {
-		t.Fatalf("%d keys (sorted %v), want %d", g.len(), slices.IsSorted(g.keys), len(want))
-	}
-	if g.sizeBytes() > 12*maxContextGrams {
-		t.Fatalf("%d keys hold %d bytes, more than %d", g.len(), g.sizeBytes(), 12*maxContextGrams)
+		var keys []uint64
+		for k := range g.his {
+			from, to := g.bounds(k)
+			for i := from; i < to; i++ {
+				keys = append(keys, g.key(k, i))
+				if g.at(i) != want[g.key(k, i)] {
+					t.Fatalf("%s: key %x counted %v, want %v", c.name, g.key(k, i), g.at(i), want[g.key(k, i)])
+				}
+			}
+		}
+		if len(keys) != len(want) {
+			t.Fatalf("%s: %d keys, want %d", c.name, len(keys), len(want))
+		}
+		for i := 1; i < len(keys); i++ {
+			if keys[i] <= keys[i-1] {
+				t.Fatalf("%s: key %x after %x", c.name, keys[i], keys[i-1])
+			}
+		}
+		if g.sizeBytes() > c.perGram*len(want) {
+			t.Fatalf("%s: %d keys hold %d bytes, more than %d each", c.name, len(want), g.sizeBytes(), c.perGram)
+		}
 	}
 }
 
@@ -100,7 +126,10 @@ func TestGramCountsWiden(t *testing.T) {
 	if g.wide == nil || g.at(0) != math.MaxUint32+2 || g.at(1) != before {
 		t.Fatalf("counts %v and %v after passing uint32, want %v and %v", g.at(0), g.at(1), float64(math.MaxUint32+2), before)
 	}
-	g.insert(0, 0)
+	if i, found := g.find(0); found || i != 0 {
+		t.Fatalf("key 0 found %v at %d", found, i)
+	}
+	g.insert(0, 0, 1)
 	if g.at(0) != 1 || g.at(1) != math.MaxUint32+2 {
 		t.Fatalf("counts %v, %v after an insert", g.at(0), g.at(1))
 	}

@@ -324,15 +324,20 @@ func (w *snapWriter) evidence(ev []Evidence) {
 // keys as differences from the previous key. The flag before them tells a
 // model that has seen no value.
 func (w *snapWriter) context(m *contextModel) {
-	w.bytes(m.recentSymbols())
+	w.uvarint(m.recent)
+	w.uvarint(uint64(m.nrecent))
 	w.bool(!m.have)
 	g := &m.grams
 	w.uvarint(uint64(g.len()))
 	prev := uint64(0)
-	for i, k := range g.keys {
-		w.uvarint(k - prev) // keys ascend: their differences are small
-		prev = k
-		w.count(g.at(i))
+	for k := range g.his {
+		from, to := g.bounds(k)
+		for i := from; i < to; i++ {
+			key := g.key(k, i)
+			w.uvarint(key - prev) // keys ascend: their differences are small
+			prev = key
+			w.count(g.at(i))
+		}
 	}
 	w.f64(m.total)
 	w.f64(m.prev)

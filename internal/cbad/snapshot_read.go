@@ -287,19 +287,15 @@ func (r *snapReader) evidence() []Evidence {
 }
 
 func (r *snapReader) context(m *contextModel, order int) {
-	recent := r.bytes()
-	for _, b := range recent {
-		m.recent = m.recent<<8 | uint64(b)
-	}
-	m.nrecent = len(recent)
+	m.recent, m.nrecent = r.uvarint(), int(r.uvarint())
 	unseen := r.bool()
 	n := r.count(2)
-	if n > maxContextGrams || unseen && n > 0 {
-		r.fail("context model with %d n-grams", n)
+	if r.err == nil && (m.nrecent < 0 || m.nrecent > order || n > maxContextGrams || unseen && n > 0) {
+		r.fail("context model of %d symbols, %d n-grams", m.nrecent, n)
 		return
 	}
 	if n > 0 {
-		m.grams.keys, m.grams.counts = make([]uint64, 0, n), make([]uint32, 0, n)
+		m.grams.lows, m.grams.counts = make([]uint32, 0, n), make([]uint32, 0, n)
 	}
 	k := uint64(0)
 	for i := range n {
@@ -317,14 +313,14 @@ func (r *snapReader) context(m *contextModel, order int) {
 			return
 		}
 		k += d
-		m.grams.push(k, c)
+		m.grams.insert(i, k, c)
 	}
 	m.total, m.prev, m.have = r.f64(), r.f64(), r.bool()
 	m.last = r.f64s()
 	m.next = int(r.varint())
 	m.sum, m.peak, m.mean = r.f64(), r.f64(), r.f64()
-	if r.err == nil && (m.nrecent > order || m.have == unseen || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
-		r.fail("context model of %d symbols, %d novelties, next %d", m.nrecent, len(m.last), m.next)
+	if r.err == nil && (m.have == unseen || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
+		r.fail("context model with %d novelties, next %d", len(m.last), m.next)
 	}
 }
 

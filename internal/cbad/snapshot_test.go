@@ -211,7 +211,7 @@ var snapshotCovers = map[string][]string{
 	"Evidence":     {"Offset", "Timestamp", "Summary", "Score"},
 	"Point":        {"Offset", "Timestamp", "Value", "Anomalous"},
 	"contextModel": {"recent", "nrecent", "grams", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
-	"gramCounts":   {"keys", "counts", "wide"},
+	"gramCounts":   {"his", "starts", "lows", "counts", "wide"},
 	"seasonModel": {"period", "started", "prevTS", "intervals", "history", "next", "filled", "resid", "rnext",
 		"since", "lo", "hi", "spread", "ready"},
 }
