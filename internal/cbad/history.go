@@ -91,6 +91,14 @@ func orderKey(v float64) uint64 {
 	return b | 1<<63
 }
 
+// ago returns the value added j values ago (1 the latest), j at most n.
+func (h *valueHistory) ago(j int) float64 {
+	if len(h.ring) < h.size {
+		return h.ring[len(h.ring)-j]
+	}
+	return h.ring[(h.next-j+h.size)%h.size]
+}
+
 // n is the number of values held.
 func (h *valueHistory) n() int { return len(h.ring) }
 

@@ -34,9 +34,14 @@ type seasonModel struct {
 	prevTS    int64
 	intervals []int64
 
-	history []float64 // the latest period*cycles values, a ring
-	next    int
-	filled  bool
+	// The values of the latest period*cycles events (on the square-root
+	// scale) are those the stream's value history holds and, beyond it,
+	// older: a ring of those that left the value history, the next to go
+	// at onext. seen counts the values since the period was learnt, up to
+	// period*cycles.
+	older []float64
+	onext int
+	seen  int
 
 	resid  []float64 // the latest residuals, a ring
 	rnext  int
@@ -64,31 +69,36 @@ func (s *Stream) seasonNovelty(v float64, ts int64) float64 {
 	v = signedSqrt(v)
 	m := &s.season
 	k := s.cfg.SeasonCycles
-	if m.period == 0 && !m.learnPeriod(ts, k) {
+	if m.period == 0 && !m.learnPeriod(ts, k, s.hist.size) {
 		return 0
 	}
 	if m.period < 0 {
 		return 0
 	}
 	score := 0.0
-	if m.filled {
-		r := v - m.samePhaseMedian(k)
+	if m.seen == m.period*k {
+		r := v - s.samePhaseMedian(k)
 		score = m.residualNovelty(r)
 		m.addResidual(r)
+	} else {
+		m.seen++
 	}
-	m.history[m.next] = v
-	m.next = (m.next + 1) % len(m.history)
-	m.filled = m.filled || m.next == 0
+	if h := &s.hist; len(m.older) > 0 && h.n() == h.size {
+		// The value history forgets its oldest value when v joins it,
+		// right after this.
+		m.older[m.onext] = signedSqrt(h.ago(h.size))
+		m.onext = (m.onext + 1) % len(m.older)
+	}
 	return score
 }
 
 // samePhaseMedian returns the median of the values at the same phase of
 // the previous cycles.
-func (m *seasonModel) samePhaseMedian(cycles int) float64 {
+func (s *Stream) samePhaseMedian(cycles int) float64 {
 	var buf [16]float64 // Config.SeasonCycles is at most 16
 	same := buf[:0]
 	for c := 1; c <= cycles; c++ {
-		same = append(same, m.history[(m.next-c*m.period+len(m.history))%len(m.history)])
+		same = append(same, s.season.ago(&s.hist, c*s.season.period))
 	}
 	slices.Sort(same)
 	h := len(same) / 2
@@ -98,10 +108,21 @@ func (m *seasonModel) samePhaseMedian(cycles int) float64 {
 	return same[h]
 }
 
+// ago returns the value (on the square-root scale) of the event j events
+// before the one being scored, j at most period*cycles, from the value
+// history h or, beyond it, from older.
+func (m *seasonModel) ago(h *valueHistory, j int) float64 {
+	if j <= h.n() {
+		return signedSqrt(h.ago(j))
+	}
+	return m.older[(m.onext-(j-h.n())+len(m.older))%len(m.older)]
+}
+
 // learnPeriod collects the first events' intervals and, once it has enough,
 // sets the period to one day in events (at the median interval) and sizes
-// the history for cycles days. It reports whether the period is known.
-func (m *seasonModel) learnPeriod(ts int64, cycles int) bool {
+// older for the values of cycles days a value history of held values does
+// not hold. It reports whether the period is known.
+func (m *seasonModel) learnPeriod(ts int64, cycles, held int) bool {
 	if m.started {
 		m.intervals = append(m.intervals, ts-m.prevTS)
 	}
@@ -116,7 +137,9 @@ func (m *seasonModel) learnPeriod(ts int64, cycles int) bool {
 	if dt > 0 {
 		if p := int((int64(24*time.Hour) + dt/2) / dt); p >= minSeasonPeriod && p <= maxSeasonPeriod {
 			m.period = p
-			m.history = make([]float64, p*cycles)
+			if p*cycles > held {
+				m.older = make([]float64, p*cycles-held)
+			}
 		}
 	}
 	return m.period > 0
@@ -152,7 +175,7 @@ func (m *seasonModel) addResidual(r float64) {
 	residualPool.Put(buf)
 }
 
-func (m *seasonModel) sizeBytes() int { return 8 * (cap(m.history) + cap(m.resid) + cap(m.intervals)) }
+func (m *seasonModel) sizeBytes() int { return 8 * (cap(m.older) + cap(m.resid) + cap(m.intervals)) }
 
 // residualNovelty scores a residual against the latest residuals' range,
 // 0 until enough of them were seen.

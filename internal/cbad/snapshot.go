@@ -138,7 +138,7 @@ func (r *snapReader) stream(s *Stream) error {
 	r.history(&s.hist)
 	r.onset(&s.onset)
 	r.context(&s.ctx, s.cfg.ContextOrder)
-	r.season(&s.season, s.cfg.SeasonCycles)
+	r.season(&s.season, s.cfg.SeasonCycles, &s.hist)
 	if r.err != nil {
 		return r.err
 	}
@@ -349,8 +349,9 @@ func (w *snapWriter) context(m *contextModel) {
 	w.f64(m.mean)
 }
 
-// season writes the daily-cycle model (the residuals' sorted copy and the
-// same-phase values are not held: they are computed when used).
+// season writes the daily-cycle model: the values the value history does
+// not hold, and the residuals (their sorted copy and the same-phase values
+// are not held: they are computed when used).
 func (w *snapWriter) season(m *seasonModel) {
 	w.varint(int64(m.period))
 	w.bool(m.started)
@@ -359,9 +360,9 @@ func (w *snapWriter) season(m *seasonModel) {
 	for _, d := range m.intervals {
 		w.varint(d)
 	}
-	w.f64s(m.history)
-	w.varint(int64(m.next))
-	w.bool(m.filled)
+	w.f64s(m.older)
+	w.varint(int64(m.onext))
+	w.varint(int64(m.seen))
 	w.f64s(m.resid)
 	w.varint(int64(m.rnext))
 	w.varint(int64(m.since))

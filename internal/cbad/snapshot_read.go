@@ -324,7 +324,9 @@ func (r *snapReader) context(m *contextModel, order int) {
 	}
 }
 
-func (r *snapReader) season(m *seasonModel, cycles int) {
+// season reads the daily-cycle model of a stream whose value history h
+// was read before.
+func (r *snapReader) season(m *seasonModel, cycles int, h *valueHistory) {
 	m.period = int(r.varint())
 	m.started, m.prevTS = r.bool(), r.varint()
 	m.intervals = make([]int64, r.count(1))
@@ -334,8 +336,8 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 	if len(m.intervals) == 0 {
 		m.intervals = nil
 	}
-	m.history = r.f64s()
-	m.next, m.filled = int(r.varint()), r.bool()
+	m.older = r.f64s()
+	m.onext, m.seen = int(r.varint()), int(r.varint())
 	m.resid = r.f64s()
 	m.rnext, m.since = int(r.varint()), int(r.varint())
 	m.lo, m.hi, m.spread, m.ready = r.f64(), r.f64(), r.f64(), r.bool()
@@ -344,12 +346,14 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 	}
 	okPeriod := m.period >= -1 && m.period <= maxSeasonPeriod && len(m.intervals) < 32
 	if m.period > 0 {
-		okPeriod = okPeriod && m.period >= minSeasonPeriod && len(m.history) == m.period*cycles && m.next >= 0 && m.next < len(m.history)
+		span := m.period * cycles
+		okPeriod = okPeriod && m.period >= minSeasonPeriod && len(m.older) == max(span-h.size, 0) &&
+			m.onext >= 0 && m.onext < max(len(m.older), 1) && m.seen >= 0 && m.seen <= span && h.n() >= min(m.seen, h.size)
 	} else {
-		okPeriod = okPeriod && len(m.history) == 0 && m.next == 0
+		okPeriod = okPeriod && len(m.older) == 0 && m.onext == 0 && m.seen == 0
 	}
 	if !okPeriod || len(m.resid) > seasonResiduals || m.rnext < 0 || m.rnext >= seasonResiduals {
-		r.fail("season model of period %d, %d values, %d residuals", m.period, len(m.history), len(m.resid))
+		r.fail("season model of period %d, %d older values, %d seen, %d residuals", m.period, len(m.older), m.seen, len(m.resid))
 	}
 }
 

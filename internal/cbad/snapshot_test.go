@@ -212,7 +212,7 @@ var snapshotCovers = map[string][]string{
 	"Point":        {"Offset", "Timestamp", "Value", "Anomalous"},
 	"contextModel": {"recent", "nrecent", "grams", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
 	"gramCounts":   {"his", "starts", "lows", "counts", "wide"},
-	"seasonModel": {"period", "started", "prevTS", "intervals", "history", "next", "filled", "resid", "rnext",
+	"seasonModel": {"period", "started", "prevTS", "intervals", "older", "onext", "seen", "resid", "rnext",
 		"since", "lo", "hi", "spread", "ready"},
 }
 
