@@ -6,8 +6,8 @@ import (
 )
 
 // maxContextGrams bounds the distinct symbol n-grams a stream counts: at
-// most 32 KB of keys and counts per metric stream at the default levels
-// and order (65,536 cost up to 512 KB, for 0.1 to 0.2 more NAB points).
+// most 24 KB of keys and counts per metric stream at the default levels
+// and order (65,536 cost up to 384 KB, for 0.1 to 0.2 more NAB points).
 const maxContextGrams = 1 << 12
 
 // contextWarmup is how many n-grams must be counted before the context
@@ -147,15 +147,18 @@ func (s *Stream) contextSymbol(v float64) byte {
 // ascending in groups by their high 32 bits (his, each group starting at
 // starts in lows), so that each key costs its low 32 bits and its count:
 // keys below 2^37, as those of 8 symbols among 24 are, fall in at most 32
-// groups. Counts are whole numbers held as uint32; should one ever pass
-// that, they all move to float64 (wide), where they stay exact up to 2^53.
-// A key is found by binary search in his and then in its group.
+// groups. A key is found by binary search in his and then in its group.
+// Counts are whole numbers held as uint16 (counts) while all are below
+// 2^16, then as uint32 (counts32), then as float64 (wide), where they stay
+// exact up to 2^53: exactly one of the three is in use, counts when none is
+// set.
 type gramCounts struct {
-	his    []uint32
-	starts []uint16 // maxContextGrams fits
-	lows   []uint32
-	counts []uint32
-	wide   []float64 // the counts once widened; counts is then nil
+	his      []uint32
+	starts   []uint16 // maxContextGrams fits
+	lows     []uint32
+	counts   []uint16
+	counts32 []uint32
+	wide     []float64
 }
 
 func (g *gramCounts) len() int { return len(g.lows) }
@@ -195,22 +198,26 @@ func (g *gramCounts) key(k, i int) uint64 { return uint64(g.his[k])<<32 | uint64
 
 // at returns the i-th key's count.
 func (g *gramCounts) at(i int) float64 {
-	if g.wide != nil {
+	switch {
+	case g.wide != nil:
 		return g.wide[i]
+	case g.counts32 != nil:
+		return float64(g.counts32[i])
 	}
 	return float64(g.counts[i])
 }
 
 // incr adds one to the i-th key's count.
 func (g *gramCounts) incr(i int) {
-	if g.wide == nil && g.counts[i] == math.MaxUint32 {
-		g.widen()
-	}
-	if g.wide != nil {
+	g.fit(g.at(i) + 1)
+	switch {
+	case g.wide != nil:
 		g.wide[i]++
-		return
+	case g.counts32 != nil:
+		g.counts32[i]++
+	default:
+		g.counts[i]++
 	}
-	g.counts[i]++
 }
 
 // insert puts key, which find placed at i, there with a count of c.
@@ -227,36 +234,50 @@ func (g *gramCounts) insert(i int, key uint64, c float64) {
 		g.grow(len(g.lows) + 1)
 	}
 	g.lows = slices.Insert(g.lows, i, uint32(key))
-	if g.wide == nil && c > math.MaxUint32 {
-		g.widen()
-	}
-	if g.wide != nil {
+	g.fit(c)
+	switch {
+	case g.wide != nil:
 		g.wide = slices.Insert(g.wide, i, c)
-	} else {
-		g.counts = slices.Insert(g.counts, i, uint32(c))
+	case g.counts32 != nil:
+		g.counts32 = slices.Insert(g.counts32, i, uint32(c))
+	default:
+		g.counts = slices.Insert(g.counts, i, uint16(c))
 	}
 }
 
 // grow makes room for at least n keys, doubling up to maxContextGrams.
 func (g *gramCounts) grow(n int) {
 	c := max(n, min(2*cap(g.lows), maxContextGrams), 16)
-	g.lows = append(make([]uint32, 0, c), g.lows...)
-	if g.wide != nil {
-		g.wide = append(make([]float64, 0, c), g.wide...)
-	} else {
-		g.counts = append(make([]uint32, 0, c), g.counts...)
+	g.lows = moved[uint32](g.lows, c)
+	switch {
+	case g.wide != nil:
+		g.wide = moved[float64](g.wide, c)
+	case g.counts32 != nil:
+		g.counts32 = moved[uint32](g.counts32, c)
+	default:
+		g.counts = moved[uint16](g.counts, c)
 	}
 }
 
-// widen moves the counts to float64.
-func (g *gramCounts) widen() {
-	g.wide = make([]float64, len(g.counts), cap(g.lows))
-	for i, c := range g.counts {
-		g.wide[i] = float64(c)
+// fit moves the counts to a wider type if c does not fit theirs.
+func (g *gramCounts) fit(c float64) {
+	if g.wide == nil && g.counts32 == nil && c > math.MaxUint16 {
+		g.counts32, g.counts = moved[uint32](g.counts, cap(g.lows)), nil
 	}
-	g.counts = nil
+	if g.counts32 != nil && c > math.MaxUint32 {
+		g.wide, g.counts32 = moved[float64](g.counts32, cap(g.lows)), nil
+	}
+}
+
+// moved returns from's values as a new slice of capacity c.
+func moved[T, F uint16 | uint32 | float64](from []F, c int) []T {
+	out := make([]T, len(from), c)
+	for i, v := range from {
+		out[i] = T(v)
+	}
+	return out
 }
 
 func (g *gramCounts) sizeBytes() int {
-	return 4*cap(g.his) + 2*cap(g.starts) + 4*cap(g.lows) + 4*cap(g.counts) + 8*cap(g.wide)
+	return 4*cap(g.his) + 2*cap(g.starts) + 4*cap(g.lows) + 2*cap(g.counts) + 4*cap(g.counts32) + 8*cap(g.wide)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -58,7 +57,7 @@ func TestGramCountsMatchMap(t *testing.T) {
 		name    string
 		spread  uint64
 		perGram int
-	}{{"dense", 1, 9}, {"spread", 0x9e3779b97f4a7c15, 16}} {
+	}{{"dense", 1, 7}, {"spread", 0x9e3779b97f4a7c15, 14}} {
 		r := rand.New(rand.NewPCG(5, 6))
 		pool := make([]uint64, maxContextGrams)
 		for i := range pool {
@@ -103,49 +102,66 @@ func TestGramCountsMatchMap(t *testing.T) {
 	}
 }
 
-// TestGramCountsWiden checks a count that passes uint32 stays exact, in the
-// stream's scores and through a snapshot.
+// TestGramCountsWiden checks counts stay exact as one passes uint16, and
+// uint32, in the stream's scores and through a snapshot.
 func TestGramCountsWiden(t *testing.T) {
-	s, err := NewStream("svc|metric|m", DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
+	cases := []struct {
+		name string
+		set  func(g *gramCounts) // brings the first count to its type's maximum
+		want float64             // the first count after two more
+		wide func(g *gramCounts) bool
+	}{
+		{"uint16", func(g *gramCounts) { g.counts[0] = math.MaxUint16 }, math.MaxUint16 + 2,
+			func(g *gramCounts) bool { return g.counts == nil && g.counts32 != nil }},
+		{"uint32", func(g *gramCounts) {
+			g.counts[0] = math.MaxUint16
+			g.incr(0)
+			g.counts32[0] = math.MaxUint32
+		}, math.MaxUint32 + 2, func(g *gramCounts) bool { return g.counts32 == nil && g.wide != nil }},
 	}
-	for i := range 3000 {
-		if _, err := s.Push(dec(metricEvent(i, 50+float64(i%7))), int64(i)); err != nil {
+	for _, c := range cases {
+		s, err := NewStream("svc|metric|m", DefaultConfig())
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	g := &s.ctx.grams
-	if g.len() < 2 {
-		t.Fatalf("%d n-grams counted", g.len())
-	}
-	before := g.at(1)
-	g.counts[0] = math.MaxUint32
-	g.incr(0)
-	g.incr(0)
-	if g.wide == nil || g.at(0) != math.MaxUint32+2 || g.at(1) != before {
-		t.Fatalf("counts %v and %v after passing uint32, want %v and %v", g.at(0), g.at(1), float64(math.MaxUint32+2), before)
-	}
-	if i, found := g.find(0); found || i != 0 {
-		t.Fatalf("key 0 found %v at %d", found, i)
-	}
-	g.insert(0, 0, 1)
-	if g.at(0) != 1 || g.at(1) != math.MaxUint32+2 {
-		t.Fatalf("counts %v, %v after an insert", g.at(0), g.at(1))
-	}
-	snap := s.AppendSnapshot(nil)
-	r, err := RestoreStream("svc|metric|m", DefaultConfig(), snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.ctx.grams.wide == nil || !slices.Equal(r.ctx.grams.wide, g.wide) || !bytes.Equal(r.AppendSnapshot(nil), snap) {
-		t.Fatal("the widened counts did not restore")
-	}
-	for i := 3000; i < 3100; i++ {
-		a, errA := s.Push(dec(metricEvent(i, 50+float64(i%5))), int64(i))
-		b, errB := r.Push(dec(metricEvent(i, 50+float64(i%5))), int64(i))
-		if errA != nil || errB != nil || a.Score != b.Score {
-			t.Fatalf("event %d: scores %v and %v (%v, %v)", i, a.Score, b.Score, errA, errB)
+		for i := range 3000 {
+			if _, err := s.Push(dec(metricEvent(i, 50+float64(i%7))), int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g := &s.ctx.grams
+		if g.len() < 2 || g.counts == nil {
+			t.Fatalf("%s: %d n-grams counted, as uint16: %v", c.name, g.len(), g.counts != nil)
+		}
+		second := g.at(1)
+		c.set(g)
+		g.incr(0)
+		g.incr(0)
+		if !c.wide(g) || g.at(0) != c.want || g.at(1) != second {
+			t.Fatalf("%s: counts %v and %v after widening, want %v and %v", c.name, g.at(0), g.at(1), c.want, second)
+		}
+		i, found := g.find(0)
+		if found || i != 0 {
+			t.Fatalf("%s: key 0 found %v at %d", c.name, found, i)
+		}
+		g.insert(i, 0, 1)
+		if g.at(0) != 1 || g.at(1) != c.want || g.at(2) != second {
+			t.Fatalf("%s: counts %v, %v, %v after an insert", c.name, g.at(0), g.at(1), g.at(2))
+		}
+		snap := s.AppendSnapshot(nil)
+		r, err := RestoreStream("svc|metric|m", DefaultConfig(), snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.wide(&r.ctx.grams) || r.ctx.grams.at(1) != c.want || !bytes.Equal(r.AppendSnapshot(nil), snap) {
+			t.Fatalf("%s: the widened counts restored as %v", c.name, r.ctx.grams.at(1))
+		}
+		for i := 3000; i < 3100; i++ {
+			a, errA := s.Push(dec(metricEvent(i, 50+float64(i%5))), int64(i))
+			b, errB := r.Push(dec(metricEvent(i, 50+float64(i%5))), int64(i))
+			if errA != nil || errB != nil || a.Score != b.Score {
+				t.Fatalf("%s: event %d: scores %v and %v (%v, %v)", c.name, i, a.Score, b.Score, errA, errB)
+			}
 		}
 	}
 }

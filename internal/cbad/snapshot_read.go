@@ -295,7 +295,7 @@ func (r *snapReader) context(m *contextModel, order int) {
 		return
 	}
 	if n > 0 {
-		m.grams.lows, m.grams.counts = make([]uint32, 0, n), make([]uint32, 0, n)
+		m.grams.lows, m.grams.counts = make([]uint32, 0, n), make([]uint16, 0, n)
 	}
 	k := uint64(0)
 	for i := range n {

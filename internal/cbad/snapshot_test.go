@@ -211,7 +211,7 @@ var snapshotCovers = map[string][]string{
 	"Evidence":     {"Offset", "Timestamp", "Summary", "Score"},
 	"Point":        {"Offset", "Timestamp", "Value", "Anomalous"},
 	"contextModel": {"recent", "nrecent", "grams", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
-	"gramCounts":   {"his", "starts", "lows", "counts", "wide"},
+	"gramCounts":   {"his", "starts", "lows", "counts", "counts32", "wide"},
 	"seasonModel": {"period", "started", "prevTS", "intervals", "older", "onext", "seen", "resid", "rnext",
 		"since", "lo", "hi", "spread", "ready"},
 }
