@@ -64,7 +64,8 @@ var residualPool = sync.Pool{New: func() any { return new([]float64) }}
 // count or a rate grows with its level (a Poisson count's variance equals
 // its mean, and the square root makes it constant), so on the raw scale
 // the ordinary departures of a cycle's busy hours would look large against
-// residuals pooled over the whole day.
+// residuals pooled over the whole day. The caller adds v to the value
+// history right after (the model reads the latest values there).
 func (s *Stream) seasonNovelty(v float64, ts int64) float64 {
 	v = signedSqrt(v)
 	m := &s.season
