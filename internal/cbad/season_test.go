@@ -99,3 +99,26 @@ func TestSeasonNoveltyNeedsADailyPeriodInRange(t *testing.T) {
 		t.Fatalf("period %d, want -1 (no usable daily cycle)", on.season.period)
 	}
 }
+
+// TestSeasonHoldsOnlyItsModel checks what a daily-cycle model holds once
+// it has learnt its period and filled its residuals: of the seven days of
+// values, those the value history does not hold (none when it holds 2,048
+// values, 336-160 when it holds 160), seasonResiduals residuals, no sorted
+// copy and no intervals.
+func TestSeasonHoldsOnlyItsModel(t *testing.T) {
+	for _, cfg := range []Config{DefaultConfig(), snapConfig()} {
+		s, err := NewStream("svc|metric|requests", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pushAll(t, s, snapDaily(3400))
+		m := &s.season
+		if m.period != 48 || len(m.resid) != seasonResiduals || !m.ready {
+			t.Fatalf("period %d, %d residuals, ready %v; want 48, %d, true", m.period, len(m.resid), m.ready, seasonResiduals)
+		}
+		held := cfg.WindowSize + cfg.baselineSize()
+		if want := 8 * (max(48*7-held, 0) + seasonResiduals); m.sizeBytes() != want || m.intervals != nil {
+			t.Fatalf("history of %d: the model holds %d bytes (%d intervals), want %d", held, m.sizeBytes(), len(m.intervals), want)
+		}
+	}
+}

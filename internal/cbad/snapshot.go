@@ -153,7 +153,7 @@ func (r *snapReader) stream(s *Stream) error {
 	r.history(&s.hist)
 	r.onset(&s.onset)
 	r.context(&s.ctx, s.cfg.ContextOrder)
-	r.season(&s.season, s.cfg.SeasonCycles)
+	r.season(&s.season, s.cfg.SeasonCycles, &s.hist)
 	if r.err != nil {
 		return r.err
 	}
@@ -253,22 +253,14 @@ func (w *snapWriter) canon(c *canonicalizer) {
 	}
 }
 
-// history writes the values in arrival order, oldest first. Their sorted
-// copy is rebuilt on restore; it is written too only when a value is
-// negative zero, whose place among zeros depends on the arrival history.
+// history writes the values in arrival order, oldest first; their ranks
+// are rebuilt on restore.
 func (w *snapWriter) history(h *valueHistory) {
-	w.uvarint(uint64(cap(h.ring)))
+	w.uvarint(uint64(h.size))
 	w.uvarint(uint64(len(h.ring)))
 	w.uvarint(uint64(h.next))
-	w.bool(h.full)
-	negZero := false
 	for _, v := range h.ring {
 		w.f64(v)
-		negZero = negZero || (v == 0 && math.Signbit(v))
-	}
-	w.bool(negZero)
-	if negZero {
-		w.f64s(h.sorted)
 	}
 }
 
@@ -344,20 +336,24 @@ func (w *snapWriter) evidence(ev []Evidence) {
 	}
 }
 
+// context writes the context model; its counts are written in key order,
+// keys as differences from the previous key. The flag before them tells a
+// model that has seen no value.
 func (w *snapWriter) context(m *contextModel) {
-	w.bytes(m.recent)
-	w.bool(m.counts == nil)
-	keys := make([]uint64, 0, len(m.counts))
-	for k := range m.counts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	w.uvarint(uint64(len(keys)))
+	w.uvarint(m.recent)
+	w.uvarint(uint64(m.nrecent))
+	w.bool(!m.have)
+	g := &m.grams
+	w.uvarint(uint64(g.len()))
 	prev := uint64(0)
-	for _, k := range keys {
-		w.uvarint(k - prev) // keys ascend: their differences are small
-		prev = k
-		w.count(m.counts[k])
+	for k := range g.his {
+		from, to := g.bounds(k)
+		for i := from; i < to; i++ {
+			key := g.key(k, i)
+			w.uvarint(key - prev) // keys ascend: their differences are small
+			prev = key
+			w.count(g.at(i))
+		}
 	}
 	w.f64(m.total)
 	w.f64(m.prev)
@@ -369,8 +365,9 @@ func (w *snapWriter) context(m *contextModel) {
 	w.f64(m.mean)
 }
 
-// season writes the daily-cycle model; its sorted residuals and same-phase
-// values are scratch, recomputed before use.
+// season writes the daily-cycle model: the values the value history does
+// not hold, and the residuals (their sorted copy and the same-phase values
+// are not held: they are computed when used).
 func (w *snapWriter) season(m *seasonModel) {
 	w.varint(int64(m.period))
 	w.bool(m.started)
@@ -379,9 +376,9 @@ func (w *snapWriter) season(m *seasonModel) {
 	for _, d := range m.intervals {
 		w.varint(d)
 	}
-	w.f64s(m.history)
-	w.varint(int64(m.next))
-	w.bool(m.filled)
+	w.f64s(m.older)
+	w.varint(int64(m.onext))
+	w.varint(int64(m.seen))
 	w.f64s(m.resid)
 	w.varint(int64(m.rnext))
 	w.varint(int64(m.since))

@@ -230,29 +230,20 @@ func (r *snapReader) canon(c *canonicalizer) {
 }
 
 func (r *snapReader) history(h *valueHistory) {
-	c, n, next := r.uvarint(), r.count(8), r.uvarint()
-	h.full = r.bool()
-	if r.err == nil && (c != uint64(cap(h.ring)) || next >= uint64(max(n, 1))) {
-		r.fail("value history of %d (next %d, capacity %d), want capacity %d", n, next, c, cap(h.ring))
+	size, n, next := r.uvarint(), r.count(8), r.uvarint()
+	if r.err != nil {
 		return
 	}
-	if uint64(n) > c {
-		r.fail("value history of %d above its capacity %d", n, c)
+	if size != uint64(h.size) || uint64(n) > size || next >= uint64(max(n, 1)) || (next > 0 && n < h.size) {
+		r.fail("value history of %d (next %d, capacity %d), want capacity %d", n, next, size, h.size)
 		return
 	}
-	for range n {
-		h.ring = append(h.ring, r.f64())
+	h.ring = make([]float64, n)
+	for i := range h.ring {
+		h.ring[i] = r.f64()
 	}
 	h.next = int(next)
-	if r.bool() {
-		h.sorted = r.f64s()
-	} else {
-		h.sorted = slices.Clone(h.ring)
-		slices.Sort(h.sorted)
-	}
-	if len(h.sorted) != len(h.ring) {
-		r.fail("value history of %d with %d sorted", len(h.ring), len(h.sorted))
-	}
+	h.rerank()
 }
 
 func (r *snapReader) onset(o *onsetState) {
@@ -321,34 +312,46 @@ func (r *snapReader) evidence() []Evidence {
 }
 
 func (r *snapReader) context(m *contextModel, order int) {
-	m.recent = r.bytes()
-	isNil := r.bool()
+	m.recent, m.nrecent = r.uvarint(), int(r.uvarint())
+	unseen := r.bool()
 	n := r.count(2)
-	if !isNil {
-		m.counts = make(map[uint64]float64, n)
+	if r.err == nil && (m.nrecent < 0 || m.nrecent > order || n > maxContextGrams || unseen && n > 0) {
+		r.fail("context model of %d symbols, %d n-grams", m.nrecent, n)
+		return
+	}
+	if n > 0 {
+		m.grams.lows, m.grams.counts = make([]uint32, 0, n), make([]uint16, 0, n)
 	}
 	k := uint64(0)
 	for i := range n {
 		d := r.uvarint()
-		if i > 0 && d == 0 {
+		c := r.countValue()
+		if r.err != nil {
+			return
+		}
+		if (i > 0 && d == 0) || k+d < k {
 			r.fail("context n-grams out of order")
+			return
+		}
+		if c < 1 || c >= 1<<53 || c != math.Trunc(c) {
+			r.fail("context n-gram counted %v times", c)
+			return
 		}
 		k += d
-		m.counts[k] = r.countValue()
-	}
-	if r.err == nil && (isNil && n > 0 || len(m.counts) != n || n > maxContextGrams) {
-		r.fail("context model with %d n-grams", n)
+		m.grams.insert(i, k, c)
 	}
 	m.total, m.prev, m.have = r.f64(), r.f64(), r.bool()
 	m.last = r.f64s()
 	m.next = int(r.varint())
 	m.sum, m.peak, m.mean = r.f64(), r.f64(), r.f64()
-	if r.err == nil && (len(m.recent) > order || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
-		r.fail("context model of %d symbols, %d novelties, next %d", len(m.recent), len(m.last), m.next)
+	if r.err == nil && (m.have == unseen || len(m.last) > contextSpan || m.next < 0 || m.next >= contextSpan) {
+		r.fail("context model with %d novelties, next %d", len(m.last), m.next)
 	}
 }
 
-func (r *snapReader) season(m *seasonModel, cycles int) {
+// season reads the daily-cycle model of a stream whose value history h
+// was read before.
+func (r *snapReader) season(m *seasonModel, cycles int, h *valueHistory) {
 	m.period = int(r.varint())
 	m.started, m.prevTS = r.bool(), r.varint()
 	m.intervals = make([]int64, r.count(1))
@@ -358,8 +361,8 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 	if len(m.intervals) == 0 {
 		m.intervals = nil
 	}
-	m.history = r.f64s()
-	m.next, m.filled = int(r.varint()), r.bool()
+	m.older = r.f64s()
+	m.onext, m.seen = int(r.varint()), int(r.varint())
 	m.resid = r.f64s()
 	m.rnext, m.since = int(r.varint()), int(r.varint())
 	m.lo, m.hi, m.spread, m.ready = r.f64(), r.f64(), r.f64(), r.bool()
@@ -368,11 +371,13 @@ func (r *snapReader) season(m *seasonModel, cycles int) {
 	}
 	okPeriod := m.period >= -1 && m.period <= maxSeasonPeriod && len(m.intervals) < 32
 	if m.period > 0 {
-		okPeriod = okPeriod && m.period >= minSeasonPeriod && len(m.history) == m.period*cycles && m.next >= 0 && m.next < len(m.history)
+		span := m.period * cycles
+		okPeriod = okPeriod && m.period >= minSeasonPeriod && len(m.older) == max(span-h.size, 0) &&
+			m.onext >= 0 && m.onext < max(len(m.older), 1) && m.seen >= 0 && m.seen <= span && h.n() >= min(m.seen, h.size)
 	} else {
-		okPeriod = okPeriod && len(m.history) == 0 && m.next == 0
+		okPeriod = okPeriod && len(m.older) == 0 && m.onext == 0 && m.seen == 0
 	}
 	if !okPeriod || len(m.resid) > seasonResiduals || m.rnext < 0 || m.rnext >= seasonResiduals {
-		r.fail("season model of period %d, %d values, %d residuals", m.period, len(m.history), len(m.resid))
+		r.fail("season model of period %d, %d older values, %d seen, %d residuals", m.period, len(m.older), m.seen, len(m.resid))
 	}
 }

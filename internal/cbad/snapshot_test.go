@@ -236,7 +236,7 @@ var snapshotCovers = map[string][]string{
 	"windowLine":    {"n", "first", "summary"},
 	"lineStat":      {"line", "base", "live", "seen"},
 	"refStats":      {"stale", "sorted", "lo", "hi", "spread"},
-	"valueHistory":  {"ring", "next", "full", "sorted"},
+	"valueHistory":  {"ring", "size", "next", "rank", "rank32"},
 	"onsetState": {"events", "recent", "incident", "until", "known", "open", "trigger", "burst", "elevated",
 		"triggerLine", "triggerSev", "shapes", "firstEvents", "lastEvents", "lastTS", "reason", "lineNew", "sevRise",
 		"lineBits", "usualBits", "usualN"},
@@ -244,9 +244,10 @@ var snapshotCovers = map[string][]string{
 	"EventAnomaly": {"Offset", "Timestamp", "Start", "End", "FirstOffset", "Events", "Score", "Confidence", "Incident", "Explanation", "Evidence", "Series", "Closing"},
 	"Evidence":     {"Offset", "Timestamp", "Summary", "Score"},
 	"Point":        {"Offset", "Timestamp", "Value", "Anomalous"},
-	"contextModel": {"recent", "counts", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
-	"seasonModel": {"period", "started", "prevTS", "intervals", "history", "next", "filled", "resid", "rnext",
-		"since", "sorted", "lo", "hi", "spread", "ready", "same"},
+	"contextModel": {"recent", "nrecent", "grams", "total", "prev", "have", "last", "next", "sum", "peak", "mean"},
+	"gramCounts":   {"his", "starts", "lows", "counts", "counts32", "wide"},
+	"seasonModel": {"period", "started", "prevTS", "intervals", "older", "onext", "seen", "resid", "rnext",
+		"since", "lo", "hi", "spread", "ready"},
 }
 
 // TestSnapshotCoversEveryField walks the types a Stream holds and checks

@@ -186,9 +186,9 @@ func (s *Stream) SizeBytes() int {
 	n += s.window.sizeBytes() + s.base.sizeBytes() + cap(s.pending)*int(unsafe.Sizeof(feats{}))
 	n += s.linesSize() + s.firstsSize() + 8*(maxFeatures-1)*cap(s.extra) + 4*cap(s.freeExtra)
 	n += s.onset.sizeBytes()
-	n += len(s.ctx.counts)*24 + 8*cap(s.ctx.last) + cap(s.ctx.recent)
+	n += s.ctx.sizeBytes()
 	n += s.hist.sizeBytes()
-	n += 8 * (cap(s.season.history) + cap(s.season.resid) + cap(s.season.sorted) + cap(s.season.same) + cap(s.season.intervals))
+	n += s.season.sizeBytes()
 	return n + s.canon.sizeBytes() + s.ref.sizeBytes()
 }
 
