@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/event"
 )
 
 // partitionState is everything the detector knows about one partition of
@@ -33,6 +35,10 @@ type runner struct {
 	pub      *publisher
 	label    string
 	logged   map[string]bool // invalid reasons already logged
+	// lag and events are the partition's lag gauge and its events counter
+	// of each signal, looked up once rather than per record.
+	lag    prometheus.Gauge
+	events map[event.Type]prometheus.Counter
 	// committed is the last offset committed; guarded by generation.mu.
 	committed int64
 }
@@ -44,6 +50,8 @@ func (r *runner) loop(ctx context.Context) error {
 	if start < 0 {
 		start = kafka.FirstOffset
 	}
+	r.lag = r.s.metrics.lag.WithLabelValues(r.label)
+	r.events = make(map[event.Type]prometheus.Counter, 3)
 	rd := r.s.newPartitionReader(r.st.partition)
 	defer rd.Close()
 	if err := rd.SetOffset(start); err != nil {
@@ -80,7 +88,7 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 		m.replayed.Inc()
 	}
 	if msg.HighWaterMark > 0 {
-		m.lag.WithLabelValues(r.label).Set(float64(msg.HighWaterMark - msg.Offset - 1))
+		r.lag.Set(float64(msg.HighWaterMark - msg.Offset - 1))
 	}
 	defer func() { r.st.next = msg.Offset + 1; r.track.processed(msg.Offset) }()
 	ev, id, err := decodeRecord(msg)
@@ -104,7 +112,12 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 	if !live {
 		return nil
 	}
-	m.events.WithLabelValues(string(id.signal)).Inc()
+	events, ok := r.events[id.signal]
+	if !ok {
+		events = m.events.WithLabelValues(string(id.signal))
+		r.events[id.signal] = events
+	}
+	events.Inc()
 	if out.Judged {
 		m.judgements.Inc()
 		m.judgementDuration.Observe(time.Since(began).Seconds())
