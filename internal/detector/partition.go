@@ -46,30 +46,14 @@ type runner struct {
 // loop reads the partition from the state's next offset (or its first
 // retained offset) until ctx ends, handing each record to handle.
 func (r *runner) loop(ctx context.Context) error {
-	start := r.st.next
-	if start < 0 {
-		start = kafka.FirstOffset
-	}
 	r.lag = r.s.metrics.lag.WithLabelValues(r.label)
 	r.events = make(map[event.Type]prometheus.Counter, 3)
-	rd := r.s.newPartitionReader(r.st.partition)
-	defer rd.Close()
-	if err := rd.SetOffset(start); err != nil {
-		return err
-	}
+	f := r.s.newFetcher(r.st.partition, r.st.next)
+	defer f.close()
 	for {
-		msg, err := rd.FetchMessage(ctx)
+		msg, err := f.next(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			r.s.log.Warn("fetch failed; retrying", "partition", r.st.partition, "error", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(time.Second):
-			}
-			continue
+			return nil // ctx ended
 		}
 		if err := r.handle(ctx, msg); err != nil {
 			return nil // ctx ended while the publish queue was full
