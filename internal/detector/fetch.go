@@ -11,11 +11,11 @@ import (
 )
 
 // fetcher reads one partition of the events topic from its leader in the
-// goroutine that processes the records, one fetch response at a time.
-// kafka.Reader reads in a goroutine of its own and hands each record over
-// through a channel, resetting the socket's read deadline for each: with
-// the scoring that follows, that hand-over and the deadline were about a
-// tenth of the detector's CPU per record.
+// goroutine that processes the records, one fetch response at a time, the
+// response read as its records are processed. (kafka.Reader reads in a
+// goroutine of its own, hands each record over through a channel and
+// moves the socket's read deadline for each; the fetcher moves it every
+// fetchDeadlineEvery records.)
 type fetcher struct {
 	dialer    *kafka.Dialer
 	brokers   []string
