@@ -97,7 +97,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$WORK/kfakebroker" ./internal/ingest/testdata/kfakebroker
+go build -o "$WORK/kfakebroker" ./internal/testkit/kfakebroker
 COLLECTOR_CONFIG=scripts/bench-collector/config.yaml
 [[ $TARGET == collector-deployed ]] && COLLECTOR_CONFIG=scripts/bench-collector/config-deployed.yaml
 if [[ $TARGET == collector* ]]; then

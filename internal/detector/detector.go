@@ -278,19 +278,16 @@ func (s *Service) groupConfig() kafka.ConsumerGroupConfig {
 	}
 }
 
-func (s *Service) newPartitionReader(p int) *kafka.Reader {
-	return kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        s.cfg.Kafka.Brokers,
-		Topic:          s.cfg.Kafka.EventsTopic,
-		Partition:      p,
-		Dialer:         s.bus.Dialer(),
-		MinBytes:       1,
-		MaxBytes:       16 << 20,
-		MaxWait:        s.timing.maxWait,
-		ReadBackoffMin: 100 * time.Millisecond,
-		ReadBackoffMax: 2 * time.Second,
-		ErrorLogger:    kafka.LoggerFunc(s.kafkaError),
-	})
+// newFetcher returns the reader of partition p of the events topic from
+// offset next (its first retained offset when next is negative).
+func (s *Service) newFetcher(p int, next int64) *fetcher {
+	if next < 0 {
+		next = kafka.FirstOffset
+	}
+	return &fetcher{
+		dialer: s.bus.Dialer(), brokers: s.cfg.Kafka.Brokers, topic: s.cfg.Kafka.EventsTopic,
+		partition: p, maxWait: s.timing.maxWait, log: s.log, offset: next,
+	}
 }
 
 func (s *Service) kafkaError(format string, args ...any) {

@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/driftlock/driftlock/internal/anomaly"
+	"github.com/driftlock/driftlock/internal/event"
 )
 
 // partitionState is everything the detector knows about one partition of
@@ -35,6 +37,10 @@ type runner struct {
 	logged   map[string]bool // invalid reasons already logged
 	// loggedEviction is set once an eviction was logged.
 	loggedEviction bool
+	// lag and events are the partition's lag gauge and its events counter
+	// of each signal, looked up once rather than per record.
+	lag    prometheus.Gauge
+	events map[event.Type]prometheus.Counter
 	// committed is the last offset committed; guarded by generation.mu.
 	committed int64
 }
@@ -42,28 +48,14 @@ type runner struct {
 // loop reads the partition from the state's next offset (or its first
 // retained offset) until ctx ends, handing each record to handle.
 func (r *runner) loop(ctx context.Context) error {
-	start := r.st.next
-	if start < 0 {
-		start = kafka.FirstOffset
-	}
-	rd := r.s.newPartitionReader(r.st.partition)
-	defer rd.Close()
-	if err := rd.SetOffset(start); err != nil {
-		return err
-	}
+	r.lag = r.s.metrics.lag.WithLabelValues(r.label)
+	r.events = make(map[event.Type]prometheus.Counter, 3)
+	f := r.s.newFetcher(r.st.partition, r.st.next)
+	defer f.close()
 	for {
-		msg, err := rd.FetchMessage(ctx)
+		msg, err := f.next(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			r.s.log.Warn("fetch failed; retrying", "partition", r.st.partition, "error", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(time.Second):
-			}
-			continue
+			return nil // ctx ended
 		}
 		if err := r.handle(ctx, msg); err != nil {
 			return nil // ctx ended while the publish queue was full
@@ -82,7 +74,7 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 		m.replayed.Inc()
 	}
 	if msg.HighWaterMark > 0 {
-		m.lag.WithLabelValues(r.label).Set(float64(msg.HighWaterMark - msg.Offset - 1))
+		r.lag.Set(float64(msg.HighWaterMark - msg.Offset - 1))
 	}
 	defer func() { r.st.next = msg.Offset + 1; r.track.processed(msg.Offset) }()
 	ev, id, err := decodeRecord(msg)
@@ -106,7 +98,12 @@ func (r *runner) handle(ctx context.Context, msg kafka.Message) error {
 	if !live {
 		return nil
 	}
-	m.events.WithLabelValues(string(id.signal)).Inc()
+	events, ok := r.events[id.signal]
+	if !ok {
+		events = m.events.WithLabelValues(string(id.signal))
+		r.events[id.signal] = events
+	}
+	events.Inc()
 	if out.Judged {
 		m.judgements.Inc()
 		m.judgementDuration.Observe(time.Since(began).Seconds())

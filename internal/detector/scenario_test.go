@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,11 @@ var scenarioStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // different times, and a latency metric whose level shifts. Streams
 // are interleaved as producers would send them. It is deterministic.
 func scenario(perStream int) []kafka.Message {
+	return scenarioOf(perStream, func(string) bool { return true })
+}
+
+// scenarioOf builds the scenario's streams whose key keep accepts.
+func scenarioOf(perStream int, keep func(key string) bool) []kafka.Message {
 	rng := rand.New(rand.NewPCG(7, 11))
 	burst := func(i int, at ...float64) bool {
 		for _, a := range at {
@@ -47,6 +53,7 @@ func scenario(perStream int) []kafka.Message {
 			return gaugeEvent("checkout", "http.server.duration", i, level+rng.NormFloat64()*4)
 		}},
 	}
+	gens = slices.DeleteFunc(gens, func(g gen) bool { return !keep(g.key) })
 	var out []kafka.Message
 	for i := range perStream {
 		for _, g := range gens {

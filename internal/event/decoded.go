@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Decoded is an event with its data decoded into the struct of its type:
@@ -21,7 +22,19 @@ type Decoded struct {
 // then DecodeData, with the same results and errors, in one pass over the
 // bytes for the records ingest writes.
 func DecodeRecord(value []byte) (Decoded, error) {
-	if d, ok := scanRecord(value); ok {
+	return decodeRecord(value, string(value))
+}
+
+// DecodeRecordNoCopy is DecodeRecord for a value that nothing changes
+// afterwards, such as a record value read from Kafka: the strings of the
+// result share value's bytes instead of a copy of them.
+func DecodeRecordNoCopy(value []byte) (Decoded, error) {
+	return decodeRecord(value, unsafe.String(unsafe.SliceData(value), len(value)))
+}
+
+// decodeRecord decodes value, whose bytes s holds.
+func decodeRecord(value []byte, s string) (Decoded, error) {
+	if d, ok := scanRecord(s); ok {
 		return d, nil
 	}
 	ev, err := Decode(value)
@@ -65,8 +78,8 @@ func DecodeData(ev Event) (Decoded, error) {
 
 // scanRecord is DecodeRecord's fast path; ok is false when it leaves the
 // record to encoding/json.
-func scanRecord(value []byte) (d Decoded, ok bool) {
-	sc := scanner{s: string(value)}
+func scanRecord(value string) (d Decoded, ok bool) {
+	sc := scanner{s: value}
 	var seen uint32
 	var ts string
 	data := -1

@@ -46,7 +46,8 @@ func reference(value []byte) (event.Decoded, error) {
 }
 
 // checkSame fails unless DecodeRecord and the reference agree on value:
-// both reject it with the same error, or both give the same event.
+// both reject it with the same error, or both give the same event; and
+// DecodeRecordNoCopy gives what DecodeRecord gives.
 func checkSame(t *testing.T, value []byte) {
 	t.Helper()
 	got, gotErr := event.DecodeRecord(value)
@@ -56,6 +57,10 @@ func checkSame(t *testing.T, value []byte) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s\nDecodeRecord %s\nencoding/json %s", value, dump(got), dump(want))
+	}
+	shared := slices.Clone(value)
+	if d, err := event.DecodeRecordNoCopy(shared); !reflect.DeepEqual(d, got) || !reflect.DeepEqual(err, gotErr) {
+		t.Fatalf("%s\nDecodeRecordNoCopy %s, %v\nDecodeRecord %s, %v", value, dump(d), err, dump(got), gotErr)
 	}
 	if gotErr == nil {
 		ev, err := event.Decode(value)
@@ -148,7 +153,7 @@ func BenchmarkDecodeRecord(b *testing.B) {
 	for _, bm := range []struct {
 		name   string
 		decode func([]byte) (event.Decoded, error)
-	}{{"scanner", event.DecodeRecord}, {"encoding-json", reference}} {
+	}{{"scanner", event.DecodeRecord}, {"scanner-nocopy", event.DecodeRecordNoCopy}, {"encoding-json", reference}} {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := range b.N {

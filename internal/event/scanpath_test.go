@@ -15,7 +15,7 @@ func TestScannerReadsIngestRecords(t *testing.T) {
 	for f, values := range GoldenRecords(t) {
 		slow := strings.Contains(f, "histogram") || strings.Contains(f, "summary")
 		for _, v := range values {
-			if _, ok := scanRecord(v); ok == slow {
+			if _, ok := scanRecord(string(v)); ok == slow {
 				t.Errorf("%s: scanner took %s: %v, want %v", f, v, ok, !slow)
 			}
 		}

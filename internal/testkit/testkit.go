@@ -1,8 +1,10 @@
 // Package testkit holds what the tests of several packages share: an
-// in-memory Kafka cluster, deleting a topic's early records as retention
-// would, polling until a condition holds, a logger that stays quiet unless
-// asked, a check that a server closes a connection, a clock stepped by
-// hand, and loopback addresses for the processes a test starts.
+// in-memory Kafka cluster (in the test's process, or in its own for
+// benchmarks that count their process's CPU time), deleting a topic's
+// early records as retention would, polling until a condition holds, a
+// logger that stays quiet unless asked, a check that a server closes a
+// connection, a clock stepped by hand, and loopback addresses for the
+// processes a test starts.
 // Only tests import it.
 package testkit
 

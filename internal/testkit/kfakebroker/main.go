@@ -1,7 +1,8 @@
 // Command kfakebroker runs the in-memory Kafka-protocol broker (franz-go's
-// kfake) on one loopback port until SIGTERM/SIGINT, for the ingest
-// benchmark: the broker runs in its own process so that the CPU time of the
-// ingest process can be measured alone.
+// kfake) on one loopback port until SIGTERM/SIGINT, for the benchmarks that
+// measure the CPU time of one service alone: the broker runs in its own
+// process (scripts/bench-ingest.sh, testkit.StartBroker). It prints the
+// address it listens on as its first line.
 package main
 
 import (
@@ -15,7 +16,7 @@ import (
 )
 
 func main() {
-	port := flag.Int("port", 19092, "port to listen on (127.0.0.1)")
+	port := flag.Int("port", 19092, "port to listen on (127.0.0.1); 0 picks a free one")
 	flag.Parse()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(*port))
 	if err != nil {
