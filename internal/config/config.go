@@ -160,9 +160,9 @@ type Detector struct {
 	EventWarmup int `mapstructure:"event_warmup"`
 	// MaxStreams bounds the streams tracked per partition (so that results do
 	// not depend on how partitions are spread over replicas); the least
-	// recently seen is evicted. At defaults a full stream holds about 0.1 MB
-	// (a log stream) to 0.2 MB (a metric stream).
-	// Default 1000.
+	// recently seen is evicted. At defaults a full stream holds about 0.1 MB,
+	// a young one a few KB, so
+	// the default bounds a partition's streams to about 0.35 GB. Default 3000.
 	MaxStreams int `mapstructure:"max_streams"`
 	// StateTopic is the compacted topic holding checkpoints of each
 	// partition's state, from which a new owner of a partition restores
@@ -420,7 +420,7 @@ func defaultDetector() Detector {
 		Permutations:      c.Permutations,
 		EventThreshold:    c.EventThreshold,
 		EventWarmup:       c.EventWarmup,
-		MaxStreams:        1_000,
+		MaxStreams:        3_000,
 		StateTopic:        "driftlock-detector-state",
 		CheckpointRecords: 100_000,
 		AdminEndpoint:     "0.0.0.0:8889",
