@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,4 +35,27 @@ func TestManualClock(t *testing.T) {
 	if c.Waiters() != 0 {
 		t.Errorf("%d waiters left", c.Waiters())
 	}
+}
+
+func TestManualClockAfterFunc(t *testing.T) {
+	c := NewManualClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	var order []string
+	c.AfterFunc(2*time.Second, func() { order = append(order, "2s") })
+	stop := c.AfterFunc(time.Second, func() { order = append(order, "stopped") })
+	c.AfterFunc(time.Second, func() { order = append(order, "1s") })
+	if !stop() || stop() {
+		t.Error("stop: want true once, then false")
+	}
+	c.WaitForWaiters(t, time.Second, 2)
+	c.Advance(3 * time.Second) // on this goroutine, earliest first
+	if got := strings.Join(order, " "); got != "1s 2s" {
+		t.Errorf("called %q, want 1s 2s", got)
+	}
+	now := make(chan struct{})
+	if c.AfterFunc(0, func() { close(now) })() {
+		t.Error("stop of a call made at once: want false")
+	}
+	<-now
+	go c.AfterFunc(time.Minute, func() {})
+	c.WaitForWaiters(t, 10*time.Second, 1)
 }
