@@ -103,7 +103,9 @@ func (p *producer) markGone(r *request) {
 }
 
 // stopWaiting marks r as no longer waiting for its batches, once none of
-// them is in doubt, and reports whether they were all written after all.
+// them is in doubt, and reports whether they were all done after all. A
+// batch given up because r stopped waiting (errAbandoned, which can end
+// it between the two) does not count as done: r is answered as timed out.
 func (p *producer) stopWaiting(r *request) bool {
 	p.attemptMu.Lock()
 	r.gone = true
@@ -113,7 +115,9 @@ func (p *producer) stopWaiting(r *request) bool {
 	p.attemptMu.Unlock()
 	select {
 	case <-r.done:
-		return true
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return !errors.Is(r.err, errAbandoned)
 	default:
 		return false
 	}
