@@ -13,13 +13,22 @@ import (
 type ManualClock struct {
 	mu      sync.Mutex
 	now     time.Time
-	waiters []*manualWaiter
-	added   chan struct{} // closed when a waiter is added; nil until asked for
+	waiters []*manualTimer
+	added   chan struct{} // closed when a timer is armed; nil until asked for
 }
 
-// manualWaiter is one After or AfterFunc not fired yet: fire runs once the
-// clock reaches at, outside the clock's lock.
-type manualWaiter struct {
+// Timer is what AfterFunc returns: the methods of *time.Timer that stop
+// it and arm it again. It is an interface literal, so that a clock
+// interface declared elsewhere with the same literal is met.
+type Timer = interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+// manualTimer is one After or AfterFunc: fire runs once the clock reaches
+// at, outside the clock's lock.
+type manualTimer struct {
+	c    *ManualClock
 	at   time.Time
 	fire func(now time.Time)
 }
@@ -38,41 +47,57 @@ func (c *ManualClock) Now() time.Time {
 // once when d is not positive.
 func (c *ManualClock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
-	c.add(d, func(now time.Time) { ch <- now })
+	t := &manualTimer{c: c, fire: func(now time.Time) { ch <- now }}
+	t.Reset(d)
 	return ch
 }
 
 // AfterFunc calls f once Advance has moved the clock d past now, on the
 // goroutine that calls Advance; when d is not positive, at once on a
-// goroutine of its own, as time.AfterFunc does. stop cancels the call and
-// reports whether it did (false: f was called or is being called).
-func (c *ManualClock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
-	return c.add(d, func(time.Time) { f() })
+// goroutine of its own, as time.AfterFunc does. The timer's Stop cancels
+// the call and reports whether it did; Reset arms it again, d from the
+// clock's time then.
+func (c *ManualClock) AfterFunc(d time.Duration, f func()) Timer {
+	t := &manualTimer{c: c, fire: func(time.Time) { f() }}
+	t.Reset(d)
+	return t
 }
 
-func (c *ManualClock) add(d time.Duration, fire func(time.Time)) (stop func() bool) {
+// Stop takes t off the clock and reports whether it was waiting.
+func (t *manualTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	return t.c.remove(t)
+}
+
+// Reset arms t to fire d from the clock's time and reports whether it was
+// waiting before.
+func (t *manualTimer) Reset(d time.Duration) bool {
+	c := t.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	waited := c.remove(t)
 	if d <= 0 {
-		go fire(c.now)
-		return func() bool { return false }
+		go t.fire(c.now)
+		return waited
 	}
-	w := &manualWaiter{at: c.now.Add(d), fire: fire}
-	c.waiters = append(c.waiters, w)
+	t.at = c.now.Add(d)
+	c.waiters = append(c.waiters, t)
 	if c.added != nil {
 		close(c.added)
 		c.added = nil
 	}
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		i := slices.Index(c.waiters, w)
-		if i < 0 {
-			return false
-		}
-		c.waiters = slices.Delete(c.waiters, i, i+1)
-		return true
+	return waited
+}
+
+// remove takes t off the waiters; c.mu held.
+func (c *ManualClock) remove(t *manualTimer) bool {
+	i := slices.Index(c.waiters, t)
+	if i < 0 {
+		return false
 	}
+	c.waiters = slices.Delete(c.waiters, i, i+1)
+	return true
 }
 
 // Advance moves the clock d forward and fires every After and AfterFunc it
@@ -81,7 +106,7 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	now := c.now
-	var due []*manualWaiter
+	var due []*manualTimer
 	kept := c.waiters[:0]
 	for _, w := range c.waiters {
 		if w.at.After(now) {
@@ -93,21 +118,21 @@ func (c *ManualClock) Advance(d time.Duration) {
 	clear(c.waiters[len(kept):])
 	c.waiters = kept
 	c.mu.Unlock()
-	slices.SortStableFunc(due, func(a, b *manualWaiter) int { return a.at.Compare(b.at) })
+	slices.SortStableFunc(due, func(a, b *manualTimer) int { return a.at.Compare(b.at) })
 	for _, w := range due {
 		w.fire(now)
 	}
 }
 
-// Waiters is the number of After and AfterFunc calls still waiting (an
-// AfterFunc stopped is no longer waiting).
+// Waiters is the number of After and AfterFunc timers still waiting (one
+// stopped is no longer waiting).
 func (c *ManualClock) Waiters() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.waiters)
 }
 
-// WaitForWaiters waits until at least n After or AfterFunc calls wait on
+// WaitForWaiters waits until at least n After or AfterFunc timers wait on
 // the clock and fails the test if they do not within d: the code under
 // test has reached its timers, so that an Advance now passes them.
 func (c *ManualClock) WaitForWaiters(t testing.TB, d time.Duration, n int) {

@@ -41,10 +41,13 @@ func TestManualClockAfterFunc(t *testing.T) {
 	c := NewManualClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	var order []string
 	c.AfterFunc(2*time.Second, func() { order = append(order, "2s") })
-	stop := c.AfterFunc(time.Second, func() { order = append(order, "stopped") })
-	c.AfterFunc(time.Second, func() { order = append(order, "1s") })
-	if !stop() || stop() {
-		t.Error("stop: want true once, then false")
+	stopped := c.AfterFunc(time.Second, func() { order = append(order, "stopped") })
+	again := c.AfterFunc(time.Hour, func() { order = append(order, "1s") })
+	if !stopped.Stop() || stopped.Stop() {
+		t.Error("Stop: want true once, then false")
+	}
+	if !again.Reset(time.Second) {
+		t.Error("Reset of a waiting timer: want true")
 	}
 	c.WaitForWaiters(t, time.Second, 2)
 	c.Advance(3 * time.Second) // on this goroutine, earliest first
@@ -52,8 +55,8 @@ func TestManualClockAfterFunc(t *testing.T) {
 		t.Errorf("called %q, want 1s 2s", got)
 	}
 	now := make(chan struct{})
-	if c.AfterFunc(0, func() { close(now) })() {
-		t.Error("stop of a call made at once: want false")
+	if c.AfterFunc(0, func() { close(now) }).Stop() {
+		t.Error("Stop of a call made at once: want false")
 	}
 	<-now
 	go c.AfterFunc(time.Minute, func() {})
