@@ -168,6 +168,7 @@ func TestTokensFileReload(t *testing.T) {
 	clock := testkit.NewManualClock(time.Now())
 	h := startHarness(t, func(c *config.Config) {
 		c.Ingest.Auth = config.IngestAuth{TokensFile: file, ClientHeader: true}
+		c.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
 	}, WithClock(clock))
 	ctx := context.Background()
 	expect := func(token string, accepted bool) {

@@ -89,7 +89,7 @@ func (p *producer) addRun(l *lane, req *request, recs []otlpconv.Record) {
 		}
 		if l.open == nil {
 			l.open = p.newBatch()
-			l.open.opened = time.Now()
+			l.open.opened = p.cfg.clock.Now()
 			l.signal()
 		}
 		l.open.addShaped(&l.shape, r.Value)
@@ -132,10 +132,9 @@ func (p *producer) newBatch() *recordBatch {
 // or the producer closes.
 func (p *producer) serve(l *lane) {
 	defer p.senders.Done()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	a := &alarm{clock: p.cfg.clock, wake: l.signal}
 	for {
-		b := p.next(l, timer)
+		b := p.next(l, a)
 		if b == nil {
 			return
 		}
@@ -147,7 +146,7 @@ func (p *producer) serve(l *lane) {
 // to fill or to reach its linger time, or for a batch to come while the
 // lane is idle. It returns nil, the lane unserved and its connection
 // closed, once the lane was empty for the idle time or the producer closes.
-func (p *producer) next(l *lane, timer *time.Timer) *recordBatch {
+func (p *producer) next(l *lane, a *alarm) *recordBatch {
 	var idleUntil time.Time
 	for {
 		l.mu.Lock()
@@ -158,31 +157,31 @@ func (p *producer) next(l *lane, timer *time.Timer) *recordBatch {
 			l.mu.Unlock()
 			return b
 		}
-		var wait time.Duration
+		now := p.cfg.clock.Now()
+		var until time.Time
 		if l.open == nil {
 			if idleUntil.IsZero() {
-				idleUntil = time.Now().Add(p.cfg.idle)
+				idleUntil = now.Add(p.cfg.idle)
 			}
-			if wait = time.Until(idleUntil); wait <= 0 || p.isClosing() {
+			if until = idleUntil; !now.Before(until) || p.isClosing() {
 				conn := l.conn
 				l.conn, l.serving = laneConn{}, false
 				l.mu.Unlock()
 				conn.close()
 				return nil
 			}
-		} else if wait = p.cfg.linger - time.Since(l.open.opened); wait <= 0 || p.isClosing() {
+		} else if until = l.open.opened.Add(p.cfg.linger); !now.Before(until) || p.isClosing() {
 			l.seal()
 			l.mu.Unlock()
 			continue
 		}
 		l.mu.Unlock()
-		timer.Reset(wait)
+		a.set(now, until)
 		select {
 		case <-l.wake:
-		case <-timer.C:
 		case <-p.closing:
 		}
-		timer.Stop()
+		a.stop()
 	}
 }
 

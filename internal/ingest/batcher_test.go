@@ -74,6 +74,11 @@ func startProducerAuth(t *testing.T, auth config.SASL, tweak func(*producerConfi
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
+		if clock, ok := pc.clock.(*testkit.ManualClock); ok {
+			// Batches still retrying wait on the clock: it runs while
+			// the producer closes.
+			defer runClock(clock)()
+		}
 		if err := p.close(ctx); err != nil {
 			t.Errorf("close: %v", err)
 		}
@@ -110,6 +115,59 @@ type producedBatch struct {
 // consume reads the whole events topic.
 func (h *producerHarness) consume() []*kgo.Record {
 	return (&harness{t: h.t, cfg: h.cfg}).consumeAll()
+}
+
+// runClock moves clock on by 100ms every millisecond until the returned
+// function is called.
+func runClock(clock *testkit.ManualClock) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				clock.Advance(100 * time.Millisecond)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+	}
+}
+
+// produceAsync produces recs on a goroutine of its own and sends the
+// outcome on the returned channel.
+func (h *producerHarness) produceAsync(recs []otlpconv.Record) <-chan produced {
+	ch := make(chan produced, 1)
+	go func() {
+		rej, err := h.p.produce(context.Background(), recs)
+		ch <- produced{rej, err}
+	}()
+	return ch
+}
+
+type produced struct {
+	rej []otlpconv.Rejection
+	err error
+}
+
+// waitProduced waits for the outcome of produceAsync, failing the test if it
+// does not come within 10 seconds (what stands in its way waits on a
+// clock that did not move).
+func waitProduced(t *testing.T, ch <-chan produced, what string) produced {
+	t.Helper()
+	select {
+	case a := <-ch:
+		return a
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: no answer within 10s", what)
+		return produced{}
+	}
 }
 
 func logRecords(key string, n int, valueSize int) []otlpconv.Record {
@@ -185,6 +243,37 @@ func TestProducerSharesBatches(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(h.m.kafkaBatchRecords); n != 1 {
 		t.Errorf("batch records histogram has %d series", n)
+	}
+}
+
+// TestProducerLinger: a batch that does not fill waits
+// kafka.batch_timeout_ms on the producer's clock, gathering the records of
+// the requests that come meanwhile, then goes with what it holds.
+func TestProducerLinger(t *testing.T) {
+	clock := testkit.NewManualClock(time.Now())
+	h := startProducer(t, func(c *producerConfig) { c.clock, c.linger, c.writeTimeout = clock, time.Hour, 2*time.Hour })
+	seen := h.observe()
+	var answers []<-chan produced
+	for i := range 2 {
+		answers = append(answers, h.produceAsync(logRecords("checkout|log", 1, 10*i)))
+	}
+	waitOpen(t, h.p.lane(partitionOf("checkout|log", 3)), 2)
+	clock.Advance(time.Hour - time.Millisecond)
+	for _, a := range answers {
+		select {
+		case a := <-a:
+			t.Fatalf("answered %v before the batch waited its linger", a.err)
+		default:
+		}
+	}
+	clock.Advance(time.Millisecond)
+	for _, a := range answers {
+		if a := waitProduced(t, a, "request once the linger passed"); a.err != nil {
+			t.Error(a.err)
+		}
+	}
+	if got := batchesSeen(seen, 2); len(got) != 1 || got[0].records != 2 {
+		t.Errorf("produce requests %v, want one of 2 records", got)
 	}
 }
 
@@ -271,26 +360,30 @@ func TestProducerCloseFlushes(t *testing.T) {
 	}
 }
 
-// TestProducerRetries: retriable errors are retried within the write
-// timeout; a permanent one fails the request at once as unavailable.
+// TestProducerRetries: retriable errors are retried after a backoff
+// within the write timeout; a permanent one fails the request at once as
+// unavailable.
 func TestProducerRetries(t *testing.T) {
-	h := startProducer(t, nil)
+	clock := testkit.NewManualClock(time.Now())
+	h := startProducer(t, func(c *producerConfig) { c.clock, c.linger = clock, 0 })
 	h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotLeaderForPartition, Count: 2})
-	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 3, 0)); err != nil {
-		t.Fatalf("produce through two NOT_LEADER answers: %v", err)
+	answered := h.produceAsync(logRecords("checkout|log", 3, 0))
+	for _, backoff := range []time.Duration{retryBackoffMin, 2 * retryBackoffMin} {
+		clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the batch's backoff
+		clock.Advance(backoff)
+	}
+	if a := waitProduced(t, answered, "produce through two NOT_LEADER answers"); a.err != nil {
+		t.Fatalf("produce through two NOT_LEADER answers: %v", a.err)
 	}
 	if n := len(h.consume()); n != 3 {
 		t.Errorf("%d records on the topic, want 3", n)
 	}
 	fault := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.InvalidRecord, Count: -1})
 	defer fault.Remove()
-	start := time.Now()
-	_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0))
+	// Answered while the clock stands: neither retried nor left to time out.
+	err := waitProduced(t, h.produceAsync(logRecords("checkout|log", 1, 0)), "permanent error").err
 	if reasonOf(err) != reasonKafkaUnavailable || !errors.Is(err, kafka.InvalidRecord) || !strings.Contains(err.Error(), "Invalid Record") {
 		t.Errorf("permanent error: %v, want kafka unavailable naming it", err)
-	}
-	if d := time.Since(start); d >= h.p.cfg.writeTimeout {
-		t.Errorf("permanent error answered after %s, not before the write timeout", d)
 	}
 	if v := testutil.ToFloat64(h.m.kafkaErrors.WithLabelValues("kafka_unavailable")); v != 1 {
 		t.Errorf("kafka errors counted %v, want 1", v)
@@ -367,16 +460,25 @@ func TestProducerSASL(t *testing.T) {
 // TestProducerIdleLane: a lane's sender and connection go once the lane
 // was idle for the idle time, and come back with the next batch.
 func TestProducerIdleLane(t *testing.T) {
-	h := startProducer(t, func(c *producerConfig) { c.idle = 50 * time.Millisecond })
+	clock := testkit.NewManualClock(time.Now())
+	h := startProducer(t, func(c *producerConfig) { c.clock, c.linger = clock, 0 })
 	l := h.p.lane(partitionOf("checkout|log", 3))
+	served := func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.serving || l.conn.pc != nil
+	}
 	for round := range 2 {
 		if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
+		clock.WaitForWaiters(t, 10*time.Second, 1) // the lane's idle time
+		if !served() {
+			t.Fatalf("round %d: the lane let go before its idle time", round)
+		}
+		clock.Advance(h.p.cfg.idle)
 		testkit.WaitFor(t, 10*time.Second, fmt.Sprintf("round %d: the lane unserved and disconnected", round), func() bool {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			return !l.serving && l.conn.pc == nil
+			return !served()
 		})
 	}
 	if n := len(h.consume()); n != 4 {
@@ -403,7 +505,7 @@ func TestProducerLeaderMoves(t *testing.T) {
 	}
 	defer bus.Close()
 	clock := testkit.NewManualClock(time.Now())
-	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 5 * time.Millisecond, compression: "none",
+	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 0, compression: "none",
 		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20, idle: laneIdle, clock: clock}
 	client := bus.Client()
 	client.Timeout = pc.writeTimeout
@@ -427,8 +529,12 @@ func TestProducerLeaderMoves(t *testing.T) {
 		attempts.Add(1)
 		return nil, nil, false
 	})
-	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
-		t.Fatalf("produce after the leader moved from %d to %d: %v", from, to, err)
+	h := &producerHarness{t: t, p: p}
+	moved := h.produceAsync(logRecords("checkout|log", 2, 0))
+	clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the refused batch's backoff
+	clock.Advance(retryBackoffMin)
+	if a := waitProduced(t, moved, "produce after the leader moved"); a.err != nil {
+		t.Fatalf("produce after the leader moved from %d to %d: %v", from, to, a.err)
 	}
 	if n := attempts.Load(); n != 2 {
 		t.Errorf("%d produce requests after the move, want 2 (the old leader's refusal, then the new leader)", n)

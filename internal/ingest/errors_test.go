@@ -15,6 +15,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestErrorAnswers: each reason an export fails for gets its OTLP answer on
@@ -125,7 +127,8 @@ func TestKafkaFailureReasons(t *testing.T) {
 // retryable within the write timeout, reason topic_missing (the last answer
 // of the broker it was retried on), counted as such.
 func TestTopicDeleted(t *testing.T) {
-	h := startProducer(t, func(c *producerConfig) { c.writeTimeout = 500 * time.Millisecond })
+	clock := testkit.NewManualClock(time.Now())
+	h := startProducer(t, func(c *producerConfig) { c.clock, c.linger, c.writeTimeout = clock, 0, 500*time.Millisecond })
 	if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +137,10 @@ func TestTopicDeleted(t *testing.T) {
 	if resp, err := adminClient(t, h.cfg.Kafka.Brokers).DeleteTopics(ctx, testTopic); err != nil || resp.Error() != nil {
 		t.Fatalf("delete topic: %v %v", err, resp.Error())
 	}
-	_, err := h.p.produce(context.Background(), logRecords("checkout|log", 1, 0))
+	answered := h.produceAsync(logRecords("checkout|log", 1, 0))
+	clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the refused batch's backoff
+	clock.Advance(h.p.cfg.writeTimeout)
+	err := waitProduced(t, answered, "produce to a deleted topic").err
 	if r := reasonOf(err); r != reasonTopicMissing || !r.retryable() || !strings.Contains(err.Error(), "Unknown Topic Or Partition") {
 		t.Fatalf("produce to a deleted topic: %v (reason %v), want topic_missing naming Kafka's answer", err, r)
 	}

@@ -218,6 +218,7 @@ func TestHeldWriteStaysCounted(t *testing.T) {
 		cfg.Ingest.MaxRequestBytes = 64 << 10
 		cfg.Ingest.MaxInflightBytes = 64 << 10
 		cfg.Ingest.WriteTimeoutMS = 5000
+		cfg.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
 	}, WithClock(clock))
 	release := make(chan struct{})
 	held := holdProduce(h.cluster, release)

@@ -70,6 +70,7 @@ func TestTLSHandshakeErrorsLogged(t *testing.T) {
 	h := runHarnessLog(t, cluster.ListenAddrs(), func(c *config.Config) {
 		c.Ingest.TLS = pki.serverTLS(true)
 		c.Ingest.TLS.MinVersion = "1.3"
+		c.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
 	}, slog.New(rec), WithClock(clock))
 	h.cluster = cluster
 	h.waitReady()

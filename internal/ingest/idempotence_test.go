@@ -24,6 +24,7 @@ import (
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/otlpconv"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestStampProducer: a stamped batch carries the producer id, epoch and
@@ -283,16 +284,32 @@ func TestConnectionLostAfterAppend(t *testing.T) {
 // tried again once Kafka is back, so the client's retry puts its records on
 // the topic once.
 func TestAbandonedBatchNotWritten(t *testing.T) {
-	h := startHarness(t, func(cfg *config.Config) { cfg.Ingest.WriteTimeoutMS = 500 })
+	clock := testkit.NewManualClock(time.Now())
+	h := startHarness(t, func(cfg *config.Config) {
+		cfg.Ingest.WriteTimeoutMS = 500
+		cfg.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
+	}, WithClock(clock))
 	first := h.sendInOrder(t, 0, 1)
 	down := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: -1})
 	req := logsRequest("checkout", "r1-i0", "r1-i1", "r1-i2", "r1-i3", "r1-i4")
-	if code, detail := h.tryPost(req); code != http.StatusServiceUnavailable {
+	answered := make(chan string, 1)
+	go func() {
+		if code, detail := h.tryPost(req); code != http.StatusServiceUnavailable {
+			answered <- detail
+		}
+		close(answered)
+	}()
+	clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the refused batch's backoff
+	clock.Advance(500 * time.Millisecond)
+	if detail, wrong := <-answered; wrong {
 		t.Fatalf("during the outage: %s, want 503", detail)
 	}
 	// Kafka is back before the batch's delivery deadline: the batch, still
-	// being retried, must not be written now that its request was answered.
+	// being retried, must not be written now that its request was answered
+	// once its backoff ends.
 	down.Remove()
+	clock.WaitForWaiters(t, 10*time.Second, 1)
+	clock.Advance(retryBackoffMin)
 	h.checkExactlyOnce(t, append(first, h.sendInOrder(t, 1, 3)...))
 }
 

@@ -63,7 +63,7 @@ type producerConfig struct {
 	maxBytes     int           // largest record (key, value and headers)
 	inflight     int64         // ingest.max_inflight_bytes
 	idle         time.Duration // a lane's sender and connection stay this long unused
-	clock        Clock         // of the write timeout and the partition count's cache; nil: the wall clock
+	clock        Clock         // of the producer's timers and the partition count's cache; nil: the wall clock
 }
 
 // producer writes the records of export requests to the events topic and
@@ -263,7 +263,8 @@ func (p *producer) admit(recs []otlpconv.Record) ([]otlpconv.Record, []otlpconv.
 // acknowledgement of all of them, ctx's end or the write timeout,
 // whichever is first.
 func (p *producer) write(ctx context.Context, recs []otlpconv.Record) ([]otlpconv.Rejection, error) {
-	timeout := p.cfg.clock.After(p.cfg.writeTimeout)
+	timeout, timer := after(p.cfg.clock, p.cfg.writeTimeout)
+	defer timer.Stop()
 	partitions, err := p.partitions(ctx)
 	if err != nil {
 		return nil, err

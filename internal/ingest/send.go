@@ -11,7 +11,8 @@ import (
 
 // Delivery of a batch: retriable failures are retried with a backoff
 // between these bounds until the batch's delivery deadline, which is
-// deliveryTimeouts write timeouts after its linger time. A request
+// deliveryTimeouts write timeouts after its linger time (both on the
+// producer's clock). A request
 // waits one write timeout, so every request of a batch has been answered
 // before the batch's last attempt ends; until then its bytes stay counted.
 const (
@@ -143,7 +144,8 @@ func (b *recordBatch) done(err error) {
 }
 
 // deliver sends b until Kafka acknowledges it, refuses it for good, the
-// deadline passes or every request of b stopped waiting.
+// deadline (on the producer's clock) passes or every request of b stopped
+// waiting.
 func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 	payload, err := b.finish(time.Now().UnixMilli(), p.codec)
 	if err != nil {
@@ -151,7 +153,8 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 	}
 	var s batchSeq
 	for backoff := retryBackoffMin; ; backoff = min(2*backoff, retryBackoffMax) {
-		if !time.Now().Before(deadline) {
+		left := deadline.Sub(p.cfg.clock.Now())
+		if left <= 0 {
 			l.gaveUp(&s)
 			return errExpired
 		}
@@ -159,7 +162,8 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 			l.gaveUp(&s)
 			return errAbandoned
 		}
-		err := p.attempt(l, payload, b.records, &s, earliest(time.Now().Add(p.cfg.writeTimeout), deadline))
+		// The attempt waits on the network: its deadline is on the wall clock.
+		err := p.attempt(l, payload, b.records, &s, time.Now().Add(min(p.cfg.writeTimeout, left)))
 		if err == nil {
 			return nil // settled by send, once b's requests know
 		}
@@ -186,25 +190,33 @@ func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
 // abandoned batch does not hold its partition's later batches back for
 // the rest of its backoff.
 func (p *producer) sleep(b *recordBatch, d time.Duration, deadline time.Time) bool {
-	if time.Now().Add(d).After(deadline) {
+	now := p.cfg.clock.Now()
+	until := now.Add(d)
+	if until.After(deadline) {
 		return false
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	tick := time.NewTicker(retryBackoffMin)
-	defer tick.Stop()
-	for {
+	tick := make(chan struct{}, 1)
+	wake := func() {
 		select {
-		case <-t.C:
-			return true
-		case <-tick.C:
-			if p.givenUp(b) {
-				return true // the next round gives it up
-			}
+		case tick <- struct{}{}:
+		default:
+		}
+	}
+	a := &alarm{clock: p.cfg.clock, wake: wake}
+	defer a.stop()
+	for now.Before(until) {
+		a.set(now, earliest(now.Add(retryBackoffMin), until))
+		select {
+		case <-tick:
 		case <-p.ctx.Done():
 			return false
 		}
+		if p.givenUp(b) {
+			return true // the next round gives it up
+		}
+		now = p.cfg.clock.Now()
 	}
+	return true
 }
 
 // retriable reports whether a produce may succeed when tried again:
