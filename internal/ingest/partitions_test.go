@@ -11,6 +11,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	metadataapi "github.com/segmentio/kafka-go/protocol/metadata"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // TestPartitionOfMatchesMurmur2Balancer: every stream key lands on the
@@ -62,7 +64,8 @@ func (m *metadataTransport) RoundTrip(_ context.Context, _ net.Addr, req kafka.R
 func TestPartitionCounterCachesAndForgets(t *testing.T) {
 	tr := &metadataTransport{}
 	tr.partitions.Store(3)
-	c := &partitionCounter{client: &kafka.Client{Addr: kafka.TCP("127.0.0.1:1"), Transport: tr}, topic: "t", ttl: time.Hour, clock: realClock{}}
+	clock := testkit.NewManualClock(time.Now())
+	c := &partitionCounter{client: &kafka.Client{Addr: kafka.TCP("127.0.0.1:1"), Transport: tr}, topic: "t", ttl: time.Hour, clock: clock}
 	ctx := context.Background()
 	for range 5 {
 		if n, err := c.count(ctx); n != 3 || err != nil {
@@ -77,11 +80,13 @@ func TestPartitionCounterCachesAndForgets(t *testing.T) {
 	if n, _ := c.count(ctx); n != 6 || tr.calls.Load() != 2 {
 		t.Fatalf("count = %d after %d requests; want 6 after 2", n, tr.calls.Load())
 	}
-	c.ttl = time.Nanosecond
-	c.forget()
+	clock.Advance(time.Hour - time.Millisecond)
+	if c.count(ctx); tr.calls.Load() != 2 {
+		t.Errorf("%d requests before the cache expired, want 2", tr.calls.Load())
+	}
 	for range 3 {
+		clock.Advance(time.Hour)
 		c.count(ctx)
-		time.Sleep(time.Millisecond)
 	}
 	if tr.calls.Load() != 5 {
 		t.Errorf("%d requests with an expired cache, want 5", tr.calls.Load())
