@@ -6,11 +6,9 @@ package kafkabus
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -310,13 +308,9 @@ func tlsConfig(cfg config.Kafka) (*tls.Config, error) {
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in by config
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pool, err := config.LoadCertPool("kafka.ca_file", cfg.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("kafka.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("kafka.ca_file %s: no PEM certificate found", cfg.CAFile)
+			return nil, err
 		}
 		tc.RootCAs = pool
 	}
