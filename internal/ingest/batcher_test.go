@@ -369,7 +369,7 @@ func TestProducerRetries(t *testing.T) {
 	h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotLeaderForPartition, Count: 2})
 	answered := h.produceAsync(logRecords("checkout|log", 3, 0))
 	for _, backoff := range []time.Duration{retryBackoffMin, 2 * retryBackoffMin} {
-		clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the batch's backoff
+		clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the batch's backoff
 		clock.Advance(backoff)
 	}
 	if a := waitProduced(t, answered, "produce through two NOT_LEADER answers"); a.err != nil {
@@ -472,7 +472,7 @@ func TestProducerIdleLane(t *testing.T) {
 		if _, err := h.p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		clock.WaitForWaiters(t, 10*time.Second, 1) // the lane's idle time
+		clock.WaitForTimer(t, 10*time.Second, h.p.cfg.idle) // the lane's idle time
 		if !served() {
 			t.Fatalf("round %d: the lane let go before its idle time", round)
 		}
@@ -531,7 +531,7 @@ func TestProducerLeaderMoves(t *testing.T) {
 	})
 	h := &producerHarness{t: t, p: p}
 	moved := h.produceAsync(logRecords("checkout|log", 2, 0))
-	clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the refused batch's backoff
+	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the refused batch's backoff
 	clock.Advance(retryBackoffMin)
 	if a := waitProduced(t, moved, "produce after the leader moved"); a.err != nil {
 		t.Fatalf("produce after the leader moved from %d to %d: %v", from, to, a.err)

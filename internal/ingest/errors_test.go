@@ -138,7 +138,7 @@ func TestTopicDeleted(t *testing.T) {
 		t.Fatalf("delete topic: %v %v", err, resp.Error())
 	}
 	answered := h.produceAsync(logRecords("checkout|log", 1, 0))
-	clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the refused batch's backoff
+	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the refused batch's backoff
 	clock.Advance(h.p.cfg.writeTimeout)
 	err := waitProduced(t, answered, "produce to a deleted topic").err
 	if r := reasonOf(err); r != reasonTopicMissing || !r.retryable() || !strings.Contains(err.Error(), "Unknown Topic Or Partition") {

@@ -299,16 +299,17 @@ func TestAbandonedBatchNotWritten(t *testing.T) {
 		}
 		close(answered)
 	}()
-	clock.WaitForWaiters(t, 10*time.Second, 2) // the request's write timeout and the refused batch's backoff
+	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the refused batch's backoff
 	clock.Advance(500 * time.Millisecond)
 	if detail, wrong := <-answered; wrong {
 		t.Fatalf("during the outage: %s, want 503", detail)
 	}
 	// Kafka is back before the batch's delivery deadline: the batch, still
-	// being retried, must not be written now that its request was answered
-	// once its backoff ends.
+	// being retried, must not be written now that its request was answered,
+	// once its backoff ends (unless it was given up at once: the lane then
+	// waits for its idle time).
 	down.Remove()
-	clock.WaitForWaiters(t, 10*time.Second, 1)
+	clock.WaitForTimer(t, 10*time.Second, laneIdle)
 	clock.Advance(retryBackoffMin)
 	h.checkExactlyOnce(t, append(first, h.sendInOrder(t, 1, 3)...))
 }

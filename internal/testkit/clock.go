@@ -132,18 +132,23 @@ func (c *ManualClock) Waiters() int {
 	return len(c.waiters)
 }
 
-// WaitForWaiters waits until at least n After or AfterFunc timers wait on
-// the clock and fails the test if they do not within d: the code under
-// test has reached its timers, so that an Advance now passes them.
-func (c *ManualClock) WaitForWaiters(t testing.TB, d time.Duration, n int) {
+// WaitForTimer waits until a timer (After or AfterFunc) is due within
+// due of the clock's time, and fails the test if none is within d: the
+// code under test has reached the timer, so that an Advance of due now
+// passes it. Timers due later (a request's timeout armed before) do not
+// count, so that the test steps the one it means.
+func (c *ManualClock) WaitForTimer(t testing.TB, d, due time.Duration) {
 	t.Helper()
 	timeout := time.NewTimer(d)
 	defer timeout.Stop()
 	for {
 		c.mu.Lock()
-		if len(c.waiters) >= n {
-			c.mu.Unlock()
-			return
+		limit := c.now.Add(due)
+		for _, w := range c.waiters {
+			if !w.at.After(limit) {
+				c.mu.Unlock()
+				return
+			}
 		}
 		if c.added == nil {
 			c.added = make(chan struct{})
@@ -153,7 +158,7 @@ func (c *ManualClock) WaitForWaiters(t testing.TB, d time.Duration, n int) {
 		select {
 		case <-added:
 		case <-timeout.C:
-			t.Fatalf("timed out after %v waiting for %d timers on the clock (%d waiting)", d, n, c.Waiters())
+			t.Fatalf("timed out after %v waiting for a timer due within %v of the clock (%d waiting)", d, due, c.Waiters())
 		}
 	}
 }

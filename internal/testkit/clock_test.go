@@ -49,7 +49,7 @@ func TestManualClockAfterFunc(t *testing.T) {
 	if !again.Reset(time.Second) {
 		t.Error("Reset of a waiting timer: want true")
 	}
-	c.WaitForWaiters(t, time.Second, 2)
+	c.WaitForTimer(t, time.Second, time.Second)
 	c.Advance(3 * time.Second) // on this goroutine, earliest first
 	if got := strings.Join(order, " "); got != "1s 2s" {
 		t.Errorf("called %q, want 1s 2s", got)
@@ -59,6 +59,14 @@ func TestManualClockAfterFunc(t *testing.T) {
 		t.Error("Stop of a call made at once: want false")
 	}
 	<-now
-	go c.AfterFunc(time.Minute, func() {})
-	c.WaitForWaiters(t, 10*time.Second, 1)
+	fired := make(chan struct{})
+	c.AfterFunc(time.Minute, func() {})
+	go c.AfterFunc(time.Second, func() { close(fired) })
+	c.WaitForTimer(t, 10*time.Second, time.Second) // not the one due in a minute
+	c.Advance(time.Second)
+	select {
+	case <-fired:
+	default:
+		t.Error("the timer WaitForTimer waited for did not fire on Advance")
+	}
 }
