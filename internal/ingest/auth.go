@@ -12,9 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/credentials"
@@ -36,10 +34,6 @@ var (
 	errAuthInvalid = failure(reasonTokenInvalid, errors.New("invalid bearer token"))
 )
 
-// tokensCheckEvery is how often, at most, the tokens file is checked for
-// a change: by the first request after this time.
-const tokensCheckEvery = time.Second
-
 // Outcomes of driftlock_ingest_tokens_file_reloads_total.
 const (
 	reloadLoaded = "loaded"
@@ -58,23 +52,17 @@ type tokenSet struct {
 // configured one in constant time, so that neither the comparison nor the
 // position of a match shows in the time taken.
 //
-// The tokens file is read again when it changes: the first request after
-// tokensCheckEvery stats it, and a changed file is loaded in its place. A
-// file that does not load (unreadable, a bad line, no token) keeps the
-// previous tokens in use, is logged once and counted, and is tried again
-// when it changes again.
+// The tokens file is read again when it changes (fileWatch: the first
+// request after filesCheckEvery stats it). A file that does not load
+// (unreadable, a bad line, no token) keeps the previous tokens in use, is
+// logged once and counted, and is tried again when it changes again.
 type authenticator struct {
-	static  []string // ingest.auth.tokens
-	path    string   // ingest.auth.tokens_file
-	clock   Clock
+	static  []string   // ingest.auth.tokens
+	path    string     // ingest.auth.tokens_file
+	watch   *fileWatch // of the tokens file; nil without one
 	log     *slog.Logger
 	reloads *prometheus.CounterVec
 	set     atomic.Pointer[tokenSet]
-	next    atomic.Int64 // Unix nanoseconds of the next file check
-
-	mu     sync.Mutex // held while the file is checked
-	stamp  fileStamp
-	failed *fileStamp // of the last change that did not load
 }
 
 // newAuthenticator reads the tokens of cfg (its list, then its file). It
@@ -83,30 +71,28 @@ func newAuthenticator(cfg config.IngestAuth, clock Clock, log *slog.Logger, relo
 	if !cfg.Enabled() {
 		return nil, nil
 	}
-	a := &authenticator{static: cfg.Tokens, path: cfg.TokensFile, clock: clock, log: log, reloads: reloads}
-	var err error
-	if a.stamp, err = a.statFile(); err != nil {
+	a := &authenticator{static: cfg.Tokens, path: cfg.TokensFile, log: log, reloads: reloads}
+	if a.path != "" {
+		var err error
+		if a.watch, err = newFileWatch(clock, []string{"ingest.auth.tokens_file"}, []string{a.path}); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.reload(); err != nil {
 		return nil, err
 	}
-	set, err := a.load()
-	if err != nil {
-		return nil, err
-	}
-	a.set.Store(set)
-	a.next.Store(clock.Now().Add(tokensCheckEvery).UnixNano())
 	return a, nil
 }
 
-// statFile stamps the tokens file; zero without one.
-func (a *authenticator) statFile() (fileStamp, error) {
-	if a.path == "" {
-		return fileStamp{}, nil
-	}
-	fi, err := os.Stat(a.path)
+// reload loads the tokens of the list and of the file in place of those
+// in use.
+func (a *authenticator) reload() error {
+	set, err := a.load()
 	if err != nil {
-		return fileStamp{}, fmt.Errorf("ingest.auth.tokens_file: %w", err)
+		return err
 	}
-	return fileStamp{mod: fi.ModTime(), size: fi.Size()}, nil
+	a.set.Store(set)
+	return nil
 }
 
 // load reads the tokens of the list and of the file.
@@ -140,34 +126,19 @@ func (a *authenticator) load() (*tokenSet, error) {
 // current returns the tokens in use, first loading the tokens file again
 // when it is time to check it and it changed.
 func (a *authenticator) current() *tokenSet {
-	if a.path == "" {
+	if a.watch == nil {
 		return a.set.Load()
 	}
-	now := a.clock.Now().UnixNano()
-	next := a.next.Load()
-	if now < next || !a.next.CompareAndSwap(next, now+int64(tokensCheckEvery)) {
-		return a.set.Load()
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	st, err := a.statFile()
-	if st == a.stamp || (a.failed != nil && st == *a.failed) { // unchanged, or a failure already reported
-		return a.set.Load()
-	}
-	var set *tokenSet
-	if err == nil {
-		set, err = a.load()
-	}
-	if err != nil {
-		a.failed = &st
+	reloaded, err := a.watch.poll(a.reload)
+	set := a.set.Load()
+	switch {
+	case err != nil:
 		a.reloads.WithLabelValues(reloadFailed).Inc()
 		a.log.Error("ingest tokens file not reloaded; the previous tokens stay in use", "err", err)
-		return a.set.Load()
+	case reloaded:
+		a.reloads.WithLabelValues(reloadLoaded).Inc()
+		a.log.Info("ingest tokens file reloaded", "tokens_file", a.path, "tokens", len(set.names))
 	}
-	a.stamp, a.failed = st, nil
-	a.set.Store(set)
-	a.reloads.WithLabelValues(reloadLoaded).Inc()
-	a.log.Info("ingest tokens file reloaded", "tokens_file", a.path, "tokens", len(set.names))
 	return set
 }
 

@@ -194,16 +194,16 @@ func TestTokensFileReload(t *testing.T) {
 		}
 	}
 	rewrite("# rotated\nbatch:second-token\n")
-	expect("second-token", false) // not checked again before tokensCheckEvery
-	clock.Advance(tokensCheckEvery)
+	expect("second-token", false) // not checked again before filesCheckEvery
+	clock.Advance(filesCheckEvery)
 	expect("second-token", true)
 	expect("first-token", false)
 
 	rewrite("batch:second-token\nbroken:\n")
-	clock.Advance(tokensCheckEvery)
+	clock.Advance(filesCheckEvery)
 	expect("second-token", true)
 	rewrite("") // no token: refused too, never turning auth off
-	clock.Advance(tokensCheckEvery)
+	clock.Advance(filesCheckEvery)
 	expect("second-token", true)
 	expect("first-token", false)
 

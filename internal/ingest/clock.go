@@ -3,13 +3,13 @@ package ingest
 import "time"
 
 // Clock tells the time and waits. The service reads time through it where
-// tests step time instead of sleeping (WithClock): when the tokens file is
-// checked, how often a failed TLS handshake is logged, how long the
-// partition count and leaders are cached, when a request stops waiting for
-// Kafka (ingest.write_timeout_ms), and the producer's timers: a batch's
-// linger (kafka.batch_timeout_ms), the backoff between its attempts, its
-// delivery deadline and how long an idle lane is kept. Socket deadlines
-// are waits on the network and stay on the wall clock.
+// tests step time instead of sleeping (WithClock): when the tokens file and
+// the TLS files are checked, how often a failed TLS handshake is logged,
+// how long the partition count and leaders are cached, when a request stops
+// waiting for Kafka (ingest.write_timeout_ms), and the producer's timers: a
+// batch's linger (kafka.batch_timeout_ms), the backoff between its
+// attempts, its delivery deadline and how long an idle lane is kept.
+// Socket deadlines are waits on the network and stay on the wall clock.
 // testkit.ManualClock is one.
 type Clock interface {
 	Now() time.Time

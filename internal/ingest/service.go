@@ -91,7 +91,7 @@ func New(cfg config.Config, bus *kafkabus.Bus, log *slog.Logger, opts ...Option)
 	}
 	var files *tlsFiles
 	if cfg.Ingest.TLS.Enabled() {
-		if files, err = newTLSFiles(cfg.Ingest.TLS, log); err != nil {
+		if files, err = newTLSFiles(cfg.Ingest.TLS, o.clock, log); err != nil {
 			return nil, err
 		}
 	}

@@ -250,11 +250,16 @@ func peerSerial(t *testing.T, addr string, cfg *tls.Config) int64 {
 }
 
 // TestTLSCertificateReload: rewriting the certificate files changes the
-// certificate new connections see, without a restart, on both servers;
+// certificate new connections see, without a restart, on both servers,
+// once the files are looked at again (at most once per filesCheckEvery);
 // exports go on working.
 func TestTLSCertificateReload(t *testing.T) {
 	pki := newTestPKI(t)
-	h := startHarness(t, func(c *config.Config) { c.Ingest.TLS = pki.serverTLS(true) })
+	clock := testkit.NewManualClock(time.Now())
+	h := startHarness(t, func(c *config.Config) {
+		c.Ingest.TLS = pki.serverTLS(true)
+		c.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
+	}, WithClock(clock))
 	cfg := pki.clientTLS(true)
 	for _, transport := range []string{sourceGRPC, sourceHTTP} {
 		if got := peerSerial(t, otlpAddr(h, transport), cfg); got != 2 {
@@ -262,6 +267,10 @@ func TestTLSCertificateReload(t *testing.T) {
 		}
 	}
 	pki.writeServer(7)
+	if got := peerSerial(t, h.svc.HTTPAddr(), cfg); got != 2 {
+		t.Errorf("serial %d before the files were looked at again, want the previous 2", got)
+	}
+	clock.Advance(filesCheckEvery)
 	ctx := context.Background()
 	for _, transport := range []string{sourceGRPC, sourceHTTP} {
 		if got := peerSerial(t, otlpAddr(h, transport), cfg); got != 7 {
@@ -276,6 +285,7 @@ func TestTLSCertificateReload(t *testing.T) {
 	if err := os.WriteFile(pki.srvCert, certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	clock.Advance(filesCheckEvery)
 	if got := peerSerial(t, h.svc.HTTPAddr(), cfg); got != 7 {
 		t.Errorf("serial %d with a mismatched key, want the previous 7", got)
 	}
@@ -341,7 +351,7 @@ func TestTLSBadFiles(t *testing.T) {
 		{"key of another cert", config.ServerTLS{CertFile: pki.caFile, KeyFile: pki.srvKey, MinVersion: "1.2"}, "ingest.tls.cert_file, key_file: "},
 		{"ca not PEM", config.ServerTLS{CertFile: pki.srvCert, KeyFile: pki.srvKey, ClientCAFile: pki.srvKey, MinVersion: "1.2"}, "no PEM certificate"},
 	} {
-		_, err := newTLSFiles(tt.cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		_, err := newTLSFiles(tt.cfg, realClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
 		}
