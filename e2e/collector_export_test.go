@@ -3,15 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,10 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftlock/driftlock/internal/testkit"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // otelcolEnv names the OpenTelemetry Collector binary the Collector tests
@@ -47,57 +40,6 @@ func otelcol(t *testing.T) string {
 	}
 	if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		t.Fatalf("%s=%s is not an executable file", otelcolEnv, p)
-	}
-	return p
-}
-
-// testPKI is a CA and a server certificate for 127.0.0.1 signed by it, as
-// PEM files in a temporary directory.
-type testPKI struct{ CA, Cert, Key string }
-
-func newTestPKI(t *testing.T) testPKI {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "driftlock e2e CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caTmpl, &srvKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := testPKI{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "server.pem"), Key: filepath.Join(dir, "server-key.pem")}
-	for path, block := range map[string]*pem.Block{
-		p.CA: {Type: "CERTIFICATE", Bytes: caDER}, p.Cert: {Type: "CERTIFICATE", Bytes: srvDER},
-		p.Key: {Type: "PRIVATE KEY", Bytes: keyDER},
-	} {
-		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return p
 }
@@ -254,13 +196,13 @@ func sendThroughCollector(t *testing.T, c *collector, svc, tr string, n int) {
 func TestCollectorToTLSIngest(t *testing.T) {
 	needKafka(t)
 	bin := otelcol(t)
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	n := newNames(t, newAdmin(t), nil)
 	const token = "e2e-collector-token-0123456789"
-	in := startIngest(t, n, "--ingest.tls.cert_file", pki.Cert, "--ingest.tls.key_file", pki.Key,
+	in := startIngest(t, n, "--ingest.tls.cert_file", pki.CertFile, "--ingest.tls.key_file", pki.KeyFile,
 		"--ingest.auth.tokens", "otelcol:"+token, "--ingest.auth.client_header=true")
-	good := startCollector(t, bin, "otelcol", in.GRPC, pki.CA, token)
-	bad := startCollector(t, bin, "otelcol-bad-token", in.GRPC, pki.CA, "not-"+token)
+	good := startCollector(t, bin, "otelcol", in.GRPC, pki.CAFile, token)
+	bad := startCollector(t, bin, "otelcol-bad-token", in.GRPC, pki.CAFile, "not-"+token)
 
 	svc, badSvc := "e2e-otelcol-"+runID, "e2e-otelcol-bad-"+runID
 	const perRound = 150

@@ -63,22 +63,22 @@ func TestTLSHandshakeErrorsLogged(t *testing.T) {
 	var std bytes.Buffer
 	defer log.SetOutput(log.Writer())
 	log.SetOutput(&std)
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	cluster, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	rec := &recordLog{}
 	clock := testkit.NewManualClock(time.Now())
 	h := runHarnessLog(t, cluster.ListenAddrs(), func(c *config.Config) {
-		c.Ingest.TLS = pki.serverTLS(true)
+		c.Ingest.TLS = serverTLS(pki, true)
 		c.Ingest.TLS.MinVersion = "1.3"
 		c.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
 	}, slog.New(rec), WithClock(clock))
 	h.cluster = cluster
 	h.waitReady()
 
-	noCert := pki.clientTLS(false)
-	stranger := pki.clientTLS(false) // a certificate of a CA the server does not trust
-	stranger.Certificates = []tls.Certificate{newTestPKI(t).client}
-	old := pki.clientTLS(true)
+	noCert := pki.ClientTLS(false)
+	stranger := pki.ClientTLS(false) // a certificate of a CA the server does not trust
+	stranger.Certificates = []tls.Certificate{testkit.NewPKI(t).Client}
+	old := pki.ClientTLS(true)
 	old.MaxVersion = tls.VersionTLS12
 	for _, server := range []string{transportGRPC, transportHTTP} {
 		addr := otlpAddr(h, "otlp-"+server)

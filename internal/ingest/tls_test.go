@@ -2,17 +2,11 @@ package ingest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -28,115 +22,12 @@ import (
 	"github.com/driftlock/driftlock/internal/testkit"
 )
 
-// testPKI is a CA with server and client certificates issued by it,
-// written as PEM files into a temporary folder.
-type testPKI struct {
-	t       *testing.T
-	dir     string
-	ca      *x509.Certificate
-	caKey   *ecdsa.PrivateKey
-	pool    *x509.CertPool
-	client  tls.Certificate
-	srvCert string // server certificate file
-	srvKey  string // server key file
-	caFile  string
-}
-
-func newTestPKI(t *testing.T) *testPKI {
-	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testPKI{t: t, dir: t.TempDir(), ca: ca, caKey: key, pool: x509.NewCertPool()}
-	p.pool.AddCert(ca)
-	p.caFile = p.write("ca.pem", "CERTIFICATE", der)
-	p.srvCert, p.srvKey = filepath.Join(p.dir, "server.pem"), filepath.Join(p.dir, "server-key.pem")
-	p.writeServer(2)
-	certPEM, keyPEM := p.issue(3, "shop", x509.ExtKeyUsageClientAuth)
-	if p.client, err = tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func newKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
-}
-
-func (p *testPKI) write(name, typ string, der []byte) string {
-	p.t.Helper()
-	path := filepath.Join(p.dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		p.t.Fatal(err)
-	}
-	return path
-}
-
-// issue returns a certificate with serial and a new key, signed by the CA,
-// for 127.0.0.1 and localhost.
-func (p *testPKI) issue(serial int64, cn string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
-	p.t.Helper()
-	key := newKey(p.t)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-}
-
-// writeServer (re)writes the server's certificate and key files with a
-// new certificate of the given serial.
-func (p *testPKI) writeServer(serial int64) {
-	p.t.Helper()
-	certPEM, keyPEM := p.issue(serial, "ingest", x509.ExtKeyUsageServerAuth)
-	if err := os.WriteFile(p.srvCert, certPEM, 0o600); err != nil {
-		p.t.Fatal(err)
-	}
-	if err := os.WriteFile(p.srvKey, keyPEM, 0o600); err != nil {
-		p.t.Fatal(err)
-	}
-}
-
-// clientTLS trusts the CA and, when withCert, presents the client certificate.
-func (p *testPKI) clientTLS(withCert bool) *tls.Config {
-	c := &tls.Config{RootCAs: p.pool, MinVersion: tls.VersionTLS12}
-	if withCert {
-		c.Certificates = []tls.Certificate{p.client}
-	}
-	return c
-}
-
-func (p *testPKI) serverTLS(mutual bool) config.ServerTLS {
-	c := config.ServerTLS{CertFile: p.srvCert, KeyFile: p.srvKey, MinVersion: "1.2"}
+// serverTLS is ingest.tls with p's server certificate and, when mutual,
+// its CA for client certificates.
+func serverTLS(p *testkit.PKI, mutual bool) config.ServerTLS {
+	c := config.ServerTLS{CertFile: p.CertFile, KeyFile: p.KeyFile, MinVersion: "1.2"}
 	if mutual {
-		c.ClientCAFile = p.caFile
+		c.ClientCAFile = p.CAFile
 	}
 	return c
 }
@@ -153,7 +44,7 @@ func otlpAddr(h *harness, transport string) string {
 // TLS and over mutual TLS; a plaintext client, and under mutual TLS a
 // client without a certificate, are refused and write nothing.
 func TestTLSSDKExporters(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	for _, mutual := range []bool{false, true} {
 		name := "tls"
 		if mutual {
@@ -161,7 +52,7 @@ func TestTLSSDKExporters(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			h := startHarness(t, func(c *config.Config) {
-				c.Ingest.TLS = pki.serverTLS(mutual)
+				c.Ingest.TLS = serverTLS(pki, mutual)
 				c.Ingest.Auth.Tokens = []string{"ci:tls-token"}
 			})
 			ctx := context.Background()
@@ -170,14 +61,14 @@ func TestTLSSDKExporters(t *testing.T) {
 				addr := otlpAddr(h, transport)
 				refused := []sdkClient{{transport: transport, headers: token}} // plaintext
 				if mutual {
-					refused = append(refused, sdkClient{transport: transport, headers: token, tls: pki.clientTLS(false)})
+					refused = append(refused, sdkClient{transport: transport, headers: token, tls: pki.ClientTLS(false)})
 				}
 				for _, c := range refused {
 					if err := c.exportGauge(ctx, addr, "intruder"); err == nil {
 						t.Errorf("%s: a client with TLS %v exported to a %s server", transport, c.tls != nil, name)
 					}
 				}
-				good := sdkClient{transport: transport, headers: token, tls: pki.clientTLS(mutual)}
+				good := sdkClient{transport: transport, headers: token, tls: pki.ClientTLS(mutual)}
 				if err := good.exportGauge(ctx, addr, "shop-"+transport); err != nil {
 					t.Fatalf("%s over %s: %v", transport, name, err)
 				}
@@ -203,11 +94,11 @@ func TestTLSSDKExporters(t *testing.T) {
 // alone are named by the certificate's common name; with tokens too, the
 // token's name wins.
 func TestTLSClientCertificateHeader(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	for _, withToken := range []bool{false, true} {
 		t.Run(fmt.Sprintf("token=%v", withToken), func(t *testing.T) {
 			h := startHarness(t, func(c *config.Config) {
-				c.Ingest.TLS = pki.serverTLS(true)
+				c.Ingest.TLS = serverTLS(pki, true)
 				c.Ingest.Auth.ClientHeader = true
 				if withToken {
 					c.Ingest.Auth.Tokens = []string{"ci:tls-token"}
@@ -219,7 +110,7 @@ func TestTLSClientCertificateHeader(t *testing.T) {
 				headers, want = map[string]string{"Authorization": "Bearer tls-token"}, "ci"
 			}
 			for _, transport := range []string{sourceGRPC, sourceHTTP} {
-				c := sdkClient{transport: transport, headers: headers, tls: pki.clientTLS(true)}
+				c := sdkClient{transport: transport, headers: headers, tls: pki.ClientTLS(true)}
 				if err := c.emitLogs(context.Background(), otlpAddr(h, transport), "svc-"+transport, 2); err != nil {
 					t.Fatalf("%s: %v", transport, err)
 				}
@@ -254,19 +145,19 @@ func peerSerial(t *testing.T, addr string, cfg *tls.Config) int64 {
 // once the files are looked at again (at most once per filesCheckEvery);
 // exports go on working.
 func TestTLSCertificateReload(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	clock := testkit.NewManualClock(time.Now())
 	h := startHarness(t, func(c *config.Config) {
-		c.Ingest.TLS = pki.serverTLS(true)
+		c.Ingest.TLS = serverTLS(pki, true)
 		c.Kafka.BatchTimeoutMS = 0 // batches go without the clock moving
 	}, WithClock(clock))
-	cfg := pki.clientTLS(true)
+	cfg := pki.ClientTLS(true)
 	for _, transport := range []string{sourceGRPC, sourceHTTP} {
 		if got := peerSerial(t, otlpAddr(h, transport), cfg); got != 2 {
 			t.Fatalf("%s: serial %d before the rewrite, want 2", transport, got)
 		}
 	}
-	pki.writeServer(7)
+	pki.WriteServer(7)
 	if got := peerSerial(t, h.svc.HTTPAddr(), cfg); got != 2 {
 		t.Errorf("serial %d before the files were looked at again, want the previous 2", got)
 	}
@@ -281,8 +172,8 @@ func TestTLSCertificateReload(t *testing.T) {
 		}
 	}
 	// A half-written pair (a new certificate, the old key) keeps the last good one.
-	certPEM, _ := pki.issue(9, "ingest", x509.ExtKeyUsageServerAuth)
-	if err := os.WriteFile(pki.srvCert, certPEM, 0o600); err != nil {
+	certPEM, _ := pki.Issue(9, "ingest", x509.ExtKeyUsageServerAuth)
+	if err := os.WriteFile(pki.CertFile, certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(filesCheckEvery)
@@ -293,19 +184,19 @@ func TestTLSCertificateReload(t *testing.T) {
 
 // TestTLSMinVersion: with min_version 1.3 a TLS 1.2 client is refused.
 func TestTLSMinVersion(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	h := startHarness(t, func(c *config.Config) {
-		c.Ingest.TLS = pki.serverTLS(false)
+		c.Ingest.TLS = serverTLS(pki, false)
 		c.Ingest.TLS.MinVersion = "1.3"
 	})
-	old := pki.clientTLS(false)
+	old := pki.ClientTLS(false)
 	old.MaxVersion = tls.VersionTLS12
 	for _, transport := range []string{sourceGRPC, sourceHTTP} {
 		if conn, err := tls.Dial("tcp", otlpAddr(h, transport), old); err == nil {
 			conn.Close()
 			t.Errorf("%s: a TLS 1.2 client got through min_version 1.3", transport)
 		}
-		if got := peerSerial(t, otlpAddr(h, transport), pki.clientTLS(false)); got != 2 {
+		if got := peerSerial(t, otlpAddr(h, transport), pki.ClientTLS(false)); got != 2 {
 			t.Errorf("%s: TLS 1.3 client saw serial %d", transport, got)
 		}
 	}
@@ -314,14 +205,14 @@ func TestTLSMinVersion(t *testing.T) {
 // TestTLSAdmin: with ingest.tls.admin the admin endpoint serves HTTPS
 // with the same certificate, asking no client certificate.
 func TestTLSAdmin(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	cluster, _ := testkit.NewCluster(t, kfake.NumBrokers(1))
 	h := runHarness(t, cluster.ListenAddrs(), func(c *config.Config) {
-		c.Ingest.TLS = pki.serverTLS(true)
+		c.Ingest.TLS = serverTLS(pki, true)
 		c.Ingest.TLS.Admin = true
 	})
 	h.cluster = cluster
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.clientTLS(false)}}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: pki.ClientTLS(false)}}
 	defer client.CloseIdleConnections()
 	testkit.WaitFor(t, 20*time.Second, "admin /readyz over TLS", func() bool {
 		resp, err := client.Get("https://" + h.svc.AdminAddr() + "/readyz")
@@ -341,15 +232,15 @@ func TestTLSAdmin(t *testing.T) {
 
 // TestTLSBadFiles: a missing or wrong file stops New with the key at fault.
 func TestTLSBadFiles(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testkit.NewPKI(t)
 	for _, tt := range []struct {
 		name string
 		cfg  config.ServerTLS
 		want string
 	}{
-		{"missing cert", config.ServerTLS{CertFile: filepath.Join(pki.dir, "none.pem"), KeyFile: pki.srvKey, MinVersion: "1.2"}, "ingest.tls.cert_file: "},
-		{"key of another cert", config.ServerTLS{CertFile: pki.caFile, KeyFile: pki.srvKey, MinVersion: "1.2"}, "ingest.tls.cert_file, key_file: "},
-		{"ca not PEM", config.ServerTLS{CertFile: pki.srvCert, KeyFile: pki.srvKey, ClientCAFile: pki.srvKey, MinVersion: "1.2"}, "no PEM certificate"},
+		{"missing cert", config.ServerTLS{CertFile: filepath.Join(pki.Dir, "none.pem"), KeyFile: pki.KeyFile, MinVersion: "1.2"}, "ingest.tls.cert_file: "},
+		{"key of another cert", config.ServerTLS{CertFile: pki.CAFile, KeyFile: pki.KeyFile, MinVersion: "1.2"}, "ingest.tls.cert_file, key_file: "},
+		{"ca not PEM", config.ServerTLS{CertFile: pki.CertFile, KeyFile: pki.KeyFile, ClientCAFile: pki.KeyFile, MinVersion: "1.2"}, "no PEM certificate"},
 	} {
 		_, err := newTLSFiles(tt.cfg, realClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

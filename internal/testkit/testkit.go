@@ -3,8 +3,8 @@
 // benchmarks that count their process's CPU time), deleting a topic's
 // early records as retention would, polling until a condition holds, a
 // logger that stays quiet unless asked, a check that a server closes a
-// connection, a clock stepped by hand, and loopback addresses for the
-// processes a test starts.
+// connection, a clock stepped by hand, loopback addresses for the
+// processes a test starts, and a test certificate authority.
 // Only tests import it.
 package testkit
 
