@@ -48,10 +48,14 @@ func startProducerAuth(t *testing.T, auth config.SASL, tweak func(*producerConfi
 	if auth.Mechanism != "" {
 		opts = append(opts, kfake.EnableSASL(), kfake.Superuser(auth.Mechanism, auth.Username, auth.Password))
 	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := testkit.NewCluster(t, opts...)
+	return startProducerOn(t, c, auth, tweak)
+}
+
+// startProducerOn starts a producer on the running cluster c, with the
+// SASL settings of auth.
+func startProducerOn(t *testing.T, c *kfake.Cluster, auth config.SASL, tweak func(*producerConfig)) *producerHarness {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = c.ListenAddrs()
 	cfg.Kafka.SASL = auth
@@ -83,7 +87,6 @@ func startProducerAuth(t *testing.T, auth config.SASL, tweak func(*producerConfi
 			t.Errorf("close: %v", err)
 		}
 		bus.Close()
-		c.Close()
 	})
 	return &producerHarness{t: t, p: p, m: m, cluster: c, cfg: cfg}
 }
@@ -492,28 +495,10 @@ func TestProducerIdleLane(t *testing.T) {
 // (kafka-go's transport, asked otherwise, learns of the move seconds
 // later).
 func TestProducerLeaderMoves(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(3, testTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cfg := config.Default()
-	cfg.Kafka.Brokers = c.ListenAddrs()
-	bus, err := kafkabus.New(cfg.Kafka)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
+	c, _ := testkit.NewCluster(t, kfake.NumBrokers(2), kfake.SeedTopics(3, testTopic))
 	clock := testkit.NewManualClock(time.Now())
-	pc := producerConfig{topic: testTopic, batchRecords: 100, linger: 0, compression: "none",
-		writeTimeout: 5 * time.Second, maxBytes: 1_000_000, inflight: 64 << 20, idle: laneIdle, clock: clock}
-	client := bus.Client()
-	client.Timeout = pc.writeTimeout
-	p, err := newProducer(pc, client, bus.DialBroker, newMetrics(prometheus.NewRegistry()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.close(context.Background())
+	h := startProducerOn(t, c, config.SASL{}, func(c *producerConfig) { c.clock, c.linger = clock, 0 })
+	p := h.p
 	part := int32(partitionOf("checkout|log", 3))
 	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
 		t.Fatal(err)
@@ -529,7 +514,6 @@ func TestProducerLeaderMoves(t *testing.T) {
 		attempts.Add(1)
 		return nil, nil, false
 	})
-	h := &producerHarness{t: t, p: p}
 	moved := h.produceAsync(logRecords("checkout|log", 2, 0))
 	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the refused batch's backoff
 	clock.Advance(retryBackoffMin)

@@ -167,16 +167,7 @@ func TestHTTPGzipBomb(t *testing.T) {
 // in partial_success; the others are delivered.
 func TestHTTPRecordTooLarge(t *testing.T) {
 	h := startHarness(t, smallLimits)
-	req := logsRequest("svc", "first", strings.Repeat("y", 2*testMaxRecord), "third")
-	status, out, _ := h.post("/v1/logs", contentTypeProtobuf, mustMarshal(t, req), nil)
-	if status != http.StatusOK {
-		t.Fatalf("status %d (%q)", status, out)
-	}
-	resp := &collogspb.ExportLogsServiceResponse{}
-	if err := proto.Unmarshal(out, resp); err != nil {
-		t.Fatal(err)
-	}
-	ps := resp.GetPartialSuccess()
+	ps := postLogs(t, h, logsRequest("svc", "first", strings.Repeat("y", 2*testMaxRecord), "third"))
 	if ps.GetRejectedLogRecords() != 1 || !strings.Contains(ps.GetErrorMessage(), "log record 1") ||
 		!strings.Contains(ps.GetErrorMessage(), "4096") {
 		t.Fatalf("partial_success %v: want 1 rejected, naming log record 1 and the 4096-byte limit", ps)
