@@ -11,29 +11,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
-func newBroker(t *testing.T) config.Kafka {
+// newBus starts an in-memory cluster (of opts; testkit.NewCluster's
+// default without) and a bus on it, closed when the test ends, and
+// returns the bus with a context for its calls.
+func newBus(t *testing.T, opts ...kfake.Opt) (*Bus, context.Context) {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	_, brokers := testkit.NewCluster(t, opts...)
 	cfg := config.Default().Kafka
-	cfg.Brokers = c.ListenAddrs()
-	return cfg
-}
-
-func TestEnsureTopicsWriteRead(t *testing.T) {
-	cfg := newBroker(t)
+	cfg.Brokers = brokers
 	bus, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bus.Close()
+	t.Cleanup(bus.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	return bus, ctx
+}
+
+func TestEnsureTopicsWriteRead(t *testing.T) {
+	bus, ctx := newBus(t)
 	if err := bus.EnsureTopics(ctx, "a", "b"); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestEnsureTopicsWriteRead(t *testing.T) {
 	}
 	// Records of one key are on the partition murmur2 picks, in order.
 	partition := kafka.Murmur2Balancer{}.Balance(msgs[0], 0, 1, 2)
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Brokers, Topic: "a", Partition: partition, Dialer: bus.Dialer(), MaxWait: 100 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: bus.cfg.Brokers, Topic: "a", Partition: partition, Dialer: bus.Dialer(), MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	for _, want := range []string{"v1", "v2"} {
 		m, err := r.ReadMessage(ctx)
@@ -138,20 +138,7 @@ func waitPing(t *testing.T, bus *Bus, up bool, within time.Duration) {
 // counted at once, while kafka-go's cached metadata still holds the old
 // count.
 func TestPartitionCountSeesAddedPartitions(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cfg := config.Default().Kafka
-	cfg.Brokers = c.ListenAddrs()
-	bus, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	bus, ctx := newBus(t, kfake.NumBrokers(1), kfake.SeedTopics(1, "a"))
 	if n, err := bus.PartitionCount(ctx, "a"); err != nil || n != 1 {
 		t.Fatalf("partitions = %d, %v; want 1", n, err)
 	}
@@ -167,14 +154,7 @@ func TestPartitionCountSeesAddedPartitions(t *testing.T) {
 }
 
 func TestEnsureCompactedTopic(t *testing.T) {
-	cfg := newBroker(t)
-	bus, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	bus, ctx := newBus(t)
 	for range 2 { // the second call finds it and leaves it alone
 		if err := bus.EnsureCompactedTopic(ctx, "state", 5); err != nil {
 			t.Fatal(err)
