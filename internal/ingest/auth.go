@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -142,17 +143,23 @@ func (a *authenticator) current() *tokenSet {
 	return set
 }
 
-// readTokensFile returns the token entries of a tokens file: one per
-// line, blank lines and # comments skipped. A file without a token is an
-// error, so that a mistake never turns authentication off.
+// readTokensFile returns the token entries of a tokens file (parseTokens).
 func readTokensFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ingest.auth.tokens_file: %w", err)
 	}
 	defer f.Close()
+	return parseTokens(f, path)
+}
+
+// parseTokens returns the token entries of the tokens file at path, read
+// from r: one per line, blank lines and # comments skipped. A file
+// without a token is an error, so that a mistake never turns
+// authentication off.
+func parseTokens(r io.Reader, path string) ([]string, error) {
 	var entries []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for line := 1; sc.Scan(); line++ {
 		e := strings.TrimSpace(sc.Text())
 		if e == "" || strings.HasPrefix(e, "#") {
