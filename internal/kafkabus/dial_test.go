@@ -2,17 +2,8 @@ package kafkabus
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,43 +12,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/driftlock/driftlock/internal/config"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
-
-// selfSigned returns a certificate for 127.0.0.1 signed by itself, and the
-// path of its PEM file to trust it by.
-func selfSigned(t *testing.T) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "kfake"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
-}
 
 // TestDialBroker opens connections to brokers that want TLS, SASL or both,
 // and checks that each connection answers a metadata request (a broker
 // with SASL enabled answers nothing before authentication).
 func TestDialBroker(t *testing.T) {
-	cert, caFile := selfSigned(t)
+	pki := testkit.NewPKI(t)
+	cert, err := tls.LoadX509KeyPair(pki.CertFile, pki.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	for _, tc := range []struct {
 		name      string
@@ -75,13 +41,14 @@ func TestDialBroker(t *testing.T) {
 			cfg := config.Default().Kafka
 			if tc.tls {
 				opts = append(opts, kfake.TLS(serverTLS))
-				cfg.TLSEnabled, cfg.CAFile = true, caFile
+				cfg.TLSEnabled, cfg.CAFile = true, pki.CAFile
 			}
 			if tc.mechanism != "" {
 				opts = append(opts, kfake.EnableSASL(), kfake.Superuser(tc.mechanism, "ingest", "s3cret"))
 				cfg.SASL = config.SASL{Mechanism: tc.mechanism, Username: "ingest", Password: "s3cret"}
 			}
-			addr := startCluster(t, opts...)
+			_, addrs := testkit.NewCluster(t, opts...)
+			addr := addrs[0]
 			if err := dialAndAsk(cfg, addr); err != nil {
 				t.Fatal(err)
 			}
@@ -101,16 +68,6 @@ func TestDialBroker(t *testing.T) {
 			}
 		})
 	}
-}
-
-func startCluster(t *testing.T, opts ...kfake.Opt) string {
-	t.Helper()
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
 }
 
 // dialAndAsk dials addr with cfg and asks for the cluster's brokers.
