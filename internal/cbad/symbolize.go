@@ -2,6 +2,7 @@ package cbad
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -18,16 +19,24 @@ type quantizer struct {
 	spread  float64
 	dcuts   [3]float64
 	scratch []float64
+	// ps and need are fit's quantiles and the positions they read.
+	ps   []float64
+	need []int
 }
 
 // fit sets the quantizer's cut points from the values and changes in vals.
 func (q *quantizer) fit(vals []float64, levels int) {
 	q.scratch = append(q.scratch[:0], vals...)
-	slices.Sort(q.scratch)
 	s := q.scratch
-	q.cuts = q.cuts[:0]
+	q.ps = q.ps[:0]
 	for k := 1; k < levels; k++ {
-		q.cuts = append(q.cuts, quantileSorted(s, float64(k)/float64(levels)))
+		q.ps = append(q.ps, float64(k)/float64(levels))
+	}
+	q.ps = append(q.ps, 0.01, 0.99, 0.25, 0.75)
+	q.need = selectQuantiles(s, q.ps, q.need[:0])
+	q.cuts = q.cuts[:0]
+	for _, p := range q.ps[:levels-1] {
+		q.cuts = append(q.cuts, quantileSorted(s, p))
 	}
 	q.lo, q.hi = quantileSorted(s, 0.01), quantileSorted(s, 0.99)
 	q.spread = quantileSorted(s, 0.75) - quantileSorted(s, 0.25)
@@ -38,8 +47,9 @@ func (q *quantizer) fit(vals []float64, levels int) {
 	for i := 1; i < len(vals); i++ {
 		q.scratch = append(q.scratch, math.Abs(vals[i]-vals[i-1]))
 	}
-	slices.Sort(q.scratch)
-	for k, p := range [3]float64{0.5, 0.9, 0.99} {
+	deltaPs := [3]float64{0.5, 0.9, 0.99}
+	q.need = selectQuantiles(q.scratch, deltaPs[:], q.need[:0])
+	for k, p := range deltaPs {
 		q.dcuts[k] = quantileSorted(q.scratch, p)
 	}
 }
@@ -91,4 +101,75 @@ func quantileSorted(s []float64, p float64) float64 {
 	}
 	f := pos - float64(i)
 	return s[i]*(1-f) + s[i+1]*f
+}
+
+// selectQuantiles reorders s so that every position quantileSorted reads for
+// the quantiles ps holds the value a full sort would put there, so that
+// quantileSorted(s, p) returns what it returns on sorted s, for each p in
+// ps. It partitions s only around those positions (a quickselect for
+// several ranks, three-way so that repeated values cost nothing), about
+// n·log(len(ps)) comparisons against a sort's n·log n; a range that
+// partitions badly more than 2·log2(n) times in a row is sorted instead.
+// It returns need, the positions, for reuse.
+func selectQuantiles(s []float64, ps []float64, need []int) []int {
+	n := len(s)
+	if n == 0 {
+		return need
+	}
+	for _, p := range ps {
+		i := int(p * float64(n-1))
+		need = append(need, i, min(i+1, n-1))
+	}
+	slices.Sort(need)
+	need = slices.Compact(need)
+	selectRanks(s, 0, need, 2*bits.Len(uint(n)))
+	return need
+}
+
+// selectRanks puts into each position of need (absolute, within s's range
+// [off, off+len(s))) the value a sort of s would put there.
+func selectRanks(s []float64, off int, need []int, depth int) {
+	for len(need) > 0 {
+		if len(s) <= 16 || depth == 0 {
+			slices.Sort(s)
+			return
+		}
+		depth--
+		lt, gt := partition3(s, median3(s[0], s[len(s)/2], s[len(s)-1]))
+		i, _ := slices.BinarySearch(need, off+lt)
+		j, _ := slices.BinarySearch(need, off+gt)
+		selectRanks(s[:lt], off, need[:i], depth)
+		s, off, need = s[gt:], off+gt, need[j:]
+	}
+}
+
+// partition3 reorders s into the values below p, those equal to it, and
+// those above, and returns where the equal ones start and end.
+func partition3(s []float64, p float64) (lt, gt int) {
+	i, gt := 0, len(s)
+	for i < gt {
+		switch {
+		case s[i] < p:
+			s[lt], s[i] = s[i], s[lt]
+			lt++
+			i++
+		case s[i] > p:
+			gt--
+			s[i], s[gt] = s[gt], s[i]
+		default:
+			i++
+		}
+	}
+	return lt, gt
+}
+
+// median3 returns the middle value of a, b and c.
+func median3(a, b, c float64) float64 {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	return max(a, b)
 }
