@@ -165,7 +165,8 @@ func (m *seasonModel) addResidual(r float64) {
 	m.since = 0
 	buf := residualPool.Get().(*[]float64)
 	sorted := append((*buf)[:0], m.resid...)
-	slices.Sort(sorted)
+	var need [8]int
+	selectQuantiles(sorted, residualQuantiles[:], need[:0])
 	m.lo, m.hi = quantileSorted(sorted, 0.01), quantileSorted(sorted, 0.99)
 	m.spread = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25)
 	if m.spread <= 0 {
@@ -175,6 +176,9 @@ func (m *seasonModel) addResidual(r float64) {
 	*buf = sorted
 	residualPool.Put(buf)
 }
+
+// residualQuantiles are the quantiles of the residuals addResidual reads.
+var residualQuantiles = [4]float64{0.01, 0.99, 0.25, 0.75}
 
 func (m *seasonModel) sizeBytes() int { return 8 * (cap(m.older) + cap(m.resid) + cap(m.intervals)) }
 
