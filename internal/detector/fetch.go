@@ -48,9 +48,11 @@ const (
 // next returns the partition's next record. Failures are logged and
 // retried with backoff; it returns an error only when ctx ends.
 func (f *fetcher) next(ctx context.Context) (kafka.Message, error) {
-	for failures := 0; ; {
+	b := newBackoff(fetchBackoffMin, fetchBackoffMax)
+	pause := false // the previous fetch failed
+	for {
 		if f.batch == nil {
-			if err := f.fetch(ctx, failures); err != nil {
+			if err := f.fetch(ctx, &b, pause); err != nil {
 				return kafka.Message{}, err
 			}
 		}
@@ -68,10 +70,8 @@ func (f *fetcher) next(ctx context.Context) (kafka.Message, error) {
 		if ctx.Err() != nil {
 			return kafka.Message{}, ctx.Err()
 		}
-		if f.failed(err) {
-			failures++
-		} else {
-			failures = 0
+		if pause = f.failed(err); !pause {
+			b.reset()
 		}
 	}
 }
@@ -94,10 +94,11 @@ func (f *fetcher) failed(err error) bool {
 }
 
 // fetch sends the next fetch request, connecting to the partition's leader
-// first when needed. failures is the number of failed fetches in a row.
-func (f *fetcher) fetch(ctx context.Context, failures int) error {
-	for attempt := failures; ; attempt++ {
-		if attempt > 0 && !sleepCtx(ctx, fetchBackoff(attempt)) {
+// first when needed; it waits b first when pause is set (the previous
+// fetch failed), and between failed attempts to connect.
+func (f *fetcher) fetch(ctx context.Context, b *backoff, pause bool) error {
+	for ; ; pause = true {
+		if pause && !b.wait(ctx) {
 			return ctx.Err()
 		}
 		if f.conn != nil {
@@ -165,23 +166,5 @@ func (f *fetcher) close() {
 		f.stop()
 		f.conn.Close()
 		f.conn = nil
-	}
-}
-
-// fetchBackoff is the wait before the attempt-th retry.
-func fetchBackoff(attempt int) time.Duration {
-	d := fetchBackoffMin << min(attempt-1, 8)
-	return min(d, fetchBackoffMax)
-}
-
-// sleepCtx waits d, or less when ctx ends first (false).
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -132,7 +132,7 @@ func (g *generation) runPartition(ctx context.Context, r *runner) {
 func (g *generation) skipSet(ctx context.Context, p int) (idSet, bool) {
 	g.loadMu.Lock()
 	defer g.loadMu.Unlock()
-	backoff := 100 * time.Millisecond
+	b := retryBackoff()
 	for g.published == nil {
 		from := make(map[int]int64, len(g.runners))
 		for _, r := range g.runners {
@@ -147,12 +147,9 @@ func (g *generation) skipSet(ctx context.Context, p int) (idSet, bool) {
 			return nil, false
 		}
 		g.s.log.Warn("reading published anomalies failed; retrying", "error", err)
-		select {
-		case <-ctx.Done():
+		if !b.wait(ctx) {
 			return nil, false
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 	return g.published[p], true
 }

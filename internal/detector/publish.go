@@ -186,7 +186,7 @@ func (p *publisher) write(ctx context.Context, batch []outgoing) bool {
 	if p.dead == nil {
 		dead = nil
 	}
-	backoff := publishBackoffMin
+	b := newBackoff(publishBackoffMin, publishBackoffMax)
 	for {
 		var err error
 		anomalies, err = p.writeSome(ctx, p.anomalies, anomalies, p.m.publishedAnomalies.Add)
@@ -200,13 +200,10 @@ func (p *publisher) write(ctx context.Context, batch []outgoing) bool {
 			return false
 		}
 		p.m.publishErrors.Inc()
-		p.log.Warn("publish failed; retrying", "records", len(anomalies)+len(dead), "backoff", backoff, "error", err)
-		select {
-		case <-ctx.Done():
+		p.log.Warn("publish failed; retrying", "records", len(anomalies)+len(dead), "backoff", b.next, "error", err)
+		if !b.wait(ctx) {
 			return false
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, publishBackoffMax)
 	}
 }
 

@@ -177,19 +177,16 @@ func (s *Service) prepareStateTopic(ctx context.Context) error {
 	if s.state == nil {
 		return nil
 	}
-	backoff := 100 * time.Millisecond
+	b := retryBackoff()
 	for {
 		err := s.tryPrepareStateTopic(ctx)
 		if err == nil {
 			return nil
 		}
 		s.log.Warn("preparing the state topic failed; retrying", "topic", s.cfg.Detector.StateTopic, "error", err)
-		select {
-		case <-ctx.Done():
+		if !b.wait(ctx) {
 			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 
@@ -226,19 +223,16 @@ func (s *Service) restore(ctx context.Context, r *runner) bool {
 	}
 	began := time.Now()
 	p := r.st.partition
-	backoff := 100 * time.Millisecond
+	b := retryBackoff()
 	res, err := s.loadCheckpoint(ctx, p, r.liveFrom)
 	for err != nil {
 		if ctx.Err() != nil {
 			return false
 		}
 		s.log.Warn("reading checkpoints failed; retrying", "partition", p, "error", err)
-		select {
-		case <-ctx.Done():
+		if !b.wait(ctx) {
 			return false
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 		res, err = s.loadCheckpoint(ctx, p, r.liveFrom)
 	}
 	r.st.ck.gen, r.st.ck.chunks, r.st.ck.offsets = res.gen, res.chunks, res.offsets
