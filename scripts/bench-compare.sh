@@ -44,7 +44,7 @@ run_target() {
 	fi
 	env TARGET="$target" "${settings[@]}" ./scripts/bench-ingest.sh | awk '
 		/^scenario/ {table = 1; next}
-		table && NF == 4 {print $1, $4, $3}'
+		table && NF == 6 {print $1, $4, $3, $5, $6}'
 }
 
 for round in $(seq 1 "$ROUNDS"); do

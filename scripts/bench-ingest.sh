@@ -3,7 +3,9 @@
 # gRPC and HTTP, 100 records per request) against an in-memory broker
 # (kfake) running in its own process, and prints per scenario: records/s
 # acknowledged by Kafka (from driftlock_ingest_accepted_records_total) and CPU
-# seconds of the ingest process per million records (from /proc/<pid>/stat).
+# seconds of the ingest process per million records (from /proc/<pid>/stat),
+# and beside it those of the broker and of the load generator (telemetrygen),
+# which share the machine with it.
 #
 # TARGET=collector measures the OpenTelemetry Collector instead (OTLP
 # receiver -> Kafka exporter, scripts/bench-collector/), under the same load
@@ -188,9 +190,10 @@ accepted() {
 	[[ $TARGET == floor ]] && pattern='^floor_requests_total' per=$BATCH
 	curl -fs "http://$ADMIN/metrics" | awk -v p="$pattern" -v per="$per" '$0 ~ p {s += $NF} END {printf "%d\n", s * per}'
 }
-# cpu_ticks prints user+system clock ticks of the ingest process.
+# cpu_ticks prints user+system clock ticks of process $1 (default: the
+# measured one).
 cpu_ticks() {
-	awk '{print $14 + $15}' "/proc/$INGEST_PID/stat"
+	awk '{print $14 + $15}' "/proc/${1:-$INGEST_PID}/stat"
 }
 # drained waits until the acknowledged records stop growing (a Collector
 # with a sending queue still exports what it queued) and prints them.
@@ -214,7 +217,7 @@ echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' |
 [[ $TLS == 1 ]] && echo "TLS on the OTLP endpoints"
 [[ -n $TARGET_ENV ]] && echo "target environment: $TARGET_ENV"
 echo "telemetrygen $TELEMETRYGEN_VERSION: --workers $WORKERS --rate 0 --batch-size $BATCH --duration $DURATION"
-printf "%-14s %12s %12s %14s\n" scenario records records/s cpu-s/million
+printf "%-14s %12s %12s %14s %14s %14s\n" scenario records records/s cpu-s/million broker client
 for sc in $SCENARIOS; do
 	signal=${sc%-*}
 	transport=${sc#*-}
@@ -226,10 +229,16 @@ for sc in $SCENARIOS; do
 		args+=(--otlp-endpoint "$GRPC")
 	fi
 	[[ $signal == metrics ]] && args+=(--metric-type Sum)
-	a0=$(accepted); c0=$(cpu_ticks); t0=$(date +%s.%N)
-	"$TELEMETRYGEN" "$signal" "${args[@]}" >"$WORK/$sc.log" 2>&1 || { tail -5 "$WORK/$sc.log" >&2; echo "$sc: telemetrygen failed" >&2; }
-	t1=$(date +%s.%N); a1=$(drained); c1=$(cpu_ticks)
-	awk -v a="$((a1 - a0))" -v c="$((c1 - c0))" -v hz="$TICKS" -v t0="$t0" -v t1="$t1" -v sc="$sc" 'BEGIN {
-		rate = a / (t1 - t0); cpm = (a > 0) ? (c / hz) / (a / 1e6) : 0
-		printf "%-14s %12d %12.0f %14.2f\n", sc, a, rate, cpm }'
+	a0=$(accepted); c0=$(cpu_ticks); b0=$(cpu_ticks "$BROKER_PID"); t0=$(date +%s.%N)
+	# The load generator's CPU seconds (user + system), from bash's time.
+	TIMEFORMAT='%U %S'
+	{ time "$TELEMETRYGEN" "$signal" "${args[@]}" >"$WORK/$sc.log" 2>&1; } 2>"$WORK/$sc.time" ||
+		{ tail -5 "$WORK/$sc.log" >&2; echo "$sc: telemetrygen failed" >&2; }
+	client=$(awk 'END {print $1 + $2}' "$WORK/$sc.time")
+	t1=$(date +%s.%N); a1=$(drained); c1=$(cpu_ticks); b1=$(cpu_ticks "$BROKER_PID")
+	awk -v a="$((a1 - a0))" -v c="$((c1 - c0))" -v b="$((b1 - b0))" -v g="$client" -v hz="$TICKS" \
+		-v t0="$t0" -v t1="$t1" -v sc="$sc" 'BEGIN {
+		rate = a / (t1 - t0); m = (a > 0) ? a / 1e6 : 0
+		printf "%-14s %12d %12.0f %14.2f %14.2f %14.2f\n", sc, a, rate,
+			m ? (c / hz) / m : 0, m ? (b / hz) / m : 0, m ? g / m : 0 }'
 done
