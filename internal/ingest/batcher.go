@@ -16,9 +16,10 @@ var errClosed = failure(reasonNotReady, errors.New("kafka producer closed: inges
 // open batch; a batch is sealed when it is full (kafka.batch_size records,
 // or the byte cap) or has waited kafka.batch_timeout_ms. One sender
 // goroutine serves the lane while it holds records, and for the idle
-// time after, and sends its sealed batches one after the other on the lane's
-// connection, so at most one produce request per partition is in flight
-// and the partition's records keep their order.
+// time after, and writes its sealed batches one after the other on the
+// lane's connection, up to maxInFlight ahead of their answers, which a
+// reader goroutine reads (pipeline.go); the partition's records keep their
+// order.
 type lane struct {
 	partition int
 	mu        sync.Mutex
@@ -129,37 +130,63 @@ func (p *producer) newBatch() *recordBatch {
 }
 
 // serve sends the lane's batches until it has held none for the idle time
-// or the producer closes.
+// or the producer closes, with a reader goroutine for their answers.
 func (p *producer) serve(l *lane) {
 	defer p.senders.Done()
+	pl := newPipeline()
+	p.senders.Add(1)
+	go p.read(l, pl)
+	defer close(pl.sent)
 	a := &alarm{clock: p.cfg.clock, wake: l.signal}
 	for {
-		b := p.next(l, a)
-		if b == nil {
+		b, failed := p.next(l, a, pl)
+		switch {
+		case failed:
+			p.recover(l, pl)
+		case b == nil:
 			return
+		default:
+			p.launch(l, pl, b)
 		}
-		p.send(l, b)
 	}
 }
 
-// next returns the lane's next batch to send, waiting for the open batch
-// to fill or to reach its linger time, or for a batch to come while the
-// lane is idle. It returns nil, the lane unserved and its connection
-// closed, once the lane was empty for the idle time or the producer closes.
-func (p *producer) next(l *lane, a *alarm) *recordBatch {
+// next returns the lane's next batch to send once it may go (fewer than
+// maxInFlight requests in flight and, with any, mayPipeline), waiting for
+// the open batch to fill or to reach its linger time, or for a batch to
+// come while the lane is idle. It reports instead when a batch in flight
+// failed. It returns nil, the lane unserved and its connection closed,
+// once nothing was in flight or to send for the idle time, or the
+// producer closes and nothing is left.
+func (p *producer) next(l *lane, a *alarm, pl *pipeline) (*recordBatch, bool) {
 	var idleUntil time.Time
 	for {
-		l.mu.Lock()
-		if len(l.sealed) > 0 {
-			b := l.sealed[0]
-			l.sealed[0] = nil
-			l.sealed = l.sealed[1:]
-			l.mu.Unlock()
-			return b
+		out, failed, lost := pl.state()
+		if failed {
+			return nil, true
 		}
+		mayGo := out == 0 || out < maxInFlight && lost == nil && p.mayPipeline(l)
+		l.mu.Lock()
 		now := p.cfg.clock.Now()
 		var until time.Time
-		if l.open == nil {
+		switch {
+		case len(l.sealed) > 0:
+			if mayGo {
+				b := l.sealed[0]
+				l.sealed[0] = nil
+				l.sealed = l.sealed[1:]
+				l.mu.Unlock()
+				return b, false
+			}
+		case l.open != nil:
+			if until = l.open.opened.Add(p.cfg.linger); !now.Before(until) || p.isClosing() {
+				l.seal()
+				l.mu.Unlock()
+				continue
+			}
+		case out > 0:
+			// Only answers to wait for: the reader signals each.
+		default:
 			if idleUntil.IsZero() {
 				idleUntil = now.Add(p.cfg.idle)
 			}
@@ -168,18 +195,20 @@ func (p *producer) next(l *lane, a *alarm) *recordBatch {
 				l.conn, l.serving = laneConn{}, false
 				l.mu.Unlock()
 				conn.close()
-				return nil
+				return nil, false
 			}
-		} else if until = l.open.opened.Add(p.cfg.linger); !now.Before(until) || p.isClosing() {
-			l.seal()
-			l.mu.Unlock()
-			continue
 		}
 		l.mu.Unlock()
-		a.set(now, until)
+		if !until.IsZero() {
+			a.set(now, until)
+		}
+		closing := p.closing
+		if p.isClosing() {
+			closing = nil // acted on above: what is left is to wait
+		}
 		select {
 		case <-l.wake:
-		case <-p.closing:
+		case <-closing:
 		}
 		a.stop()
 	}

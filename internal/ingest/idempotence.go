@@ -20,19 +20,21 @@ import (
 // again after a lost acknowledgement is written once.
 //
 // Each lane counts the sequence of its partition under the identity it
-// took. A batch keeps the identity and base sequence it was first sent
-// with on every retry; the lane's sequence advances only when Kafka
-// acknowledged the batch (or answered that it had it already). Only the
-// lane's sender touches that state, and one batch per partition is in
-// flight, so a partition's batches are written in sequence order.
+// took, and gives each batch the next sequence numbers when it is first
+// sent. A batch keeps its identity and base sequence on every retry while
+// they still follow the partition's (pipeline.go tells how batches in
+// flight after a failed one are sent again). Only the lane's sender
+// touches that state.
 //
 // When Kafka answers OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID
-// (it has not written the batch), or a batch is given up without knowing
-// whether Kafka wrote it, the lane's sequence cannot go on. As Kafka's Java
-// producer does, the epoch is then bumped (a new producer id is asked for
-// once the epoch is exhausted) and sequences start again from 0: the lane
-// sends its unacknowledged batch first, then the later ones, in order.
-// Other lanes take the new epoch, from sequence 0, with their next batch.
+// for a batch (it has not written it), or a batch is given up while a
+// later one was stamped or without knowing whether Kafka wrote it, the
+// lane's sequence cannot go on. As Kafka's Java producer does, the epoch
+// is then bumped (a new producer id is asked for once the epoch is
+// exhausted) and sequences start again from 0: the lane sends its
+// unacknowledged batches again first, in order, those Kafka cannot have
+// written stamped anew. Other lanes take the new epoch, from sequence 0,
+// with their next batch sent while none of theirs is in flight.
 
 // producerIdentity is a producer id and epoch. Lanes compare identities
 // by pointer: each bump makes a new one.
@@ -50,8 +52,10 @@ type laneSeq struct {
 
 // batchSeq is what deliver knows about the attempts of one batch.
 type batchSeq struct {
-	stamped bool // the payload carries the lane's identity and sequence
-	unsure  bool // an attempt may have been written without an answer
+	stamped bool              // the payload carries ident and seq
+	unsure  bool              // an attempt may have been written without an answer
+	ident   *producerIdentity // the identity it was stamped with
+	seq     int32             // its base sequence
 }
 
 // transactionTimeoutMS is sent in InitProducerId as Kafka's Java producer
@@ -74,14 +78,22 @@ func stampProducer(payload []byte, id producerIdentity, seq int32) {
 	be.PutUint32(payload[offCRC:], crc32.Checksum(payload[offAttributes:], castagnoli))
 }
 
-// stamp gives payload, a batch of l not yet stamped, the lane's identity
-// and next sequence, taking a new identity first when the lane needs one.
-func (p *producer) stamp(l *lane, payload []byte, deadline time.Time) error {
+// stamp gives f's payload, not yet stamped, the lane's identity and next
+// sequence numbers, taking a new identity first when the lane needs one.
+func (p *producer) stamp(l *lane, f *flight, deadline time.Time) error {
 	if err := p.claimIdentity(l, deadline); err != nil {
 		return err
 	}
-	stampProducer(payload, *l.seq.ident, l.seq.next)
+	stampProducer(f.payload, *l.seq.ident, l.seq.next)
+	f.s = batchSeq{stamped: true, ident: l.seq.ident, seq: l.seq.next}
+	l.seq.next = nextSequence(l.seq.next, f.b.records)
 	return nil
+}
+
+// mayPipeline reports whether l's next batch may be stamped and sent
+// while others are in flight: under the identity and sequence of those.
+func (p *producer) mayPipeline(l *lane) bool {
+	return l.seq.valid && l.seq.ident == p.ident.Load() && l.conn.pc != nil
 }
 
 // claimIdentity makes l's identity the producer's current one: kept as it
@@ -168,34 +180,55 @@ func sequenceReset(err error) bool {
 	return errors.Is(err, kafka.OutOfOrderSequenceNumber) || errors.Is(err, kafka.UnknownProducerId)
 }
 
-// attempt sends b's payload once, stamped first when it is not yet, and
-// keeps l's sequence in step with Kafka's answer.
-func (p *producer) attempt(l *lane, payload []byte, records int, s *batchSeq, deadline time.Time) error {
-	if !s.stamped {
-		if err := p.stamp(l, payload, deadline); err != nil {
+// attempt sends f's payload once, with nothing else in flight on the
+// lane's connection, stamped first when it is not (or no longer follows
+// the lane's sequence and Kafka cannot have written it), and keeps l's
+// sequence in step with Kafka's answer.
+func (p *producer) attempt(l *lane, f *flight, deadline time.Time) error {
+	if f.s.stamped && !f.s.unsure && (!l.seq.valid || f.s.ident != l.seq.ident) {
+		f.s = batchSeq{}
+	}
+	if !f.s.stamped {
+		if err := p.stamp(l, f, deadline); err != nil {
 			return err
 		}
-		s.stamped = true
 	}
-	err := p.produceOn(l, payload, deadline)
-	switch {
-	case err == nil || errors.Is(err, kafka.DuplicateSequenceNumber):
-		l.seq.next = nextSequence(l.seq.next, records)
-		return nil
-	case sequenceReset(err):
-		// Not written: sent again, first of its partition, under a new epoch.
-		l.seq.valid = false
-		*s = batchSeq{}
-	case mayHaveAppended(err):
-		s.unsure = true
-	}
+	err := p.produceOn(l, f.payload, deadline)
+	l.noteAnswer(f, err)
 	return err
 }
 
-// gaveUp notes that l's batch is given up: when Kafka may have written it,
-// the lane's sequence is no longer known.
-func (l *lane) gaveUp(s *batchSeq) {
-	if s.stamped && s.unsure {
-		l.seq.valid = false
+// noteAnswer keeps l's sequence in step with err, Kafka's answer to an
+// attempt to send f (or the failure to get one).
+func (l *lane) noteAnswer(f *flight, err error) {
+	switch {
+	case err == nil || errors.Is(err, kafka.DuplicateSequenceNumber):
+	case sequenceReset(err) && f.behind:
+		// Not written because the batch before it was not: sent again
+		// with its sequence once that one is.
+	case sequenceReset(err):
+		// Not written: sent again, first of its partition, under a new epoch.
+		if f.s.ident == l.seq.ident {
+			l.seq.valid = false
+		}
+		f.s = batchSeq{}
+	case mayHaveAppended(err):
+		f.s.unsure = true
 	}
+}
+
+// gaveUp notes that f will not be sent again. Its sequence numbers are
+// reused when Kafka cannot have written it and no later batch took
+// sequence numbers after it; otherwise the lane's sequence is no longer
+// known.
+func (l *lane) gaveUp(f *flight) {
+	s := &f.s
+	if !s.stamped || !l.seq.valid || s.ident != l.seq.ident {
+		return
+	}
+	if !s.unsure && l.seq.next == nextSequence(s.seq, f.b.records) {
+		l.seq.next = s.seq
+		return
+	}
+	l.seq.valid = false
 }

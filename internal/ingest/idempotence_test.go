@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go/protocol"
-	"github.com/segmentio/kafka-go/protocol/apiversions"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/kafkabus"
 	"github.com/driftlock/driftlock/internal/otlpconv"
 	"github.com/driftlock/driftlock/internal/testkit"
 )
@@ -193,53 +192,67 @@ func failOnce(c *kfake.Cluster, code *kerr.Error) {
 // cutConn is a broker connection that, while cuts are left, lets a produce
 // request reach the broker and closes the connection instead of reading
 // its answer: the records are appended but their acknowledgement is lost.
+// Requests may be written while an answer is read (pipelining).
 type cutConn struct {
 	net.Conn
 	cuts       *atomic.Int32
-	atRequest  bool // the next write starts a request
-	produceOut bool // a produce request was written, its answer not read
+	left       int         // bytes of the request being written; only Write touches it
+	produceOut atomic.Bool // a produce request was written since the last read began
 }
 
 func (c *cutConn) Write(p []byte) (int, error) {
-	if c.atRequest && len(p) >= 6 {
-		c.produceOut = binary.BigEndian.Uint16(p[4:6]) == uint16(kmsg.Produce)
+	if err := walkRequests(p, &c.left, func(key uint16) {
+		if key == uint16(kmsg.Produce) {
+			c.produceOut.Store(true)
+		}
+	}); err != nil {
+		return 0, err
 	}
-	c.atRequest = false
 	return c.Conn.Write(p)
 }
 
+// walkRequests calls start with the API key of each request that begins
+// in p, the next bytes written on a broker connection; *left is the
+// bytes of the request being written that p's predecessors did not hold.
+func walkRequests(p []byte, left *int, start func(key uint16)) error {
+	for len(p) > 0 {
+		if *left == 0 { // a request starts: its size, then its API key
+			if len(p) < 6 {
+				return errors.New("request header split across writes")
+			}
+			*left = 4 + int(binary.BigEndian.Uint32(p))
+			start(binary.BigEndian.Uint16(p[4:6]))
+		}
+		n := min(*left, len(p))
+		*left -= n
+		p = p[n:]
+	}
+	return nil
+}
+
 func (c *cutConn) Read(p []byte) (int, error) {
-	c.atRequest = true
-	if c.produceOut && c.cuts.Add(-1) >= 0 {
+	if c.produceOut.Swap(false) && c.cuts.Add(-1) >= 0 {
 		time.Sleep(100 * time.Millisecond) // the broker appends
 		c.Conn.Close()
 		return 0, errors.New("injected: connection lost before the produce answer")
 	}
-	c.produceOut = false
 	return c.Conn.Read(p)
 }
 
 // cuttingDial opens broker connections as kafkabus does (without TLS or
 // SASL) through a cutConn.
 func cuttingDial(cuts *atomic.Int32) dialFunc {
-	return func(ctx context.Context, addr string) (*protocol.Conn, error) {
+	return func(ctx context.Context, addr string) (*kafkabus.BrokerConn, error) {
 		var d net.Dialer
 		nc, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return nil, err
 		}
-		pc := protocol.NewConn(&cutConn{Conn: nc, cuts: cuts, atRequest: true}, "test")
-		msg, err := pc.RoundTrip(&apiversions.Request{})
+		pc, err := kafkabus.NewBrokerConn(&cutConn{Conn: nc, cuts: cuts}, "test")
 		if err != nil {
 			nc.Close()
 			return nil, err
 		}
-		versions := map[protocol.ApiKey]int16{}
-		for _, k := range msg.(*apiversions.Response).ApiKeys {
-			key := protocol.ApiKey(k.ApiKey)
-			versions[key] = key.SelectVersion(k.MinVersion, k.MaxVersion)
-		}
-		pc.SetVersions(versions)
 		return pc, nil
 	}
 }

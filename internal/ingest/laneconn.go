@@ -11,6 +11,8 @@ import (
 	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/produce"
 	"github.com/segmentio/kafka-go/protocol/rawproduce"
+
+	"github.com/driftlock/driftlock/internal/kafkabus"
 )
 
 // laneIdle is how long a lane's sender goroutine and its connection stay
@@ -19,15 +21,15 @@ import (
 const laneIdle = 30 * time.Second
 
 // dialFunc opens a set-up connection to a broker (kafkabus.Bus.DialBroker).
-type dialFunc func(ctx context.Context, addr string) (*protocol.Conn, error)
+type dialFunc func(ctx context.Context, addr string) (*kafkabus.BrokerConn, error)
 
-// laneConn is a lane's connection to its partition's leader. Only the
-// goroutine serving the lane uses it: a produce request is written and
-// its answer read by the goroutine that sends the batch, with no hand-off
-// to a connection goroutine and back.
+// laneConn is a lane's connection to its partition's leader. The lane's
+// sender writes produce requests on it; their answers are read by the
+// lane's reader (pipeline.go), or by the sender when nothing else is in
+// flight.
 type laneConn struct {
 	addr  string
-	pc    *protocol.Conn
+	pc    *kafkabus.BrokerConn
 	abort func() bool // stops the watch that breaks pc when the producer is aborted
 }
 
@@ -41,10 +43,10 @@ func (c *laneConn) close() {
 
 // produceOn sends payload, a finished record set, to l's partition on
 // l's connection (opened or moved to the partition's leader first) and
-// returns Kafka's answer for the partition. The payload is not read
-// after produceOn returns. When the leader could not be reached, the
-// cached leaders are dropped; when it says it no longer leads the
-// partition, they are asked of it again.
+// returns Kafka's answer for the partition, with nothing else in flight on
+// the connection. The payload is not read after produceOn returns. When
+// the leader could not be reached, the cached leaders are dropped; when it
+// says it no longer leads the partition, they are asked of it again.
 func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(p.ctx, deadline)
 	defer cancel()
@@ -53,14 +55,27 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 		p.parts.forget()
 		return notSent{err}
 	}
-	if err := pc.SetDeadline(deadline); err != nil {
-		l.conn.close()
-		return notSent{err}
+	id, err := p.writeProduce(pc, l, payload, deadline)
+	if err == nil {
+		if err = pc.SetReadDeadline(deadline); err == nil {
+			err = p.produceAnswer(pc, l, id)
+		}
+	}
+	p.afterAnswer(l, pc, err)
+	return err
+}
+
+// writeProduce writes the produce request of payload for l's partition on
+// pc, the write and Kafka's wait for the replicas bounded by deadline, and
+// returns its correlation id.
+func (p *producer) writeProduce(pc *kafkabus.BrokerConn, l *lane, payload []byte, deadline time.Time) (int32, error) {
+	if err := pc.SetWriteDeadline(deadline); err != nil {
+		return 0, err
 	}
 	if err := p.ctx.Err(); err != nil { // aborted before the deadline was set
-		return notSent{err}
+		return 0, err
 	}
-	msg, err := pc.RoundTrip(&rawproduce.Request{
+	return pc.WriteRequest(&rawproduce.Request{
 		Acks:    int16(kafka.RequireAll),
 		Timeout: int32(max(time.Until(deadline).Milliseconds(), 1)),
 		Topics: []rawproduce.RequestTopic{{Topic: p.cfg.topic, Partitions: []rawproduce.RequestPartition{{
@@ -68,20 +83,47 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 			RecordSet: protocol.RawRecordSet{Reader: bytes.NewReader(payload)},
 		}}}},
 	})
+}
+
+// produceAnswer reads the answer to produce request id on pc and returns
+// Kafka's error for l's partition, nil when it took the records.
+func (p *producer) produceAnswer(pc *kafkabus.BrokerConn, l *lane, id int32) error {
+	msg, err := pc.ReadResponse(protocol.Produce, id)
 	if err != nil {
-		l.conn.close() // a request may be half written or its answer unread
-		p.parts.forget()
 		if p.ctx.Err() != nil {
 			return p.ctx.Err()
 		}
 		return err
 	}
-	err = partitionError(msg.(*produce.Response), p.cfg.topic, l.partition)
-	if leaderError(err) && !p.parts.refresh(pc) {
+	return partitionError(msg.(*produce.Response), p.cfg.topic, l.partition)
+}
+
+// afterAnswer keeps l's connection and the cached leaders in step with
+// err, the outcome of produce requests on pc, once none is in flight on
+// it: a connection that failed is closed (a request may be half written
+// or its answer unread) and the leaders asked again; when the leader says
+// it no longer leads the partition, they are asked of it.
+func (p *producer) afterAnswer(l *lane, pc *kafkabus.BrokerConn, err error) {
+	switch {
+	case err == nil:
+	case !isKafkaAnswer(err):
+		if l.conn.pc == pc {
+			l.conn.close()
+		}
+		p.parts.forget()
+	case leaderError(err) && (l.conn.pc != pc || !p.refreshOn(pc)):
 		l.conn.close()
 		p.parts.forget()
 	}
-	return err
+}
+
+// refreshOn asks the broker on pc, with nothing in flight on it, for the
+// partitions' leaders (partitionCounter.refresh).
+func (p *producer) refreshOn(pc *kafkabus.BrokerConn) bool {
+	if pc.SetDeadline(time.Now().Add(p.cfg.writeTimeout)) != nil || p.ctx.Err() != nil {
+		return false
+	}
+	return p.parts.refresh(pc)
 }
 
 // notSent is a failure to produce before the request was written (no
@@ -93,7 +135,7 @@ func (e notSent) Unwrap() error { return e.err }
 
 // laneConn returns l's connection to its partition's leader, dialling it
 // when there is none or the leader moved.
-func (p *producer) laneConn(ctx context.Context, l *lane) (*protocol.Conn, error) {
+func (p *producer) laneConn(ctx context.Context, l *lane) (*kafkabus.BrokerConn, error) {
 	addr, err := p.parts.leader(ctx, l.partition)
 	if err != nil {
 		return nil, err

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/protocol"
 	"github.com/segmentio/kafka-go/protocol/metadata"
+
+	"github.com/driftlock/driftlock/internal/kafkabus"
 )
 
 // metadataTTL is how long the events topic's partition count and leaders
@@ -118,7 +119,7 @@ func (c *partitionCounter) lookup(ctx context.Context) (*partitionCount, error) 
 // caches the answer and reports whether there was one. It is for when a
 // leader says it no longer leads a partition: the transport's cache, which
 // lookup asks, may lag the change by seconds.
-func (c *partitionCounter) refresh(pc *protocol.Conn) bool {
+func (c *partitionCounter) refresh(pc *kafkabus.BrokerConn) bool {
 	msg, err := pc.RoundTrip(&metadata.Request{TopicNames: []string{c.topic}})
 	if err != nil {
 		return false

@@ -28,16 +28,85 @@ var errExpired = errors.New("batch not sent before its delivery deadline")
 // errAbandoned: every request of a batch stopped waiting for it.
 var errAbandoned = errors.New("batch abandoned by all its requests")
 
-// send delivers b to l's partition and tells its requests how it went.
-// When Kafka refuses the batch as too large, its records are sent again
-// one by one and only those refused alone are rejected.
-func (p *producer) send(l *lane, b *recordBatch) {
+// launch makes the first attempt to deliver b: its produce request is
+// written on the lane's connection and its answer left to the lane's
+// reader. Nothing else may be in flight unless mayPipeline. When b cannot
+// be written (given up, or no connection to the leader), it is delivered
+// here, one attempt at a time.
+func (p *producer) launch(l *lane, pl *pipeline, b *recordBatch) {
 	p.m.kafkaBatchRecords.Observe(float64(b.records))
-	deadline := b.opened.Add(p.cfg.linger + deliveryTimeouts*p.cfg.writeTimeout)
-	err := p.deliver(l, b, deadline)
+	f := &flight{b: b, deadline: b.opened.Add(p.cfg.linger + deliveryTimeouts*p.cfg.writeTimeout)}
+	payload, err := b.finish(time.Now().UnixMilli(), p.codec)
+	if err != nil {
+		p.end(l, f, fmt.Errorf("compress batch: %w", err))
+		return
+	}
+	f.payload = payload
+	left := f.deadline.Sub(p.cfg.clock.Now())
+	switch {
+	case left <= 0:
+		p.end(l, f, errExpired)
+		return
+	case !p.beginAttempt(b):
+		p.end(l, f, errAbandoned)
+		return
+	}
+	// The attempt waits on the network: its deadline is on the wall clock.
+	f.until = time.Now().Add(min(p.cfg.writeTimeout, left))
+	if f.pc = l.conn.pc; f.pc == nil {
+		ctx, cancel := context.WithDeadline(p.ctx, f.until)
+		f.pc, err = p.laneConn(ctx, l)
+		cancel()
+		if err != nil {
+			p.parts.forget()
+			f.err = notSent{err}
+			p.end(l, f, p.deliver(l, f, true))
+			return
+		}
+	}
+	if err := p.stamp(l, f, f.until); err != nil {
+		f.err = err
+		p.end(l, f, p.deliver(l, f, true))
+		return
+	}
+	if f.id, err = p.writeProduce(f.pc, l, payload, f.until); err != nil {
+		f.err = err
+		pl.loseConn(f.pc)
+	}
+	pl.push(f)
+}
+
+// recover waits until no request of the pipeline is in flight, then
+// delivers the batches Kafka did not take, oldest first, one attempt at a
+// time.
+func (p *producer) recover(l *lane, pl *pipeline) {
+	for out, _, _ := pl.state(); out > 0; out, _, _ = pl.state() {
+		<-l.wake // the reader signals each answer
+	}
+	failed, lost := pl.takeFailed()
+	if lost != nil {
+		if l.conn.pc == lost {
+			l.conn.close()
+		}
+		p.parts.forget()
+	}
+	for i, f := range failed {
+		if i == 0 && f.pc == l.conn.pc {
+			p.afterAnswer(l, f.pc, f.err) // a leader that moved is asked for again
+		}
+		l.noteAnswer(f, f.err)
+		p.end(l, f, p.deliver(l, f, true))
+	}
+}
+
+// end tells the requests of f's batch how its delivery went. When Kafka
+// refused the batch as too large, its records are sent again one by one
+// and only those refused alone are rejected.
+func (p *producer) end(l *lane, f *flight, err error) {
+	b := f.b
 	switch {
 	case errors.Is(err, kafka.MessageSizeTooLarge) && b.records > 1:
-		p.split(l, b, deadline)
+		p.split(l, b, f.deadline)
 	case errors.Is(err, kafka.MessageSizeTooLarge):
 		_ = b.eachRecord(func(_ int, r *decodedRecord) { b.owners[0].req.reject(refusedRejection(r)) })
 		b.done(nil)
@@ -143,44 +212,47 @@ func (b *recordBatch) done(err error) {
 	}
 }
 
-// deliver sends b until Kafka acknowledges it, refuses it for good, the
-// deadline (on the producer's clock) passes or every request of b stopped
-// waiting.
-func (p *producer) deliver(l *lane, b *recordBatch, deadline time.Time) error {
-	payload, err := b.finish(time.Now().UnixMilli(), p.codec)
-	if err != nil {
-		return fmt.Errorf("compress batch: %w", err)
-	}
-	var s batchSeq
-	for backoff := retryBackoffMin; ; backoff = min(2*backoff, retryBackoffMax) {
-		left := deadline.Sub(p.cfg.clock.Now())
-		if left <= 0 {
-			l.gaveUp(&s)
-			return errExpired
+// deliver sends f's batch, one attempt at a time, until Kafka
+// acknowledges it, refuses it for good, its deadline (on the producer's
+// clock) passes or every request of it stopped waiting. When sent, f.err
+// is the outcome of an attempt already made.
+func (p *producer) deliver(l *lane, f *flight, sent bool) error {
+	for backoff := retryBackoffMin; ; {
+		if !sent {
+			left := f.deadline.Sub(p.cfg.clock.Now())
+			if left <= 0 {
+				l.gaveUp(f)
+				return errExpired
+			}
+			if !p.beginAttempt(f.b) {
+				l.gaveUp(f)
+				return errAbandoned
+			}
+			// The attempt waits on the network: its deadline is on the wall clock.
+			f.err = p.attempt(l, f, time.Now().Add(min(p.cfg.writeTimeout, left)))
 		}
-		if !p.beginAttempt(b) {
-			l.gaveUp(&s)
-			return errAbandoned
+		err, behind := f.err, f.behind
+		sent, f.behind = false, false
+		if err == nil || errors.Is(err, kafka.DuplicateSequenceNumber) {
+			return nil // settled by end, once b's requests know
 		}
-		// The attempt waits on the network: its deadline is on the wall clock.
-		err := p.attempt(l, payload, b.records, &s, time.Now().Add(min(p.cfg.writeTimeout, left)))
-		if err == nil {
-			return nil // settled by send, once b's requests know
+		if !f.s.unsure {
+			p.settle(f.b) // not written
 		}
-		if !s.unsure {
-			p.settle(b) // not written
-		}
-		for _, o := range b.owners {
+		for _, o := range f.b.owners {
 			o.req.attemptFailed(err)
 		}
-		if !retriable(err) && !sequenceReset(err) {
-			l.gaveUp(&s)
+		switch {
+		case !retriable(err) && !sequenceReset(err):
+			l.gaveUp(f)
+			return err
+		case behind && sequenceReset(err):
+			continue // at once: the batch before it is delivered
+		case !p.sleep(f.b, backoff, f.deadline):
+			l.gaveUp(f)
 			return err
 		}
-		if !p.sleep(b, backoff, deadline) {
-			l.gaveUp(&s)
-			return err
-		}
+		backoff = min(2*backoff, retryBackoffMax)
 	}
 }
 
@@ -242,7 +314,7 @@ func leaderError(err error) bool {
 // one, and rejects those refused again.
 func (p *producer) split(l *lane, b *recordBatch, deadline time.Time) {
 	run, left := 0, b.owners[0].n
-	single := p.newBatch()
+	single := &flight{b: p.newBatch(), deadline: deadline}
 	err := b.eachRecord(func(_ int, r *decodedRecord) {
 		if left == 0 {
 			run++
@@ -250,9 +322,14 @@ func (p *producer) split(l *lane, b *recordBatch, deadline time.Time) {
 		}
 		left--
 		req := b.owners[run].req
-		single.reset()
-		single.add(string(r.key), r.value, &r.headers)
-		switch err := p.deliver(l, single, deadline); {
+		single.b.reset()
+		single.b.add(string(r.key), r.value, &r.headers)
+		payload, err := single.b.finish(time.Now().UnixMilli(), p.codec)
+		if err == nil {
+			single.payload, single.s = payload, batchSeq{}
+			err = p.deliver(l, single, false)
+		}
+		switch {
 		case err == nil:
 		case errors.Is(err, kafka.MessageSizeTooLarge):
 			req.reject(refusedRejection(r))
@@ -260,7 +337,7 @@ func (p *producer) split(l *lane, b *recordBatch, deadline time.Time) {
 			req.fail(err)
 		}
 	})
-	p.batches.Put(single)
+	p.batches.Put(single.b)
 	b.done(err)
 }
 

@@ -24,10 +24,10 @@ const minProduceVersion = 3
 
 // DialBroker opens a connection to the broker at addr (host:port) set up
 // as the transport sets up its own: TLS and SASL as configured, API
-// versions negotiated with the broker. Requests go over it with
-// protocol.Conn.RoundTrip on the caller's goroutine, one at a time; the
-// caller closes it. ctx bounds the whole set-up.
-func (b *Bus) DialBroker(ctx context.Context, addr string) (*protocol.Conn, error) {
+// versions negotiated with the broker. Requests go over it one at a time
+// (RoundTrip) or several in flight (BrokerConn); the caller closes it. ctx
+// bounds the whole set-up.
+func (b *Bus) DialBroker(ctx context.Context, addr string) (*BrokerConn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -43,7 +43,7 @@ func (b *Bus) DialBroker(ctx context.Context, addr string) (*protocol.Conn, erro
 
 // setUp does the TLS handshake, API version negotiation and SASL
 // authentication on a new connection.
-func (b *Bus) setUp(ctx context.Context, nc net.Conn, addr string) (*protocol.Conn, error) {
+func (b *Bus) setUp(ctx context.Context, nc net.Conn, addr string) (*BrokerConn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -65,14 +65,14 @@ func (b *Bus) setUp(ctx context.Context, nc net.Conn, addr string) (*protocol.Co
 		}
 		nc = conn
 	}
-	pc := protocol.NewConn(nc, b.cfg.ClientID)
-	if err := negotiateVersions(pc); err != nil {
+	pc, err := NewBrokerConn(nc, b.cfg.ClientID)
+	if err != nil {
 		return nil, err
 	}
 	if b.mechanism != nil {
 		portNum, _ := strconv.Atoi(port)
 		ctx = sasl.WithMetadata(ctx, &sasl.Metadata{Host: host, Port: portNum})
-		if err := authenticate(ctx, pc, b.mechanism); err != nil {
+		if err := authenticate(ctx, pc.Conn, b.mechanism); err != nil {
 			return nil, fmt.Errorf("sasl %s: %w", b.mechanism.Name(), err)
 		}
 	}
@@ -80,16 +80,16 @@ func (b *Bus) setUp(ctx context.Context, nc net.Conn, addr string) (*protocol.Co
 }
 
 // negotiateVersions picks, for each API, the newest version both kafka-go
-// and the broker speak, and checks that produce requests can carry
-// record batches.
-func negotiateVersions(pc *protocol.Conn) error {
+// and the broker speak, checks that produce requests can carry record
+// batches, and sets the versions on pc.
+func negotiateVersions(pc *protocol.Conn) (map[protocol.ApiKey]int16, error) {
 	msg, err := pc.RoundTrip(&apiversions.Request{})
 	if err != nil {
-		return fmt.Errorf("api versions: %w", err)
+		return nil, fmt.Errorf("api versions: %w", err)
 	}
 	res := msg.(*apiversions.Response)
 	if res.ErrorCode != 0 {
-		return fmt.Errorf("api versions: %w", kafka.Error(res.ErrorCode))
+		return nil, fmt.Errorf("api versions: %w", kafka.Error(res.ErrorCode))
 	}
 	versions := make(map[protocol.ApiKey]int16, len(res.ApiKeys))
 	for _, k := range res.ApiKeys {
@@ -97,10 +97,10 @@ func negotiateVersions(pc *protocol.Conn) error {
 		versions[key] = key.SelectVersion(k.MinVersion, k.MaxVersion)
 	}
 	if v, ok := versions[protocol.Produce]; !ok || v < minProduceVersion {
-		return fmt.Errorf("broker does not accept produce requests v%d or newer", minProduceVersion)
+		return nil, fmt.Errorf("broker does not accept produce requests v%d or newer", minProduceVersion)
 	}
 	pc.SetVersions(versions)
-	return nil
+	return versions, nil
 }
 
 // authenticate runs the SASL handshake and exchange of mechanism m.

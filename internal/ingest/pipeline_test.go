@@ -1,0 +1,233 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/kafkabus"
+	"github.com/driftlock/driftlock/internal/otlpconv"
+	"github.com/driftlock/driftlock/internal/testkit"
+)
+
+// inFlight counts the requests written on broker connections and not yet
+// answered, and the most there were at once.
+type inFlight struct {
+	mu        sync.Mutex
+	out, most int
+}
+
+func (f *inFlight) add(n int) {
+	f.mu.Lock()
+	f.out += n
+	f.most = max(f.most, f.out)
+	f.mu.Unlock()
+}
+
+func (f *inFlight) now() (out, most int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.out, f.most
+}
+
+// countingConn is a broker connection that counts its requests in
+// flight in an inFlight.
+type countingConn struct {
+	net.Conn
+	f     *inFlight
+	wleft int    // bytes of the request being written
+	rleft int    // bytes of the answer being read
+	rsize []byte // the start of the next answer's size
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	if err := walkRequests(p, &c.wleft, func(uint16) { c.f.add(1) }); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	for rest := p[:n]; len(rest) > 0; {
+		if c.rleft == 0 { // an answer's size
+			k := min(4-len(c.rsize), len(rest))
+			c.rsize, rest = append(c.rsize, rest[:k]...), rest[k:]
+			if len(c.rsize) == 4 {
+				c.rleft, c.rsize = int(binary.BigEndian.Uint32(c.rsize)), c.rsize[:0]
+			}
+			continue
+		}
+		k := min(c.rleft, len(rest))
+		if c.rleft -= k; c.rleft == 0 {
+			c.f.add(-1)
+		}
+		rest = rest[k:]
+	}
+	return n, err
+}
+
+// countingDial opens broker connections as kafkabus does (without TLS or
+// SASL) through a countingConn.
+func countingDial(f *inFlight) dialFunc {
+	return func(ctx context.Context, addr string) (*kafkabus.BrokerConn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		pc, err := kafkabus.NewBrokerConn(&countingConn{Conn: nc, f: f}, "test")
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return pc, nil
+	}
+}
+
+// streamRecords returns n records of one stream, valued prefix0, prefix1, ...
+func streamRecords(prefix string, n int) ([]otlpconv.Record, []string) {
+	recs, values := make([]otlpconv.Record, n), make([]string, n)
+	for i := range recs {
+		values[i] = fmt.Sprintf("%s%d", prefix, i)
+		recs[i] = otlpconv.Record{Key: "checkout|log", Value: []byte(values[i]), Type: event.TypeLog, Service: "checkout", Source: sourceGRPC}
+	}
+	return recs, values
+}
+
+// checkTopic fails the test unless the events topic holds want, each
+// value once and in order.
+func (h *producerHarness) checkTopic(want []string) {
+	h.t.Helper()
+	var got []string
+	for _, r := range h.consume() {
+		got = append(got, string(r.Value))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		h.t.Errorf("topic holds %d records\n%v\nwant %d, each once, in order:\n%v", len(got), got, len(want), want)
+	}
+}
+
+// TestPipelineInFlight: the batches of a partition go out without waiting
+// for the answers to the ones before, up to maxInFlight requests at once
+// and no more, and the records are on the topic once and in order.
+func TestPipelineInFlight(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 5 })
+	var f inFlight
+	h.p.dial = countingDial(&f)
+	// The first produce request is answered once maxInFlight are out
+	// (or after 10 s, when the test fails).
+	var held atomic.Bool
+	h.cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if held.CompareAndSwap(false, true) {
+			h.cluster.SleepControl(func() {
+				testkit.Poll(10*time.Second, func() bool { out, _ := f.now(); return out >= maxInFlight })
+			})
+		}
+		h.cluster.KeepControl()
+		return nil, nil, false
+	})
+	recs, want := streamRecords("r", 60) // 12 batches of one partition
+	if _, err := h.p.produce(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, most := f.now(); most != maxInFlight {
+		t.Errorf("at most %d requests were in flight on the partition's connection, want %d", most, maxInFlight)
+	}
+	h.checkTopic(want)
+}
+
+// TestPipelineFailureRecovered: one produce request in the middle of a
+// pipeline fails (refused before the append, answered as timed out after
+// it, or its connection cut after the broker got it). The batches after it
+// in flight, refused as out of sequence or written, are not taken twice:
+// every record is on the topic once and in order, under the same epoch
+// (no batch needed a new sequence).
+func TestPipelineFailureRecovered(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		fault *kerr.Error // on the third request of a pipeline; nil: a connection is cut
+	}{
+		{"refused", kerr.NotEnoughReplicas},
+		{"timed out after the append", kerr.RequestTimedOut},
+		{"connection cut", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := startProducer(t, func(c *producerConfig) { c.batchRecords = 5 })
+			var cuts atomic.Int32
+			var fault *kfake.FaultHandle
+			if c.fault != nil {
+				// The request of the batch r10..r14: the third of the second call.
+				fault = h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: c.fault, When: func(req kmsg.Request) bool {
+					for _, t := range req.(*kmsg.ProduceRequest).Topics {
+						for _, p := range t.Partitions {
+							if bytes.Contains(p.Records, []byte("r10")) {
+								return true
+							}
+						}
+					}
+					return false
+				}})
+			} else {
+				h.p.dial = cuttingDial(&cuts)
+			}
+			first, wantFirst := streamRecords("a", 10) // the connection and producer id, before the cut
+			if _, err := h.p.produce(context.Background(), first); err != nil {
+				t.Fatal(err)
+			}
+			if c.fault == nil {
+				cuts.Store(1)
+			}
+			recs, want := streamRecords("r", 60)
+			if _, err := h.p.produce(context.Background(), recs); err != nil {
+				t.Fatal(err)
+			}
+			if c.fault != nil && fault.Hits() != 1 {
+				t.Fatalf("the fault hit %d produce requests, want 1", fault.Hits())
+			}
+			if c.fault == nil && cuts.Load() >= 0 {
+				t.Fatal("no connection was cut")
+			}
+			h.checkTopic(append(wantFirst, want...))
+			if m := testutil.ToFloat64(h.m.producerResets); m != 0 {
+				t.Errorf("%v producer resets, want none", m)
+			}
+		})
+	}
+}
+
+// TestPipelineBatchRefused: Kafka refuses a batch in the middle of a
+// pipeline for good. Its request is answered with the error; the batches
+// after it, refused as out of sequence, are stamped again under a new
+// epoch and written, so the topic holds every other record once and in
+// order.
+func TestPipelineBatchRefused(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 5 })
+	fault := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.InvalidRecord, When: func(req kmsg.Request) bool {
+		return bytes.Contains(req.(*kmsg.ProduceRequest).Topics[0].Partitions[0].Records, []byte("r10"))
+	}})
+	recs, values := streamRecords("r", 30)
+	if _, err := h.p.produce(context.Background(), recs); err == nil {
+		t.Fatal("produce succeeded with a batch refused")
+	}
+	if fault.Hits() != 1 {
+		t.Fatalf("the fault hit %d produce requests, want 1", fault.Hits())
+	}
+	h.checkTopic(append(values[:10:10], values[15:]...))
+	if m := testutil.ToFloat64(h.m.producerResets); m != 1 {
+		t.Errorf("%v producer resets, want 1", m)
+	}
+}
