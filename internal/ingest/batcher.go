@@ -133,7 +133,7 @@ func (p *producer) newBatch() *recordBatch {
 // or the producer closes, with a reader goroutine for their answers.
 func (p *producer) serve(l *lane) {
 	defer p.senders.Done()
-	pl := newPipeline()
+	pl := newPipeline(p.cfg.inFlight)
 	p.senders.Add(1)
 	go p.read(l, pl)
 	defer close(pl.sent)
@@ -152,7 +152,7 @@ func (p *producer) serve(l *lane) {
 }
 
 // next returns the lane's next batch to send once it may go (fewer than
-// maxInFlight requests in flight and, with any, mayPipeline), waiting for
+// producerConfig.inFlight requests in flight and, with any, mayPipeline), waiting for
 // the open batch to fill or to reach its linger time, or for a batch to
 // come while the lane is idle. It reports instead when a batch in flight
 // failed. It returns nil, the lane unserved and its connection closed,
@@ -165,7 +165,7 @@ func (p *producer) next(l *lane, a *alarm, pl *pipeline) (*recordBatch, bool) {
 		if failed {
 			return nil, true
 		}
-		mayGo := out == 0 || out < maxInFlight && lost == nil && p.mayPipeline(l)
+		mayGo := out == 0 || out < p.cfg.inFlight && lost == nil && p.mayPipeline(l)
 		l.mu.Lock()
 		now := p.cfg.clock.Now()
 		var until time.Time

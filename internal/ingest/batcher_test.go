@@ -28,21 +28,21 @@ import (
 // producerHarness is a producer on an in-memory broker whose events
 // topic has three partitions.
 type producerHarness struct {
-	t       *testing.T
+	t       testing.TB
 	p       *producer
 	m       *metrics
 	cluster *kfake.Cluster
 	cfg     config.Config
 }
 
-func startProducer(t *testing.T, tweak func(*producerConfig)) *producerHarness {
+func startProducer(t testing.TB, tweak func(*producerConfig)) *producerHarness {
 	t.Helper()
 	return startProducerAuth(t, config.SASL{}, tweak)
 }
 
 // startProducerAuth starts a producer on a broker that wants SASL with
 // the mechanism and user of auth, unless auth.Mechanism is empty.
-func startProducerAuth(t *testing.T, auth config.SASL, tweak func(*producerConfig)) *producerHarness {
+func startProducerAuth(t testing.TB, auth config.SASL, tweak func(*producerConfig)) *producerHarness {
 	t.Helper()
 	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(3, testTopic)}
 	if auth.Mechanism != "" {
@@ -54,7 +54,7 @@ func startProducerAuth(t *testing.T, auth config.SASL, tweak func(*producerConfi
 
 // startProducerOn starts a producer on the running cluster c, with the
 // SASL settings of auth.
-func startProducerOn(t *testing.T, c *kfake.Cluster, auth config.SASL, tweak func(*producerConfig)) *producerHarness {
+func startProducerOn(t testing.TB, c *kfake.Cluster, auth config.SASL, tweak func(*producerConfig)) *producerHarness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Kafka.Brokers = c.ListenAddrs()

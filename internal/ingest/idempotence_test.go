@@ -239,16 +239,29 @@ func (c *cutConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
-// cuttingDial opens broker connections as kafkabus does (without TLS or
-// SASL) through a cutConn.
+// cuttingDial opens broker connections through a cutConn.
 func cuttingDial(cuts *atomic.Int32) dialFunc {
-	return func(ctx context.Context, addr string) (*kafkabus.BrokerConn, error) {
+	return wrappedDial("", func(nc net.Conn) net.Conn { return &cutConn{Conn: nc, cuts: cuts} })
+}
+
+// wrappedDial opens broker connections as kafkabus does (without TLS or
+// SASL), to the address asked for or to addr when it is set, each through
+// wrap when it is not nil.
+func wrappedDial(addr string, wrap func(net.Conn) net.Conn) dialFunc {
+	return func(ctx context.Context, leader string) (*kafkabus.BrokerConn, error) {
+		to := leader
+		if addr != "" {
+			to = addr
+		}
 		var d net.Dialer
-		nc, err := d.DialContext(ctx, "tcp", addr)
+		nc, err := d.DialContext(ctx, "tcp", to)
 		if err != nil {
 			return nil, err
 		}
-		pc, err := kafkabus.NewBrokerConn(&cutConn{Conn: nc, cuts: cuts}, "test")
+		if wrap != nil {
+			nc = wrap(nc)
+		}
+		pc, err := kafkabus.NewBrokerConn(nc, "test")
 		if err != nil {
 			nc.Close()
 			return nil, err

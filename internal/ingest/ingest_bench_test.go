@@ -2,9 +2,11 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +15,10 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+
+	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/otlpconv"
+	"github.com/driftlock/driftlock/internal/testkit"
 )
 
 // benchRequest is a logs request of 100 records resembling application
@@ -91,5 +97,40 @@ func serveBench(b *testing.B, handler http.Handler, body []byte) {
 	handler.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		b.Errorf("status %d: %q", rec.Code, rec.Body.Bytes())
+	}
+}
+
+// BenchmarkProducePartition: eight clients at once produce requests of 100
+// records of one stream, so of one partition, each waiting for Kafka's
+// acknowledgement, to the in-memory broker straight or through a network
+// with a round trip of 2 ms (testkit.DelayProxy), with one produce request
+// in flight per partition and with maxInFlight.
+func BenchmarkProducePartition(b *testing.B) {
+	recs := make([]otlpconv.Record, 100)
+	for i := range recs {
+		recs[i] = otlpconv.Record{Key: "checkout|log", Type: event.TypeLog, Service: "checkout", Source: sourceGRPC,
+			Value: []byte(fmt.Sprintf(`{"type":"log","data":{"body":"GET /api/v1/orders/%d completed with status 200","severity":"INFO","attributes":{"http.method":"GET","http.route":"/api/v1/orders/{id}"}},"timestamp":"2026-01-02T03:04:05.000Z","source":"otlp-grpc"}`, i))}
+	}
+	for _, rtt := range []time.Duration{0, 2 * time.Millisecond} {
+		for _, inFlight := range []int{1, maxInFlight} {
+			b.Run(fmt.Sprintf("rtt=%s/in_flight=%d", rtt, inFlight), func(b *testing.B) {
+				h := startProducer(b, func(c *producerConfig) { c.inFlight = inFlight })
+				if rtt > 0 {
+					proxy := testkit.StartDelayProxy(b, h.cluster.ListenAddrs()[0], rtt/2)
+					h.p.dial = wrappedDial(proxy.Addr(), nil)
+				}
+				b.SetParallelism(8 / runtime.GOMAXPROCS(0))
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := h.p.produce(context.Background(), recs); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N*len(recs))/b.Elapsed().Seconds(), "records/s")
+			})
+		}
 	}
 }

@@ -57,8 +57,8 @@ type pipeline struct {
 	lost   *kafkabus.BrokerConn // a connection whose answers can no longer be read
 }
 
-func newPipeline() *pipeline {
-	return &pipeline{sent: make(chan *flight, maxInFlight)}
+func newPipeline(inFlight int) *pipeline {
+	return &pipeline{sent: make(chan *flight, inFlight)}
 }
 
 // state reports the requests in flight, whether a batch failed (the sender

@@ -18,7 +18,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/driftlock/driftlock/internal/event"
-	"github.com/driftlock/driftlock/internal/kafkabus"
 	"github.com/driftlock/driftlock/internal/otlpconv"
 	"github.com/driftlock/driftlock/internal/testkit"
 )
@@ -80,24 +79,6 @@ func (c *countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// countingDial opens broker connections as kafkabus does (without TLS or
-// SASL) through a countingConn.
-func countingDial(f *inFlight) dialFunc {
-	return func(ctx context.Context, addr string) (*kafkabus.BrokerConn, error) {
-		var d net.Dialer
-		nc, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return nil, err
-		}
-		pc, err := kafkabus.NewBrokerConn(&countingConn{Conn: nc, f: f}, "test")
-		if err != nil {
-			nc.Close()
-			return nil, err
-		}
-		return pc, nil
-	}
-}
-
 // streamRecords returns n records of one stream, valued prefix0, prefix1, ...
 func streamRecords(prefix string, n int) ([]otlpconv.Record, []string) {
 	recs, values := make([]otlpconv.Record, n), make([]string, n)
@@ -127,7 +108,7 @@ func (h *producerHarness) checkTopic(want []string) {
 func TestPipelineInFlight(t *testing.T) {
 	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 5 })
 	var f inFlight
-	h.p.dial = countingDial(&f)
+	h.p.dial = wrappedDial("", func(nc net.Conn) net.Conn { return &countingConn{Conn: nc, f: &f} })
 	// The first produce request is answered once maxInFlight are out
 	// (or after 10 s, when the test fails).
 	var held atomic.Bool

@@ -63,6 +63,7 @@ type producerConfig struct {
 	maxBytes     int           // largest record (key, value and headers)
 	inflight     int64         // ingest.max_inflight_bytes
 	idle         time.Duration // a lane's sender and connection stay this long unused
+	inFlight     int           // produce requests in flight per partition; 0: maxInFlight
 	clock        Clock         // of the producer's timers and the partition count's cache; nil: the wall clock
 }
 
@@ -117,6 +118,9 @@ type producer struct {
 func newProducer(cfg producerConfig, client *kafka.Client, dial dialFunc, m *metrics) (*producer, error) {
 	if cfg.clock == nil {
 		cfg.clock = realClock{}
+	}
+	if cfg.inFlight <= 0 || cfg.inFlight > maxInFlight {
+		cfg.inFlight = maxInFlight
 	}
 	var c compress.Compression
 	if cfg.compression != "" {
