@@ -42,9 +42,15 @@
 # DRIFTLOCK_BIN measures that driftlock binary instead of one built from
 # this checkout (to compare two builds under the same load).
 #
+# BROKER_CPUS=1 CPUS=0 runs the broker on CPU 1 and the measured process and
+# telemetrygen on CPU 0 (taskset), so that the broker's work, which differs
+# between targets writing one record per log record and one per 2,048,
+# takes no CPU from the measured process, as when Kafka runs on machines
+# of its own.
+#
 # Environment: TARGET (driftlock, collector, collector-deployed or floor,
 # default driftlock), TARGET_ENV (assignments, default none), TLS (0 or 1,
-# default 0), DRIFTLOCK_BIN, DURATION
+# default 0), DRIFTLOCK_BIN, BROKER_CPUS and CPUS (default none), DURATION
 # (default 20s), WORKERS (default 2), BATCH (default 100), SCENARIOS (default
 # "logs-grpc logs-http metrics-grpc metrics-http"), BENCH_CACHE (default
 # ~/.cache/driftlock-bench), BROKER_PORT, GRPC_PORT, HTTP_PORT, ADMIN_PORT
@@ -63,11 +69,17 @@ BROKER_PORT=${BROKER_PORT:-19092}
 GRPC=127.0.0.1:${GRPC_PORT:-14317}
 HTTP=127.0.0.1:${HTTP_PORT:-14318}
 ADMIN=127.0.0.1:${ADMIN_PORT:-18888}
+BROKER_CPUS=${BROKER_CPUS:-}
+CPUS=${CPUS:-}
 TELEMETRYGEN_VERSION=v0.161.0
 case $TARGET in
 driftlock | collector | collector-deployed | floor) ;;
 *) echo "TARGET must be driftlock, collector, collector-deployed or floor, not $TARGET" >&2; exit 2 ;;
 esac
+if [[ -n $BROKER_CPUS && -z $CPUS ]]; then
+	echo "BROKER_CPUS needs CPUS, the CPUs of the rest of the run (e.g. BROKER_CPUS=1 CPUS=0)" >&2
+	exit 2
+fi
 if [[ $TLS == 1 && $TARGET == floor ]]; then
 	echo "TLS=1 is not supported for the floor" >&2
 	exit 2
@@ -131,7 +143,14 @@ make_certs() {
 }
 [[ $TLS == 1 ]] && make_certs
 
-"$WORK/kfakebroker" -port "$BROKER_PORT" >"$WORK/broker.log" 2>&1 &
+# With BROKER_CPUS, the broker runs on those CPUs and everything else of the
+# run (the measured process and telemetrygen) on CPUS.
+BROKER_CMD=("$WORK/kfakebroker" -port "$BROKER_PORT")
+if [[ -n $BROKER_CPUS ]]; then
+	BROKER_CMD=(taskset -c "$BROKER_CPUS" "${BROKER_CMD[@]}")
+	taskset -p -c "$CPUS" $$ >/dev/null
+fi
+"${BROKER_CMD[@]}" >"$WORK/broker.log" 2>&1 &
 BROKER_PID=$!
 
 # start_driftlock starts the ingest and waits until it is ready.

@@ -161,7 +161,8 @@ func (b *recordBatch) own(req *request) {
 
 // finish fills the header with timestamp ts (Unix ms), compresses the
 // records with codec when it is not nil, and returns the record set to
-// send. b must not change afterwards while the bytes may still be read.
+// send once stamped (stampProducer writes the producer's fields and the
+// CRC). b must not change afterwards while the bytes may still be read.
 func (b *recordBatch) finish(ts int64, codec compress.Codec) ([]byte, error) {
 	out, attributes := b.buf, uint16(0)
 	if codec != nil {
@@ -194,7 +195,6 @@ func writeHeader(out []byte, records int, ts int64, attributes uint16) {
 	be.PutUint16(out[offProducerID+8:], 0xffff)           // producer epoch -1
 	be.PutUint32(out[offProducerID+10:], 0xffffffff)      // base sequence -1
 	be.PutUint32(out[offRecordCount:], uint32(records))
-	be.PutUint32(out[offCRC:], crc32.Checksum(out[offAttributes:], castagnoli))
 }
 
 // compressRecords appends header room and the compressed records to dst.

@@ -124,10 +124,7 @@ func TestRecordBatchDecodes(t *testing.T) {
 					t.Errorf("record %d: encoded %d bytes, encodedSize says %d", i, got, want)
 				}
 			}
-			payload, err := b.finish(ts.UnixMilli(), codecOf(t, name))
-			if err != nil {
-				t.Fatal(err)
-			}
+			payload := finishUnstamped(t, &b, ts.UnixMilli(), codecOf(t, name))
 			attrs, got := decodeRecordSet(t, payload)
 			if attrs.Compression().String() != strings.Replace(name, "none", "uncompressed", 1) {
 				t.Errorf("attributes %v, want compression %s", attrs, name)
@@ -224,10 +221,7 @@ func FuzzRecordBatch(f *testing.F) {
 			b.add(recs[i].Key, recs[i].Value, &h)
 		}
 		ts := time.UnixMilli(1767323045000 + int64(n))
-		payload, err := b.finish(ts.UnixMilli(), codecOf(t, codecNames[int(codec)%len(codecNames)]))
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := finishUnstamped(t, &b, ts.UnixMilli(), codecOf(t, codecNames[int(codec)%len(codecNames)]))
 		_, got := decodeRecordSet(t, payload)
 		if len(got) != len(recs) {
 			t.Fatalf("%d records decoded, want %d", len(got), len(recs))
@@ -255,8 +249,17 @@ func BenchmarkRecordBatchAdd(b *testing.B) {
 			}
 			rb.addShaped(&shape, rec.Value)
 		}
-		if _, err := rb.finish(1767323045000, nil); err != nil {
-			b.Fatal(err)
-		}
+		finishUnstamped(b, &rb, 1767323045000, nil)
 	}
+}
+
+// finishUnstamped finishes b and writes its CRC, as stamping it would,
+// without a producer id.
+func finishUnstamped(t testing.TB, b *recordBatch, ts int64, codec compress.Codec) []byte {
+	payload, err := b.finish(ts, codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stampProducer(payload, producerIdentity{id: -1, epoch: -1}, -1)
+	return payload
 }
