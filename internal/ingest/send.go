@@ -53,7 +53,9 @@ func (p *producer) launch(l *lane, pl *pipeline, b *recordBatch) {
 	}
 	// The attempt waits on the network: its deadline is on the wall clock.
 	f.until = time.Now().Add(min(p.cfg.writeTimeout, left))
-	if f.pc = l.conn.pc; f.pc == nil {
+	if out, _, _ := pl.state(); out > 0 {
+		f.pc = l.conn.pc // mayPipeline: the connection of those in flight
+	} else {
 		ctx, cancel := context.WithDeadline(p.ctx, f.until)
 		f.pc, err = p.laneConn(ctx, l)
 		cancel()
