@@ -3,9 +3,10 @@
 # spend per million records under the same telemetrygen load, in
 # alternating runs of scripts/bench-ingest.sh, so that all see the same
 # machine: on a shared machine only ratios measured side by side mean much.
-# Prints every run, then per scenario the median CPU-s per million and
-# records/s of each target, and for each ratio a/b the median of the
-# per-round ratios of a's CPU per record to b's (and of their records/s).
+# Prints every run, then per scenario the median CPU-s per million,
+# records/s and broker CPU-s per million of each target, and for each ratio
+# a/b the median of the per-round ratios of a's CPU per record to b's (and
+# of their records/s and broker CPU).
 #
 # A target is a bench-ingest.sh TARGET (driftlock, collector,
 # collector-deployed, floor), or label=TARGET[,VAR=value...] to run
@@ -83,3 +84,4 @@ table() {
 
 table "CPU-s per million records (median of $ROUNDS rounds), and the ratios of CPU per record:" 4 2
 table "records/s (median of $ROUNDS rounds), and the ratios of records/s:" 5 0
+table "the broker's CPU-s per million records (median of $ROUNDS rounds), and their ratios:" 6 2

@@ -100,8 +100,8 @@ func serveBench(b *testing.B, handler http.Handler, body []byte) {
 	}
 }
 
-// BenchmarkProducePartition: eight clients at once produce requests of 100
-// records of one stream, so of one partition, each waiting for Kafka's
+// BenchmarkProducePartition: eight clients at once (one per core where
+// there are more cores) produce requests of 100 records of one stream, so of one partition, each waiting for Kafka's
 // acknowledgement, to the in-memory broker straight or through a network
 // with a round trip of 2 ms (testkit.DelayProxy), with one produce request
 // in flight per partition and with maxInFlight.
