@@ -57,9 +57,7 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 	}
 	id, err := p.writeProduce(pc, l, payload, deadline)
 	if err == nil {
-		if err = pc.SetReadDeadline(deadline); err == nil {
-			err = p.produceAnswer(pc, l, id)
-		}
+		err = p.produceAnswer(pc, l, id, deadline)
 	}
 	p.afterAnswer(l, pc, err)
 	return err
@@ -85,9 +83,16 @@ func (p *producer) writeProduce(pc *kafkabus.BrokerConn, l *lane, payload []byte
 	})
 }
 
-// produceAnswer reads the answer to produce request id on pc and returns
-// Kafka's error for l's partition, nil when it took the records.
-func (p *producer) produceAnswer(pc *kafkabus.BrokerConn, l *lane, id int32) error {
+// produceAnswer reads the answer to produce request id on pc, waiting
+// until deadline, and returns Kafka's error for l's partition, nil when it
+// took the records.
+func (p *producer) produceAnswer(pc *kafkabus.BrokerConn, l *lane, id int32, deadline time.Time) error {
+	if err := pc.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	if err := p.ctx.Err(); err != nil { // aborted before the deadline was set
+		return err
+	}
 	msg, err := pc.ReadResponse(protocol.Produce, id)
 	if err != nil {
 		if p.ctx.Err() != nil {

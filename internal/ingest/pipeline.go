@@ -113,7 +113,7 @@ func (p *producer) read(l *lane, pl *pipeline) {
 			pl.mu.Unlock()
 			if lost {
 				f.err = errAnswerLost
-			} else if f.err = p.answer(l, f); f.err != nil && !isKafkaAnswer(f.err) {
+			} else if f.err = p.produceAnswer(f.pc, l, f.id, f.until); f.err != nil && !isKafkaAnswer(f.err) {
 				pl.loseConn(f.pc)
 			}
 		}
@@ -130,17 +130,6 @@ func (p *producer) read(l *lane, pl *pipeline) {
 		}
 		l.signal()
 	}
-}
-
-// answer reads Kafka's answer to f's request.
-func (p *producer) answer(l *lane, f *flight) error {
-	if err := f.pc.SetReadDeadline(f.until); err != nil {
-		return err
-	}
-	if err := p.ctx.Err(); err != nil { // aborted before the deadline was set
-		return err
-	}
-	return p.produceAnswer(f.pc, l, f.id)
 }
 
 // isKafkaAnswer reports whether err is Kafka's answer for the partition,
