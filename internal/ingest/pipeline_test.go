@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -210,5 +211,105 @@ func TestPipelineBatchRefused(t *testing.T) {
 	h.checkTopic(append(values[:10:10], values[15:]...))
 	if m := testutil.ToFloat64(h.m.producerResets); m != 1 {
 		t.Errorf("%v producer resets, want 1", m)
+	}
+}
+
+// TestPipelineUnderFaults: clients produce to two partitions at once while
+// produce requests are refused before the append, answered as timed out
+// after it, and connections are cut after the broker got a request, at
+// random (seeded). Every acknowledged record is on the topic once, every
+// client's records in the order it sent them, and no record twice.
+func TestPipelineUnderFaults(t *testing.T) {
+	h := startProducer(t, func(c *producerConfig) { c.batchRecords = 5 })
+	var cuts atomic.Int32
+	h.p.dial = cuttingDial(&cuts)
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(1, 2))
+	chance := func(p float64) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return rng.Float64() < p
+	}
+	// faultAt draws once per request, however often When asks.
+	faultAt := func(p float64) func(kmsg.Request) bool {
+		drawn := map[kmsg.Request]bool{}
+		return func(req kmsg.Request) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if hit, ok := drawn[req]; ok {
+				return hit
+			}
+			drawn[req] = rng.Float64() < p
+			return drawn[req]
+		}
+	}
+	refused := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: -1, When: faultAt(0.08)})
+	timedOut := h.cluster.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.RequestTimedOut, Count: -1, When: faultAt(0.08)})
+	const clients, requests = 4, 25
+	sent := make([][]string, clients)
+	acked := make([][]bool, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range requests {
+				if chance(0.05) {
+					cuts.Store(1)
+				}
+				recs, values := streamRecords(fmt.Sprintf("c%d-r%d-", c, r), 12)
+				for i := range recs {
+					recs[i].Key = fmt.Sprintf("stream-%d", c%2)
+				}
+				_, err := h.p.produce(context.Background(), recs)
+				sent[c] = append(sent[c], values...)
+				for range values {
+					acked[c] = append(acked[c], err == nil)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("faults: %d refused, %d timed out after the append, connections cut: %v", refused.Hits(), timedOut.Hits(), cuts.Load() < 0)
+	if refused.Hits() == 0 || timedOut.Hits() == 0 {
+		t.Fatal("the faults were not reached")
+	}
+	count := map[string]int{}
+	var order []string
+	for _, r := range h.consume() {
+		count[string(r.Value)]++
+		order = append(order, string(r.Value))
+	}
+	var ackedN, missing, dup int
+	for c := range clients {
+		for i, v := range sent[c] {
+			if acked[c][i] {
+				ackedN++
+				if count[v] == 0 {
+					missing++
+				}
+			}
+			if count[v] > 1 {
+				dup++
+			}
+		}
+		// The client's records on the topic, in the order it sent them.
+		pos := map[string]int{}
+		for i, v := range sent[c] {
+			pos[v] = i
+		}
+		last := -1
+		for _, v := range order {
+			if i, ok := pos[v]; ok {
+				if i < last {
+					t.Errorf("client %d: %s on the topic after a record it sent later", c, v)
+				}
+				last = i
+			}
+		}
+	}
+	t.Logf("%d records acknowledged, %d on the topic", ackedN, len(order))
+	if missing > 0 || dup > 0 {
+		t.Errorf("%d acknowledged records missing, %d records on the topic more than once", missing, dup)
 	}
 }
