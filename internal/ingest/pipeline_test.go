@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
 	"github.com/driftlock/driftlock/internal/otlpconv"
 	"github.com/driftlock/driftlock/internal/testkit"
@@ -312,4 +313,39 @@ func TestPipelineUnderFaults(t *testing.T) {
 	if missing > 0 || dup > 0 {
 		t.Errorf("%d acknowledged records missing, %d records on the topic more than once", missing, dup)
 	}
+}
+
+// TestPipelineLeaderMoves: the partition's leader moves while batches are
+// in flight to it. All are refused by the old leader; the producer asks it
+// for the new one and sends them there, in order, after one backoff.
+func TestPipelineLeaderMoves(t *testing.T) {
+	c, _ := testkit.NewCluster(t, kfake.NumBrokers(2), kfake.SeedTopics(3, testTopic))
+	clock := testkit.NewManualClock(time.Now())
+	h := startProducerOn(t, c, config.SASL{}, func(c *producerConfig) { c.clock, c.linger, c.batchRecords = clock, 0, 5 })
+	first, want := streamRecords("a", 5)
+	if _, err := h.p.produce(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	part := int32(partitionOf(first[0].Key, 3))
+	from := c.LeaderFor(testTopic, part)
+	if err := c.MoveTopicPartition(testTopic, part, (from+1)%2); err != nil {
+		t.Fatal(err)
+	}
+	var attempts atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		attempts.Add(1)
+		return nil, nil, false
+	})
+	recs, values := streamRecords("r", 30) // 6 batches
+	moved := h.produceAsync(recs)
+	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the first refused batch's backoff
+	clock.Advance(retryBackoffMin)
+	if a := waitProduced(t, moved, "produce after the leader moved"); a.err != nil {
+		t.Fatalf("produce after the leader moved: %v", a.err)
+	}
+	if n := attempts.Load(); n > 12 {
+		t.Errorf("%d produce requests for 6 batches, want at most 12 (each refused by the old leader once, then the new leader)", n)
+	}
+	h.checkTopic(append(want, values...))
 }

@@ -248,8 +248,10 @@ func (p *producer) deliver(l *lane, f *flight, sent bool) error {
 		case !retriable(err) && !sequenceReset(err):
 			l.gaveUp(f)
 			return err
-		case behind && sequenceReset(err):
-			continue // at once: the batch before it is delivered
+		case behind:
+			// At once: what failed the batch before it (refused as out of
+			// sequence after it, or the same cause) was waited out there.
+			continue
 		case !p.sleep(f.b, backoff, f.deadline):
 			l.gaveUp(f)
 			return err
