@@ -28,10 +28,11 @@ const maxInFlight = 5
 // When an answer is an error, or none comes, the sender stops writing new
 // requests, waits until every request in flight was answered, and then
 // delivers the batches that were not taken again one at a time, oldest
-// first (deliver), as with one request in flight: a batch refused only
-// because the one before it was not written keeps its sequence and is sent
-// again once that one is; a batch whose sequence no longer follows is
-// stamped again when Kafka cannot have written it. Then it pipelines again.
+// first (deliver), as with one request in flight: a batch that failed
+// behind another (refused only because the one before it was not written,
+// or for the same cause) keeps its sequence and is sent again at once
+// after that one; a batch whose sequence no longer follows is stamped
+// again when Kafka cannot have written it. Then it pipelines again.
 
 // flight is a batch being delivered and its first attempt, written in the
 // pipeline.
