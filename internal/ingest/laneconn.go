@@ -65,13 +65,13 @@ func (p *producer) produceOn(l *lane, payload []byte, deadline time.Time) error 
 
 // writeProduce writes the produce request of payload for l's partition on
 // pc, the write and Kafka's wait for the replicas bounded by deadline, and
-// returns its correlation id.
+// returns its correlation id; notSent when nothing was written.
 func (p *producer) writeProduce(pc *kafkabus.BrokerConn, l *lane, payload []byte, deadline time.Time) (int32, error) {
 	if err := pc.SetWriteDeadline(deadline); err != nil {
-		return 0, err
+		return 0, notSent{err}
 	}
 	if err := p.ctx.Err(); err != nil { // aborted before the deadline was set
-		return 0, err
+		return 0, notSent{err}
 	}
 	return pc.WriteRequest(&rawproduce.Request{
 		Acks:    int16(kafka.RequireAll),
