@@ -1,7 +1,6 @@
 package cbad
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/varbytes"
 )
 
 // snapshotVersion is the version of the encoding written by AppendSnapshot.
@@ -93,38 +93,38 @@ func RestoreStream(key string, cfg Config, data []byte) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := snapReader{b: data}
+	r := snapReader{Reader: varbytes.NewReader(data)}
 	if err := r.stream(s); err != nil {
 		return nil, fmt.Errorf("restore stream %q: %w", key, err)
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("restore stream %q: %d bytes after the snapshot", key, len(r.b))
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("restore stream %q: %d bytes after the snapshot", key, r.Len())
 	}
 	s.ref.stale = true
 	return s, nil
 }
 
 func (r *snapReader) stream(s *Stream) error {
-	if v := r.uvarint(); r.err == nil && v != snapshotVersion {
+	if v := r.Uvarint(); r.Err() == nil && v != snapshotVersion {
 		return fmt.Errorf("snapshot version %d, want %d", v, snapshotVersion)
 	}
-	if key := r.str(); r.err == nil && key != s.key {
+	if key := r.Str(); r.Err() == nil && key != s.key {
 		return fmt.Errorf("snapshot of stream %q", key)
 	}
-	kind := event.Type(r.str())
+	kind := event.Type(r.Str())
 	switch kind {
 	case "", event.TypeLog, event.TypeSpan, event.TypeMetric:
 		s.kind = kind
 	default:
-		r.fail("unknown stream kind %q", kind)
+		r.Failf("unknown stream kind %q", kind)
 	}
-	if n := r.count(4); n > 0 {
+	if n := r.Count(4); n > 0 {
 		s.lineTab = make([]*lineStat, 1, n+1) // id 0 means no line
 	}
 	for id := 1; id < cap(s.lineTab); id++ {
-		ls := &lineStat{line: r.str(), base: int32(r.varint()), live: int32(r.varint()), seen: r.f64()}
-		if r.err != nil {
-			return r.err
+		ls := &lineStat{line: r.Str(), base: int32(r.Varint()), live: int32(r.Varint()), seen: r.Float64()}
+		if r.Err() != nil {
+			return r.Err()
 		}
 		if id > 1 && ls.line <= s.lineTab[id-1].line {
 			return fmt.Errorf("lines out of order or repeated at %d", id-1)
@@ -135,27 +135,27 @@ func (r *snapReader) stream(s *Stream) error {
 	r.canon(s.canon)
 	readRing(r, &s.window, 6, func(it *item) { r.item(it, s) })
 	readRing(r, &s.base, 4, func(f *feats) { r.feats(f, s) })
-	s.pending = make([]feats, r.count(4))
+	s.pending = make([]feats, r.Count(4))
 	for i := range s.pending {
 		r.feats(&s.pending[i], s)
 	}
-	s.pushed = r.varint()
+	s.pushed = r.Varint()
 	r.firsts(s)
-	s.sinceJudge, s.seq, s.anomRun = int(r.varint()), r.varint(), int(r.varint())
-	s.sumPrev, s.sumHave = r.f64(), r.bool()
-	s.dict = r.bytes()
-	s.seenTotal, s.once = r.f64(), r.f64()
+	s.sinceJudge, s.seq, s.anomRun = int(r.Varint()), r.Varint(), int(r.Varint())
+	s.sumPrev, s.sumHave = r.Float64(), r.Bool()
+	s.dict = r.Bytes()
+	s.seenTotal, s.once = r.Float64(), r.Float64()
 	for i := range s.sevSeen {
-		s.sevSeen[i] = r.f64()
+		s.sevSeen[i] = r.Float64()
 	}
-	s.sevTotal = r.f64()
+	s.sevTotal = r.Float64()
 	s.effects = r.f64s()
 	r.history(&s.hist)
 	r.onset(&s.onset)
 	r.context(&s.ctx, s.cfg.ContextOrder)
 	r.season(&s.season, s.cfg.SeasonCycles, &s.hist)
-	if r.err != nil {
-		return r.err
+	if r.Err() != nil {
+		return r.Err()
 	}
 	return s.checkLines()
 }
@@ -170,20 +170,12 @@ type snapWriter struct {
 	prevOff, prevT int64
 }
 
-func (w *snapWriter) uvarint(v uint64) { w.b = appendUvarint(w.b, v) }
-func (w *snapWriter) varint(v int64)   { w.uvarint(uint64(v<<1) ^ uint64(v>>63)) }
-func (w *snapWriter) f64(v float64) {
-	w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v))
-}
-func (w *snapWriter) bool(v bool) {
-	if v {
-		w.b = append(w.b, 1)
-	} else {
-		w.b = append(w.b, 0)
-	}
-}
-func (w *snapWriter) str(v string)   { w.uvarint(uint64(len(v))); w.b = append(w.b, v...) }
-func (w *snapWriter) bytes(v []byte) { w.uvarint(uint64(len(v))); w.b = append(w.b, v...) }
+func (w *snapWriter) uvarint(v uint64) { w.b = varbytes.AppendUvarint(w.b, v) }
+func (w *snapWriter) varint(v int64)   { w.b = varbytes.AppendVarint(w.b, v) }
+func (w *snapWriter) f64(v float64)    { w.b = varbytes.AppendFloat64(w.b, v) }
+func (w *snapWriter) bool(v bool)      { w.b = varbytes.AppendBool(w.b, v) }
+func (w *snapWriter) str(v string)     { w.b = varbytes.AppendString(w.b, v) }
+func (w *snapWriter) bytes(v []byte)   { w.b = varbytes.AppendBytes(w.b, v) }
 func (w *snapWriter) f64s(v []float64) {
 	w.uvarint(uint64(len(v)))
 	for _, x := range v {
@@ -210,8 +202,6 @@ func (w *snapWriter) count(v float64) {
 	w.uvarint(1)
 	w.f64(v)
 }
-
-func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
 
 // item writes an event of the window: its offset and time, and its feats.
 func (w *snapWriter) item(it *item) {

@@ -30,22 +30,22 @@ func (w *snapWriter) firsts(m map[uint32]windowLine) {
 
 // firsts reads what snapWriter.firsts wrote.
 func (r *snapReader) firsts(s *Stream) {
-	n := r.count(3)
+	n := r.Count(3)
 	if n == 0 {
 		return
 	}
 	s.firsts = make(map[uint32]windowLine, n)
 	prev := uint64(0)
 	for range n {
-		id, wl := r.uvarint(), windowLine{n: int32(r.varint()), first: -1}
-		if back := r.uvarint(); back > 0 {
-			wl.first, wl.summary = s.pushed-int64(back), r.str()
+		id, wl := r.Uvarint(), windowLine{n: int32(r.Varint()), first: -1}
+		if back := r.Uvarint(); back > 0 {
+			wl.first, wl.summary = s.pushed-int64(back), r.Str()
 		}
-		if r.err != nil {
+		if r.Err() != nil {
 			return
 		}
 		if id <= prev || id >= uint64(len(s.lineTab)) {
-			r.fail("window line %d after %d of %d lines", id, prev, len(s.lineTab)-1)
+			r.Failf("window line %d after %d of %d lines", id, prev, len(s.lineTab)-1)
 			return
 		}
 		prev = id

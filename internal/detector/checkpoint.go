@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/varbytes"
 )
 
 // Checkpoints: every detector.checkpoint_records records, a partition's
@@ -83,18 +85,19 @@ func (m manifest) encode() []byte {
 
 func decodeManifest(b []byte) (manifest, error) {
 	var m manifest
-	d := stateDecoder{b: bytes.TrimPrefix(b, []byte(manifestMagic))}
-	if len(d.b) == len(b) {
+	rest, ok := bytes.CutPrefix(b, []byte(manifestMagic))
+	if !ok {
 		return m, errors.New("not a checkpoint manifest")
 	}
-	m.gen, m.offset = d.uvarint(), d.varint()
-	chunks := d.uvarint()
-	copy(m.sum[:], d.take(sha256.Size))
-	if d.err == nil && (len(d.b) != 0 || chunks == 0 || chunks > 1<<20 || m.offset < 0) {
-		d.err = fmt.Errorf("manifest of %d chunks at offset %d", chunks, m.offset)
+	d := varbytes.NewReader(rest)
+	m.gen, m.offset = d.Uvarint(), d.Varint()
+	chunks := d.Uvarint()
+	copy(m.sum[:], d.Take(sha256.Size))
+	if d.Err() == nil && (d.Len() != 0 || chunks == 0 || chunks > 1<<20 || m.offset < 0) {
+		d.Failf("manifest of %d chunks at offset %d", chunks, m.offset)
 	}
 	m.chunks = int(chunks)
-	return m, d.err
+	return m, d.Err()
 }
 
 // checkpointJob is one partition state to write.

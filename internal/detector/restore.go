@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/driftlock/driftlock/internal/varbytes"
 )
 
 // restored is what loadCheckpoint found for a partition.
@@ -144,12 +146,12 @@ func (s *Service) assemble(p, slot int, m manifest, latest map[string][]byte) (*
 		if len(v) == 0 {
 			return nil, 0, fmt.Errorf("%w: %d of %d", errChunkMissing, i, m.chunks)
 		}
-		d := stateDecoder{b: bytes.TrimPrefix(v, []byte(chunkMagic))}
-		gen, idx := d.uvarint(), d.uvarint()
-		if len(d.b) == len(v) || d.err != nil || gen != m.gen || idx != uint64(i) {
+		d := varbytes.NewReader(bytes.TrimPrefix(v, []byte(chunkMagic)))
+		gen, idx := d.Uvarint(), d.Uvarint()
+		if d.Len() == len(v) || d.Err() != nil || gen != m.gen || idx != uint64(i) {
 			return nil, 0, fmt.Errorf("chunk %d is not of generation %d (torn write)", i, m.gen)
 		}
-		data = append(data, d.b...)
+		data = append(data, d.Rest()...)
 	}
 	if sha256.Sum256(data) != m.sum {
 		return nil, 0, fmt.Errorf("checksum mismatch over %d chunks (torn write)", m.chunks)

@@ -1,12 +1,12 @@
 package detector
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/driftlock/driftlock/internal/cbad"
 	"github.com/driftlock/driftlock/internal/event"
+	"github.com/driftlock/driftlock/internal/varbytes"
 )
 
 // stateVersion is the version of the partition state encoding.
@@ -18,26 +18,20 @@ const stateVersion = 1
 // max_streams eviction order), as its key and its scoring core snapshot.
 // Each stream's incidents are part of its snapshot.
 func (p *Processor) appendState(dst []byte, next int64) []byte {
-	dst = binary.AppendUvarint(dst, stateVersion)
-	dst = binary.AppendVarint(dst, int64(p.partition))
-	dst = binary.AppendVarint(dst, next)
-	dst = appendString(dst, p.records.configHash)
+	dst = varbytes.AppendUvarint(dst, stateVersion)
+	dst = varbytes.AppendVarint(dst, int64(p.partition))
+	dst = varbytes.AppendVarint(dst, next)
+	dst = varbytes.AppendString(dst, p.records.configHash)
 	t := p.streams
-	dst = binary.AppendUvarint(dst, uint64(t.order.Len()))
+	dst = varbytes.AppendUvarint(dst, uint64(t.order.Len()))
 	var snap []byte
 	for el := t.order.Front(); el != nil; el = el.Next() {
 		st := el.Value.(*stream)
-		dst = appendString(dst, st.id.key)
+		dst = varbytes.AppendString(dst, st.id.key)
 		snap = st.scorer.AppendSnapshot(snap[:0])
-		dst = binary.AppendUvarint(dst, uint64(len(snap)))
-		dst = append(dst, snap...)
+		dst = varbytes.AppendBytes(dst, snap)
 	}
 	return dst
-}
-
-func appendString(dst []byte, s string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
-	return append(dst, s...)
 }
 
 // errOtherSettings marks a checkpoint written under other scoring settings.
@@ -48,26 +42,26 @@ var errOtherSettings = errors.New("checkpoint written under other detector setti
 // with the offset it stands before. A state of another partition, version
 // or settings, or bytes that do not decode, give an error.
 func (s *Service) restoreState(partition int, data []byte) (*Processor, int64, error) {
-	d := stateDecoder{b: data}
-	if v := d.uvarint(); d.err == nil && v != stateVersion {
+	d := varbytes.NewReader(data)
+	if v := d.Uvarint(); d.Err() == nil && v != stateVersion {
 		return nil, 0, fmt.Errorf("partition state version %d, want %d", v, stateVersion)
 	}
-	if p := d.varint(); d.err == nil && p != int64(partition) {
+	if p := d.Varint(); d.Err() == nil && p != int64(partition) {
 		return nil, 0, fmt.Errorf("partition state of partition %d, want %d", p, partition)
 	}
-	next := d.varint()
-	if h := d.str(); d.err == nil && h != s.records.configHash {
+	next := d.Varint()
+	if h := d.Str(); d.Err() == nil && h != s.records.configHash {
 		return nil, 0, fmt.Errorf("%w (config hash %s, now %s)", errOtherSettings, h, s.records.configHash)
 	}
-	n := d.uvarint()
-	if d.err == nil && (n > uint64(s.cfg.Detector.MaxStreams) || next < 0) {
+	n := d.Uvarint()
+	if d.Err() == nil && (n > uint64(s.cfg.Detector.MaxStreams) || next < 0) {
 		return nil, 0, fmt.Errorf("partition state of %d streams at offset %d (max_streams %d)", n, next, s.cfg.Detector.MaxStreams)
 	}
 	tab := newStreamTable(s.cfg.Detector.MaxStreams, s.scoring, s.newScorer)
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		key := d.str()
-		snap := d.take(d.uvarint())
-		if d.err != nil {
+	for i := uint64(0); i < n && d.Err() == nil; i++ {
+		key := d.Str()
+		snap := d.Take(d.Uvarint())
+		if d.Err() != nil {
 			break
 		}
 		if _, dup := tab.byKey[key]; dup {
@@ -84,58 +78,11 @@ func (s *Service) restoreState(partition int, data []byte) (*Processor, int64, e
 		st := &stream{id: streamID{key: key, service: service, signal: signal, metric: metric}, scorer: sc}
 		tab.byKey[key] = tab.order.PushBack(st)
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%d bytes after the partition state", len(d.b))
+	if d.Len() > 0 {
+		d.Failf("%d bytes after the partition state", d.Len())
 	}
-	if d.err != nil {
-		return nil, 0, fmt.Errorf("partition state: %w", d.err)
+	if d.Err() != nil {
+		return nil, 0, fmt.Errorf("partition state: %w", d.Err())
 	}
 	return newProcessor(partition, tab, s.records), next, nil
 }
-
-// stateDecoder reads a partition state; the first error sticks.
-type stateDecoder struct {
-	b   []byte
-	err error
-}
-
-func (d *stateDecoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errors.New("bad or missing number")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *stateDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errors.New("bad or missing number")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *stateDecoder) take(n uint64) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.err = fmt.Errorf("length %d exceeds the %d bytes left", n, len(d.b))
-		return nil
-	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *stateDecoder) str() string { return string(d.take(d.uvarint())) }
