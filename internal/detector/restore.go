@@ -146,9 +146,10 @@ func (s *Service) assemble(p, slot int, m manifest, latest map[string][]byte) (*
 		if len(v) == 0 {
 			return nil, 0, fmt.Errorf("%w: %d of %d", errChunkMissing, i, m.chunks)
 		}
-		d := varbytes.NewReader(bytes.TrimPrefix(v, []byte(chunkMagic)))
+		rest, ok := bytes.CutPrefix(v, []byte(chunkMagic))
+		d := varbytes.NewReader(rest)
 		gen, idx := d.Uvarint(), d.Uvarint()
-		if d.Len() == len(v) || d.Err() != nil || gen != m.gen || idx != uint64(i) {
+		if !ok || d.Err() != nil || gen != m.gen || idx != uint64(i) {
 			return nil, 0, fmt.Errorf("chunk %d is not of generation %d (torn write)", i, m.gen)
 		}
 		data = append(data, d.Rest()...)
