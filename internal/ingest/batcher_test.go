@@ -499,21 +499,11 @@ func TestProducerLeaderMoves(t *testing.T) {
 	clock := testkit.NewManualClock(time.Now())
 	h := startProducerOn(t, c, config.SASL{}, func(c *producerConfig) { c.clock, c.linger = clock, 0 })
 	p := h.p
-	part := int32(partitionOf("checkout|log", 3))
 	if _, err := p.produce(context.Background(), logRecords("checkout|log", 2, 0)); err != nil {
 		t.Fatal(err)
 	}
-	from := c.LeaderFor(testTopic, part)
-	to := (from + 1) % 2
-	if err := c.MoveTopicPartition(testTopic, part, to); err != nil {
-		t.Fatal(err)
-	}
-	var attempts atomic.Int32
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		attempts.Add(1)
-		return nil, nil, false
-	})
+	from, to := moveLeader(t, c, "checkout|log")
+	attempts := countProduce(c)
 	moved := h.produceAsync(logRecords("checkout|log", 2, 0))
 	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the refused batch's backoff
 	clock.Advance(retryBackoffMin)
@@ -532,4 +522,28 @@ func TestProducerLeaderMoves(t *testing.T) {
 	if n := attempts.Load(); n != 3 {
 		t.Errorf("%d produce requests after the move and a second batch, want 3", n)
 	}
+}
+
+// moveLeader moves the leader of key's partition of the test topic to the
+// other broker of the two of c, and returns the old and the new leader.
+func moveLeader(t testing.TB, c *kfake.Cluster, key string) (from, to int32) {
+	t.Helper()
+	part := int32(partitionOf(key, 3))
+	from = c.LeaderFor(testTopic, part)
+	to = (from + 1) % 2
+	if err := c.MoveTopicPartition(testTopic, part, to); err != nil {
+		t.Fatal(err)
+	}
+	return from, to
+}
+
+// countProduce counts the produce requests c gets from now on.
+func countProduce(c *kfake.Cluster) *atomic.Int32 {
+	var n atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		n.Add(1)
+		return nil, nil, false
+	})
+	return &n
 }

@@ -326,17 +326,8 @@ func TestPipelineLeaderMoves(t *testing.T) {
 	if _, err := h.p.produce(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
-	part := int32(partitionOf(first[0].Key, 3))
-	from := c.LeaderFor(testTopic, part)
-	if err := c.MoveTopicPartition(testTopic, part, (from+1)%2); err != nil {
-		t.Fatal(err)
-	}
-	var attempts atomic.Int32
-	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		attempts.Add(1)
-		return nil, nil, false
-	})
+	moveLeader(t, c, first[0].Key)
+	attempts := countProduce(c)
 	recs, values := streamRecords("r", 30) // 6 batches
 	moved := h.produceAsync(recs)
 	clock.WaitForTimer(t, 10*time.Second, retryBackoffMin) // the first refused batch's backoff
