@@ -73,10 +73,10 @@ type producerConfig struct {
 // encoded at once into the open record batch of their partition, shared by
 // concurrent requests (batcher.go); finished batches go to the partition's
 // leader as kafka-go protocol produce requests on the partition's own
-// connection (laneconn.go), one in flight per partition, so each
-// partition's records are written in the order they came. Batches carry a
-// producer id and sequence numbers (idempotence.go), so that a batch sent
-// again after a lost acknowledgement is written once.
+// connection (laneconn.go), up to maxInFlight at once (pipeline.go).
+// Batches carry a producer id and sequence numbers (idempotence.go), so
+// that a batch sent again after a lost acknowledgement is written once and
+// each partition's records are written in the order they came.
 //
 // A request that stops waiting (timeout, client gone) leaves its records in
 // their batches. A batch is no longer tried once every request with records
