@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -77,9 +76,9 @@ type manifest struct {
 }
 
 func (m manifest) encode() []byte {
-	b := binary.AppendUvarint([]byte(manifestMagic), m.gen)
-	b = binary.AppendVarint(b, m.offset)
-	b = binary.AppendUvarint(b, uint64(m.chunks))
+	b := varbytes.AppendUvarint([]byte(manifestMagic), m.gen)
+	b = varbytes.AppendVarint(b, m.offset)
+	b = varbytes.AppendUvarint(b, uint64(m.chunks))
 	return append(b, m.sum[:]...)
 }
 
@@ -123,7 +122,7 @@ func (s *Service) writeCheckpointInto(ctx context.Context, job checkpointJob, pr
 	size := len(data)
 	for i := 0; i == 0 || len(data) > 0; i++ {
 		n := min(len(data), s.checkpointChunk)
-		v := binary.AppendUvarint(binary.AppendUvarint([]byte(chunkMagic), job.gen), uint64(i))
+		v := varbytes.AppendUvarint(varbytes.AppendUvarint([]byte(chunkMagic), job.gen), uint64(i))
 		msgs = append(msgs, kafka.Message{Key: []byte(prefix + strconv.Itoa(i)), Value: append(v, data[:n]...)})
 		data = data[n:]
 	}

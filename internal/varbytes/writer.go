@@ -26,13 +26,12 @@ func AppendFloat64(dst []byte, v float64) []byte {
 	return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
 }
 
-// AppendString appends s prefixed by its length, as Reader.String reads
-// it.
+// AppendString appends s prefixed by its length, as Reader.Str reads it.
 func AppendString(dst []byte, s string) []byte {
-	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+	return append(AppendUvarint(dst, uint64(len(s))), s...)
 }
 
 // AppendBytes appends b prefixed by its length, as Reader.Bytes reads it.
 func AppendBytes(dst, b []byte) []byte {
-	return append(binary.AppendUvarint(dst, uint64(len(b))), b...)
+	return append(AppendUvarint(dst, uint64(len(b))), b...)
 }
