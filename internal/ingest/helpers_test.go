@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -248,4 +249,30 @@ func mustMarshal(t testing.TB, m proto.Message) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// wrappedDial opens broker connections as kafkabus does (without TLS or
+// SASL), to the address asked for or to addr when it is set, each through
+// wrap when it is not nil.
+func wrappedDial(addr string, wrap func(net.Conn) net.Conn) dialFunc {
+	return func(ctx context.Context, leader string) (*kafkabus.BrokerConn, error) {
+		to := leader
+		if addr != "" {
+			to = addr
+		}
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", to)
+		if err != nil {
+			return nil, err
+		}
+		if wrap != nil {
+			nc = wrap(nc)
+		}
+		pc, err := kafkabus.NewBrokerConn(nc, "test")
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return pc, nil
+	}
 }

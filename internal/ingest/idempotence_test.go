@@ -21,7 +21,6 @@ import (
 
 	"github.com/driftlock/driftlock/internal/config"
 	"github.com/driftlock/driftlock/internal/event"
-	"github.com/driftlock/driftlock/internal/kafkabus"
 	"github.com/driftlock/driftlock/internal/otlpconv"
 	"github.com/driftlock/driftlock/internal/testkit"
 )
@@ -242,32 +241,6 @@ func (c *cutConn) Read(p []byte) (int, error) {
 // cuttingDial opens broker connections through a cutConn.
 func cuttingDial(cuts *atomic.Int32) dialFunc {
 	return wrappedDial("", func(nc net.Conn) net.Conn { return &cutConn{Conn: nc, cuts: cuts} })
-}
-
-// wrappedDial opens broker connections as kafkabus does (without TLS or
-// SASL), to the address asked for or to addr when it is set, each through
-// wrap when it is not nil.
-func wrappedDial(addr string, wrap func(net.Conn) net.Conn) dialFunc {
-	return func(ctx context.Context, leader string) (*kafkabus.BrokerConn, error) {
-		to := leader
-		if addr != "" {
-			to = addr
-		}
-		var d net.Dialer
-		nc, err := d.DialContext(ctx, "tcp", to)
-		if err != nil {
-			return nil, err
-		}
-		if wrap != nil {
-			nc = wrap(nc)
-		}
-		pc, err := kafkabus.NewBrokerConn(nc, "test")
-		if err != nil {
-			nc.Close()
-			return nil, err
-		}
-		return pc, nil
-	}
 }
 
 // TestConnectionLostAfterAppend: the connection to the leader drops after
